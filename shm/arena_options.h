@@ -1,0 +1,34 @@
+// shm/arena_options.h: how an arena is sized and named. The server fills it
+// from conf/ember.conf; tests and benchmarks set it directly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ember::shm {
+
+struct ArenaOptions {
+  // Instance name: objects are /dev/shm/ember.<name>.{data,ctl}.
+  std::string name = "default";
+  // Directory for the writer and readers lock files; created if missing.
+  std::string run_dir = "/tmp/ember";
+  // Size of the data segment in bytes (header, intents, index and pages).
+  // The control segment adds about 1/32 of the page bytes for hints.
+  uint64_t arena_bytes = uint64_t{256} << 20;
+  // Slab page size in bytes: the largest item (header + key + value).
+  // A multiple of 4096, at most 64 MiB.
+  uint32_t page_bytes = 1u << 20;
+  // Reader slots: local reader threads that may hold a slot at once.
+  uint32_t max_readers = 256;
+  // Index sizing: one 8-byte slot per this many page bytes. 64 suits items
+  // of about 64-80 bytes; larger values save memory for larger items.
+  uint32_t bytes_per_index_slot = 64;
+  // Pending-write records (the intent ring).
+  uint32_t intent_slots = 4096;
+  // A guard held longer than this while memory is short is revoked (ms).
+  uint32_t reader_lease_ms = 1000;
+  // Unlink the segments and lock files when the writer closes (tests).
+  bool remove_on_close = false;
+};
+
+}  // namespace ember::shm

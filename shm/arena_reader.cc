@@ -1,0 +1,208 @@
+// shm/arena_reader.cc: attaching to an arena and the read protocol:
+// announce the epoch, probe two buckets, validate, compare, return a view.
+#include "shm/arena_reader.h"
+
+#include <unistd.h>
+
+#include <cstring>
+
+#include "shm/key_hash.h"
+#include "shm/layout.h"
+#include "shm/reclaimer.h"
+
+namespace ember::shm {
+
+Status ArenaReader::Open(const std::string& name, const std::string& run_dir,
+                         std::unique_ptr<ArenaReader>* out) {
+  EMBER_RETURN_IF_ERROR(ValidateName(name));
+  const ArenaPaths paths = PathsFor(name, run_dir);
+  std::unique_ptr<ArenaReader> r(new ArenaReader());
+  EMBER_RETURN_IF_ERROR(Segment::Open(paths.data_shm, /*writable=*/false,
+                                      kHeaderBytes, &r->data_));
+  r->header_ = reinterpret_cast<const ArenaHeader*>(r->data_.base());
+  const ArenaHeader& h = *r->header_;
+  if (h.state.load(std::memory_order_acquire) !=
+      static_cast<uint32_t>(ArenaState::kActive)) {
+    // Checked before the rest: a header still being written is not corrupt.
+    if (h.magic == kArenaMagic || h.magic == 0) {
+      return Status::Unavailable(ShmPath(paths.data_shm) + " is not active");
+    }
+  }
+  EMBER_RETURN_IF_ERROR(
+      ValidateHeader(h, r->data_.size(), ShmPath(paths.data_shm)));
+  EMBER_RETURN_IF_ERROR(Segment::Open(paths.ctl_shm, /*writable=*/true,
+                                      sizeof(CtlHeader), &r->ctl_));
+  if (r->ctl_.owner() != r->data_.owner()) {
+    return Status::Corruption(ShmPath(paths.ctl_shm) +
+                              " has another owner than its data segment");
+  }
+  const auto* ch = reinterpret_cast<const CtlHeader*>(r->ctl_.base());
+  EMBER_RETURN_IF_ERROR(
+      ValidateCtl(*ch, h.geo, r->ctl_.size(), ShmPath(paths.ctl_shm)));
+  if (ch->generation.load() != h.generation.load()) {
+    return Status::Unavailable("arena " + name + " is being replaced");
+  }
+  EMBER_RETURN_IF_ERROR(r->locks_.Open(paths.readers_file, false, 0));
+
+  auto* slots =
+      reinterpret_cast<ReaderSlot*>(r->ctl_.base() + sizeof(CtlHeader));
+  uint32_t i = 0;
+  for (; i < h.geo.max_readers; ++i) {
+    if (r->locks_.TryLock(i)) break;
+  }
+  if (i == h.geo.max_readers) {
+    return Status::Busy("all " + std::to_string(h.geo.max_readers) +
+                        " reader slots of arena " + name + " are taken");
+  }
+  r->slot_index_ = i;
+  r->slot_ = &slots[i];
+  // A dead predecessor may have left an announce behind; the slot is ours.
+  r->slot_->announce.store(0, std::memory_order_release);
+  r->slot_->pid.store(static_cast<uint32_t>(getpid()),
+                      std::memory_order_relaxed);
+  r->base_ = r->data_.base();
+  r->buckets_ = reinterpret_cast<const Bucket*>(r->base_ + h.geo.index_offset);
+  r->hints_ =
+      reinterpret_cast<std::atomic<uint8_t>*>(r->ctl_.base() + ch->hint_offset);
+  r->seed_ = h.hash_seed;
+  r->bucket_count_ = h.geo.bucket_count;
+  r->data_offset_ = h.geo.data_offset;
+  r->data_end_ = h.geo.data_offset + h.geo.data_bytes;
+  *out = std::move(r);
+  return Status::Ok();
+}
+
+ArenaReader::~ArenaReader() {
+  if (slot_ != nullptr) {
+    slot_->announce.store(0, std::memory_order_release);
+    slot_->pid.store(0, std::memory_order_relaxed);
+    locks_.Unlock(slot_index_);
+  }
+}
+
+Status ArenaReader::Get(std::string_view key, std::string* value) {
+  ReadGuard guard(this);
+  if (!guard.status().ok()) return guard.status();
+  std::string_view v;
+  Status s = guard.Get(key, &v);
+  if (s.ok()) value->assign(v.data(), v.size());
+  Status r = guard.Release();
+  return r.ok() ? s : r;
+}
+
+inline bool ArenaReader::Match(uint64_t slot, std::string_view key,
+                               uint64_t* now_ms,
+                               std::string_view* value) const {
+  // Bounds before trust: a corrupt slot must never lead outside the data.
+  const uint64_t off = SlotOffset(slot);
+  if (off < data_offset_ || off + sizeof(ItemHeader) > data_end_) return false;
+  const auto* it = reinterpret_cast<const ItemHeader*>(base_ + off);
+  if (it->magic != kItemMagic || it->key_len != key.size()) return false;
+  const uint64_t end =
+      off + sizeof(ItemHeader) + it->key_len + uint64_t{it->value_len};
+  if (end > data_end_) return false;
+  const char* k = reinterpret_cast<const char*>(it + 1);
+  if (std::memcmp(k, key.data(), key.size()) != 0) return false;
+  if (it->expiry_unix_ms != 0) {
+    if (*now_ms == 0) *now_ms = NowUnixMs();
+    if (it->expiry_unix_ms <= *now_ms) return false;
+  }
+  std::atomic<uint8_t>& hint = hints_[(off - data_offset_) >> kGranuleShift];
+  if (hint.load(std::memory_order_relaxed) == 0) {
+    hint.store(1, std::memory_order_relaxed);
+  }
+  *value = std::string_view(k + it->key_len, it->value_len);
+  return true;
+}
+
+bool ArenaReader::Find(std::string_view key, const Probe& p, uint64_t* now_ms,
+                       std::string_view* value) const {
+  const Bucket* b = &buckets_[p.b1];
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& s : b->slot) {
+      // seq_cst: pairs with the announce exchange (a plain load on x86).
+      const uint64_t v = s.load(std::memory_order_seq_cst);
+      if (v != 0 && (v & kSlotTagMask) == p.tag_bits &&
+          Match(v, key, now_ms, value)) {
+        return true;
+      }
+    }
+    if (p.b2 == p.b1) break;
+    b = &buckets_[p.b2];
+  }
+  return false;
+}
+
+ReadGuard::ReadGuard(ArenaReader* reader) : reader_(reader) {
+  const ArenaHeader& h = *reader->header_;
+  if (h.state.load(std::memory_order_acquire) !=
+      static_cast<uint32_t>(ArenaState::kActive)) {
+    status_ = Status::Unavailable("arena is not active");
+    return;
+  }
+  const uint64_t epoch = h.global_epoch.load(std::memory_order_acquire);
+  // exchange: a full barrier, so the index loads below cannot move above it.
+  reader->slot_->announce.exchange(epoch << 1 | 1, std::memory_order_seq_cst);
+  revocations_ = reader->slot_->revocations.load(std::memory_order_relaxed);
+  held_ = true;
+}
+
+Status ReadGuard::Get(std::string_view key, std::string_view* value) {
+  if (!held_)
+    return status_.ok() ? Status::Unavailable("guard released") : status_;
+  const Probe p =
+      MakeProbe(HashKey(key, reader_->seed_), reader_->bucket_count_);
+  if (reader_->Find(key, p, &now_ms_, value)) return Status::Ok();
+  return Status::NotFound();
+}
+
+size_t ReadGuard::MultiGet(std::span<const std::string_view> keys,
+                           std::string_view* values, bool* found) {
+  constexpr size_t kBatch = 16;
+  size_t hits = 0;
+  const ArenaReader& r = *reader_;
+  for (size_t start = 0; start < keys.size(); start += kBatch) {
+    const size_t n = std::min(kBatch, keys.size() - start);
+    Probe probes[kBatch];
+    for (size_t i = 0; i < n; ++i) {
+      probes[i] = MakeProbe(HashKey(keys[start + i], r.seed_), r.bucket_count_);
+      __builtin_prefetch(&r.buckets_[probes[i].b1]);
+    }
+    // First candidate item of each key's preferred bucket.
+    for (size_t i = 0; i < n && held_; ++i) {
+      for (const auto& s : r.buckets_[probes[i].b1].slot) {
+        const uint64_t v = s.load(std::memory_order_seq_cst);
+        if (v != 0 && (v & kSlotTagMask) == probes[i].tag_bits) {
+          const uint64_t off = SlotOffset(v);
+          if (off < r.data_end_) __builtin_prefetch(r.base_ + off);
+          break;
+        }
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const size_t k = start + i;
+      found[k] = held_ && r.Find(keys[k], probes[i], &now_ms_, &values[k]);
+      if (found[k]) {
+        ++hits;
+      } else {
+        values[k] = std::string_view();
+      }
+    }
+  }
+  return hits;
+}
+
+Status ReadGuard::Release() {
+  if (!held_) return Status::Ok();
+  held_ = false;
+  reader_->slot_->announce.store(0, std::memory_order_release);
+  if (reader_->slot_->revocations.load(std::memory_order_acquire) !=
+      revocations_) {
+    return Status::Revoked(
+        "guard held past reader_lease_ms while the arena was short of memory; "
+        "values read under it may have changed");
+  }
+  return Status::Ok();
+}
+
+}  // namespace ember::shm

@@ -1,0 +1,105 @@
+// shm/arena_reader.h: finds keys in a server's arena with no system call and
+// no copy. Maps the data segment read-only and claims one reader slot.
+// Thread safety: one thread at a time per ArenaReader; give each thread its
+// own (they share nothing but the mappings' pages).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "shm/arena_format.h"
+#include "shm/segment.h"
+#include "shm/status.h"
+
+namespace ember::shm {
+
+class ReadGuard;
+struct Probe;
+
+class ArenaReader {
+ public:
+  // Maps arena `name` and claims a reader slot (an OFD lock on one byte of
+  // the readers file in `run_dir`). kUnavailable: no arena, or it is not
+  // kActive. kVersionMismatch: another layout or build. kCorruption: a
+  // header or geometry that does not fit. kBusy: every slot is taken.
+  static Status Open(const std::string& name, const std::string& run_dir,
+                     std::unique_ptr<ArenaReader>* out);
+  ~ArenaReader();  // releases the slot
+  ArenaReader(const ArenaReader&) = delete;
+  ArenaReader& operator=(const ArenaReader&) = delete;
+
+  // Copies the value of `key` into `*value` (one guard per call). kOk, or
+  // kNotFound when absent or expired; a miss here is never a final answer:
+  // ask the server, which also looks in the cold tier.
+  Status Get(std::string_view key, std::string* value);
+
+  const ArenaHeader& header() const { return *header_; }
+  uint32_t slot_index() const { return slot_index_; }
+  // False once the writer marked the arena kRetired or kClean: reopen.
+  bool active() const {
+    return header_->state.load(std::memory_order_acquire) ==
+           static_cast<uint32_t>(ArenaState::kActive);
+  }
+
+ private:
+  friend class ReadGuard;
+  ArenaReader() = default;
+  // Looks `key` up; REQUIRES a guard is announced.
+  bool Find(std::string_view key, const Probe& p, uint64_t* now_ms,
+            std::string_view* value) const;
+  bool Match(uint64_t slot, std::string_view key, uint64_t* now_ms,
+             std::string_view* value) const;
+
+  Segment data_;
+  Segment ctl_;
+  ReaderLocks locks_;
+  const ArenaHeader* header_ = nullptr;
+  const char* base_ = nullptr;
+  const Bucket* buckets_ = nullptr;
+  std::atomic<uint8_t>* hints_ = nullptr;
+  ReaderSlot* slot_ = nullptr;
+  uint64_t seed_ = 0;
+  uint64_t bucket_count_ = 0;
+  uint64_t data_offset_ = 0;
+  uint64_t data_end_ = 0;
+  uint32_t slot_index_ = 0;
+};
+
+// An announced read: values found through it point into the arena and stay
+// valid (unchanged) until Release() or destruction. Zero-copy bytes are for
+// reading now: copy anything to be kept. Hold a guard briefly; one held past
+// the lease while memory is short is revoked, and Release says so.
+class ReadGuard {
+ public:
+  // Announces the current epoch in the reader's slot. Check status():
+  // kUnavailable when the arena is not kActive (use the socket).
+  explicit ReadGuard(ArenaReader* reader);
+  ~ReadGuard() { Release(); }
+  ReadGuard(const ReadGuard&) = delete;
+  ReadGuard& operator=(const ReadGuard&) = delete;
+
+  const Status& status() const { return status_; }
+  // kOk with `*value` pointing into shared memory, or kNotFound (absent,
+  // expired, or an index slot that failed validation).
+  Status Get(std::string_view key, std::string_view* value);
+  // Looks up every key, overlapping their cache misses: hashes all, then
+  // prefetches buckets, then items, then compares. `values[i]` is empty and
+  // `found[i]` false on a miss. Returns the number of hits.
+  size_t MultiGet(std::span<const std::string_view> keys,
+                  std::string_view* values, bool* found);
+  // Ends the read. kRevoked when the writer revoked this guard (the values
+  // may have changed under it: read again); otherwise kOk.
+  Status Release();
+
+ private:
+  ArenaReader* reader_;
+  Status status_;
+  uint64_t now_ms_ = 0;  // read lazily, once per guard
+  uint32_t revocations_ = 0;
+  bool held_ = false;
+};
+
+}  // namespace ember::shm

@@ -1,0 +1,427 @@
+// shm/arena_writer.cc: creating an arena and the write protocol: allocate a
+// chunk, write the item, publish it with one slot store, retire the old one.
+#include "shm/arena_writer.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "shm/key_hash.h"
+#include "shm/layout.h"
+
+namespace ember::shm {
+namespace {
+
+// Retires a stale object of a dead writer, refusing one owned by another
+// user (it is not ours to remove).
+Status ClearStale(const std::string& shm_name) {
+  Segment old;
+  Status s = Segment::Open(shm_name, /*writable=*/false, 0, &old);
+  if (s.code() == Code::kUnavailable) return Status::Ok();
+  if (s.ok() && old.owner() != geteuid()) {
+    return Status::IOError(ShmPath(shm_name) + " is owned by uid " +
+                           std::to_string(old.owner()) + ", not uid " +
+                           std::to_string(geteuid()) +
+                           "; remove it or run as its owner");
+  }
+  // Ours (or unreadable as an arena): readers see it vanish, and detach
+  // when they find kRetired or a generation change.
+  Segment::Remove(shm_name);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ArenaWriter::Create(const ArenaOptions& options,
+                           std::unique_ptr<ArenaWriter>* out) {
+  EMBER_RETURN_IF_ERROR(ValidateName(options.name));
+  Geometry geo;
+  EMBER_RETURN_IF_ERROR(ComputeGeometry(options, &geo));
+  std::error_code ec;
+  std::filesystem::create_directories(options.run_dir, ec);
+  if (ec) {
+    return Status::IOError("cannot create run_dir " + options.run_dir + ": " +
+                           ec.message());
+  }
+  const ArenaPaths paths = PathsFor(options.name, options.run_dir);
+  auto lock = std::make_unique<WriterLock>();
+  EMBER_RETURN_IF_ERROR(lock->Acquire(paths.writer_file));
+  EMBER_RETURN_IF_ERROR(ClearStale(paths.data_shm));
+  EMBER_RETURN_IF_ERROR(ClearStale(paths.ctl_shm));
+
+  Segment data, ctl;
+  EMBER_RETURN_IF_ERROR(
+      Segment::Create(paths.data_shm, options.arena_bytes, 0640, &data));
+  Status s = Segment::Create(paths.ctl_shm, CtlBytes(geo), 0660, &ctl);
+  auto reader_locks = std::make_unique<ReaderLocks>();
+  if (s.ok()) s = reader_locks->Open(paths.readers_file, true, geo.max_readers);
+  if (!s.ok()) {
+    Segment::Remove(paths.data_shm);
+    Segment::Remove(paths.ctl_shm);
+    return s;
+  }
+
+  // Identity and geometry first, state last: a reader that sees kActive
+  // (acquire) sees everything before it.
+  auto* h = reinterpret_cast<ArenaHeader*>(data.base());
+  h->magic = kArenaMagic;
+  h->layout_version = kLayoutVersion;
+  h->abi_hash = AbiHash();
+  h->segment_bytes = data.size();
+  h->hash_seed = std::random_device{}() | uint64_t{std::random_device{}()}
+                                              << 32;
+  h->created_unix_ms = NowUnixMs();
+  h->creator_uid = geteuid();
+  h->state.store(static_cast<uint32_t>(ArenaState::kInit));
+  h->generation.store(1);
+  h->writer_pid.store(getpid());
+  h->global_epoch.store(1);
+  h->heartbeat_unix_ms.store(NowUnixMs());
+  h->geo = geo;
+  SizeClasses classes(geo.page_bytes);
+  for (int c = 0; c < classes.count(); ++c) {
+    h->classes[c].chunk_bytes = classes.chunk_bytes(c);
+  }
+  auto* ch = reinterpret_cast<CtlHeader*>(ctl.base());
+  ch->magic = kCtlMagic;
+  ch->layout_version = kLayoutVersion;
+  ch->abi_hash = AbiHash();
+  ch->segment_bytes = ctl.size();
+  ch->hint_offset = HintOffset(geo);
+  ch->hint_bytes = geo.data_bytes >> kGranuleShift;
+  ch->max_readers = geo.max_readers;
+  ch->generation.store(1);
+
+  out->reset(new ArenaWriter(options, std::move(data), std::move(ctl),
+                             std::move(lock), std::move(reader_locks)));
+  (*out)->SetState(ArenaState::kActive);
+  return Status::Ok();
+}
+
+ArenaWriter::ArenaWriter(const ArenaOptions& options, Segment data, Segment ctl,
+                         std::unique_ptr<WriterLock> lock,
+                         std::unique_ptr<ReaderLocks> reader_locks)
+    : options_(options),
+      data_(std::move(data)),
+      ctl_(std::move(ctl)),
+      writer_lock_(std::move(lock)),
+      reader_locks_(std::move(reader_locks)),
+      header_(reinterpret_cast<ArenaHeader*>(data_.base())),
+      seed_(header_->hash_seed),
+      classes_(header_->geo.page_bytes),
+      slabs_(header_, &classes_),
+      evictor_(header_->geo, &slabs_,
+               reinterpret_cast<std::atomic<uint8_t>*>(
+                   ctl_.base() + HintOffset(header_->geo)),
+               classes_.count()),
+      reclaimer_(header_,
+                 reinterpret_cast<ReaderSlot*>(ctl_.base() + sizeof(CtlHeader)),
+                 reader_locks_.get(), options.reader_lease_ms),
+      intents_(reinterpret_cast<IntentSlot*>(data_.base() +
+                                             header_->geo.intent_offset),
+               header_->geo.intent_slots),
+      steal_cursor_(classes_.count(), 0) {}
+
+ArenaWriter::~ArenaWriter() {
+  if (options_.remove_on_close) {
+    SetState(ArenaState::kRetired);
+    Destroy(options_.name, options_.run_dir);
+  } else {
+    SetState(ArenaState::kClean);
+  }
+}
+
+void ArenaWriter::SetState(ArenaState s) {
+  header_->state.store(static_cast<uint32_t>(s), std::memory_order_release);
+}
+
+void ArenaWriter::Destroy(const std::string& name, const std::string& run_dir) {
+  const ArenaPaths p = PathsFor(name, run_dir);
+  Segment::Remove(p.data_shm);
+  Segment::Remove(p.ctl_shm);
+  unlink(p.readers_file.c_str());
+  unlink(p.writer_file.c_str());
+}
+
+uint64_t ArenaWriter::HashOf(std::string_view key) const {
+  return HashKey(key, seed_);
+}
+
+ArenaWriter::SlotRef ArenaWriter::Find(uint64_t hash,
+                                       std::string_view key) const {
+  const Probe p = MakeProbe(hash, header_->geo.bucket_count);
+  for (uint64_t b : {p.b1, p.b2}) {
+    Bucket* bucket = BucketAt(b);
+    for (auto& slot : bucket->slot) {
+      const uint64_t v = slot.load(std::memory_order_relaxed);
+      if (v == 0 || (v & kSlotTagMask) != p.tag_bits) continue;
+      const uint64_t off = SlotOffset(v);
+      const ItemHeader* it = ItemAt(off);
+      if (it->key_len == key.size() &&
+          std::memcmp(it + 1, key.data(), key.size()) == 0) {
+        return SlotRef{&slot, off};
+      }
+    }
+  }
+  return SlotRef{};
+}
+
+ArenaWriter::SlotRef ArenaWriter::FindOffset(uint64_t hash,
+                                             uint64_t off) const {
+  const Probe p = MakeProbe(hash, header_->geo.bucket_count);
+  for (uint64_t b : {p.b1, p.b2}) {
+    for (auto& slot : BucketAt(b)->slot) {
+      const uint64_t v = slot.load(std::memory_order_relaxed);
+      if (v != 0 && SlotOffset(v) == off) return SlotRef{&slot, off};
+    }
+  }
+  return SlotRef{};
+}
+
+std::atomic<uint64_t>* ArenaWriter::FreeSlot(uint64_t hash) {
+  const Probe p = MakeProbe(hash, header_->geo.bucket_count);
+  for (uint64_t b : {p.b1, p.b2}) {
+    for (auto& slot : BucketAt(b)->slot) {
+      if (slot.load(std::memory_order_relaxed) == 0) return &slot;
+    }
+  }
+  // Both buckets full: drop the coldest of their 16 items (unhinted, small
+  // FIFO first) to make room.
+  std::atomic<uint64_t>* victim = nullptr;
+  int victim_rank = 99;
+  for (uint64_t b : {p.b1, p.b2}) {
+    for (auto& slot : BucketAt(b)->slot) {
+      const uint64_t off = SlotOffset(slot.load(std::memory_order_relaxed));
+      const int rank = (evictor_.Hinted(off) ? 2 : 0) +
+                       (evictor_.StateOf(off) == Evictor::kMain ? 1 : 0);
+      if (rank < victim_rank) {
+        victim = &slot;
+        victim_rank = rank;
+      }
+    }
+  }
+  Unlink(SlotRef{victim, SlotOffset(victim->load(std::memory_order_relaxed))},
+         /*clear=*/true);
+  header_->stats.index_evictions.fetch_add(1, std::memory_order_relaxed);
+  return victim;
+}
+
+void ArenaWriter::WriteItem(uint64_t off, int cls, std::string_view key,
+                            std::string_view value, uint64_t expiry) {
+  char* p = data_.base() + off;
+  ItemHeader h{};
+  h.magic = kItemMagic;
+  h.size_class = static_cast<uint8_t>(cls);
+  h.value_len = static_cast<uint32_t>(value.size());
+  h.key_len = static_cast<uint16_t>(key.size());
+  h.expiry_unix_ms = expiry;
+  std::memcpy(p, &h, sizeof(h));
+  std::memcpy(p + sizeof(h), key.data(), key.size());
+  std::memcpy(p + sizeof(h) + key.size(), value.data(), value.size());
+  const uint64_t sum = XXH3_64bits(p, sizeof(h) + key.size() + value.size());
+  reinterpret_cast<ItemHeader*>(p)->checksum = static_cast<uint32_t>(sum);
+}
+
+void ArenaWriter::Unlink(const SlotRef& ref, bool clear) {
+  if (clear) ref.slot->store(0, std::memory_order_seq_cst);
+  const ItemHeader* it = ItemAt(ref.off);
+  const int cls = it->size_class;
+  evictor_.OnUnlink(ref.off, cls);
+  reclaimer_.Retire(ref.off);
+  ++retires_since_reclaim_;
+  auto& st = header_->stats;
+  st.items.fetch_sub(1, std::memory_order_relaxed);
+  st.kv_bytes.fetch_sub(it->key_len + uint64_t{it->value_len},
+                        std::memory_order_relaxed);
+  st.chunk_bytes.fetch_sub(classes_.chunk_bytes(cls),
+                           std::memory_order_relaxed);
+  header_->classes[cls].items.fetch_sub(1, std::memory_order_relaxed);
+  header_->classes[cls].chunk_bytes_used.fetch_sub(classes_.chunk_bytes(cls),
+                                                   std::memory_order_relaxed);
+}
+
+bool ArenaWriter::Evict(uint64_t off, bool from_small) {
+  const ItemHeader* it = ItemAt(off);
+  const uint64_t hash = HashKey(
+      std::string_view(reinterpret_cast<const char*>(it + 1), it->key_len),
+      seed_);
+  SlotRef ref = FindOffset(hash, off);
+  assert(ref.slot != nullptr && "live chunk missing from the index");
+  if (ref.slot == nullptr) return false;
+  const int cls = it->size_class;
+  Unlink(ref, /*clear=*/true);
+  if (from_small) evictor_.RememberEvicted(hash);
+  header_->stats.evictions.fetch_add(1, std::memory_order_relaxed);
+  header_->classes[cls].evictions.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+size_t ArenaWriter::EvictBatch(int cls, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    Evictor::Victim v = evictor_.Next(cls);
+    if (v.off == 0 || !Evict(v.off, v.from_small)) break;
+    ++done;
+  }
+  return done;
+}
+
+bool ArenaWriter::StealPage(int cls) {
+  const int victim = slabs_.RichestClass(cls);
+  if (victim < 0) return false;
+  const auto& pages = slabs_.PagesOf(victim);
+  uint32_t& cursor = steal_cursor_[victim];
+  for (size_t tries = 0; tries < pages.size(); ++tries) {
+    const uint32_t page = pages[cursor++ % pages.size()];
+    if (slabs_.Draining(page)) continue;
+    const uint32_t chunk = slabs_.ChunkBytes(victim);
+    const uint64_t base = slabs_.PageOffset(page);
+    for (uint32_t i = 0; i < slabs_.ChunksPerPage(victim); ++i) {
+      const uint64_t off = base + uint64_t{i} * chunk;
+      const auto st = evictor_.StateOf(off);
+      if (st == Evictor::kSmall || st == Evictor::kMain) Evict(off, false);
+    }
+    slabs_.StartDrain(page);
+    return true;
+  }
+  return false;
+}
+
+size_t ArenaWriter::ReclaimNow(bool memory_short) {
+  retires_since_reclaim_ = 0;
+  return reclaimer_.Reclaim(memory_short, [this](uint64_t off) {
+    evictor_.OnFree(off);
+    slabs_.Free(off);
+  });
+}
+
+uint64_t ArenaWriter::AllocateChunk(int cls) {
+  // Readers hold an epoch for about a lookup, so a retired chunk frees within
+  // microseconds; wait at most ~2 ms for them before giving up.
+  constexpr int kRounds = 2000;
+  for (int round = 0; round < kRounds; ++round) {
+    if (uint64_t off = slabs_.Allocate(cls)) return off;
+    if (ReclaimNow(round > 0) > 0) continue;
+    if (round == 0 || slabs_.FreeChunks(cls) == 0) {
+      // Evict ahead in a batch, so one epoch scan frees several chunks.
+      const uint64_t items =
+          evictor_.small_items(cls) + evictor_.main_items(cls);
+      const size_t batch =
+          std::max<size_t>(1, std::min<uint64_t>(64, items / 64));
+      if (reclaimer_.pending() < batch && EvictBatch(cls, batch) == 0 &&
+          !StealPage(cls) && reclaimer_.pending() == 0) {
+        return 0;  // nothing to evict, no page to take, nothing to wait for
+      }
+      if (ReclaimNow(false) > 0) continue;
+    }
+    std::this_thread::yield();
+  }
+  return 0;
+}
+
+Status ArenaWriter::Put(std::string_view key, std::string_view value,
+                        uint64_t expiry_unix_ms) {
+  if (key.empty() || key.size() > header_->geo.max_key_bytes) {
+    return Status::InvalidArgument(
+        "key of " + std::to_string(key.size()) + " bytes; keys are 1.." +
+        std::to_string(header_->geo.max_key_bytes) + " bytes");
+  }
+  const uint64_t hash = HashKey(key, seed_);
+  const uint64_t item_bytes = sizeof(ItemHeader) + key.size() + value.size();
+  const int cls = classes_.ClassFor(item_bytes);
+  uint64_t off = 0;
+  if (cls >= 0) off = AllocateChunk(cls);
+  if (off == 0) {
+    // Not cached: make sure no older value stays visible either.
+    if (SlotRef old = Find(hash, key); old.slot) Unlink(old, true);
+    if (cls < 0) {
+      return Status::InvalidArgument("item of " + std::to_string(item_bytes) +
+                                     " bytes exceeds page_bytes " +
+                                     std::to_string(header_->geo.page_bytes));
+    }
+    header_->stats.put_failures.fetch_add(1, std::memory_order_relaxed);
+    return Status::Busy("arena full: no " +
+                        std::to_string(classes_.chunk_bytes(cls)) +
+                        "-byte chunk could be freed (readers holding guards?)");
+  }
+  WriteItem(off, cls, key, value, expiry_unix_ms);
+  const uint64_t tag = MakeProbe(hash, header_->geo.bucket_count).tag_bits;
+  // Looked up after allocating: eviction may have removed the old item.
+  SlotRef old = Find(hash, key);
+  if (old.slot != nullptr) {
+    evictor_.OnPublish(off, cls, hash, old.off);
+    old.slot->store(MakeSlot(tag, off), std::memory_order_seq_cst);
+    Unlink(old, /*clear=*/false);
+  } else {
+    std::atomic<uint64_t>* slot = FreeSlot(hash);
+    evictor_.OnPublish(off, cls, hash, 0);
+    slot->store(MakeSlot(tag, off), std::memory_order_seq_cst);
+  }
+  auto& st = header_->stats;
+  st.puts.fetch_add(1, std::memory_order_relaxed);
+  st.items.fetch_add(1, std::memory_order_relaxed);
+  st.kv_bytes.fetch_add(key.size() + value.size(), std::memory_order_relaxed);
+  st.chunk_bytes.fetch_add(classes_.chunk_bytes(cls),
+                           std::memory_order_relaxed);
+  header_->classes[cls].items.fetch_add(1, std::memory_order_relaxed);
+  header_->classes[cls].chunk_bytes_used.fetch_add(classes_.chunk_bytes(cls),
+                                                   std::memory_order_relaxed);
+  if (retires_since_reclaim_ >= 256) ReclaimNow(false);
+  return Status::Ok();
+}
+
+Status ArenaWriter::Delete(std::string_view key) {
+  SlotRef ref = Find(HashKey(key, seed_), key);
+  if (ref.slot == nullptr) return Status::NotFound();
+  Unlink(ref, /*clear=*/true);
+  header_->stats.deletes.fetch_add(1, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+void ArenaWriter::SweepExpired(uint32_t buckets) {
+  const uint64_t now = NowUnixMs();
+  const uint64_t n = header_->geo.bucket_count;
+  for (uint32_t i = 0; i < buckets && i < n; ++i) {
+    Bucket* b = BucketAt(sweep_cursor_);
+    sweep_cursor_ = (sweep_cursor_ + 1 == n) ? 0 : sweep_cursor_ + 1;
+    for (auto& slot : b->slot) {
+      const uint64_t v = slot.load(std::memory_order_relaxed);
+      if (v == 0) continue;
+      const ItemHeader* it = ItemAt(SlotOffset(v));
+      if (it->expiry_unix_ms != 0 && it->expiry_unix_ms <= now) {
+        Unlink(SlotRef{&slot, SlotOffset(v)}, /*clear=*/true);
+      }
+    }
+  }
+}
+
+void ArenaWriter::Tick() {
+  const uint64_t now = NowUnixMs();
+  header_->heartbeat_unix_ms.store(now, std::memory_order_relaxed);
+  SweepExpired(256);
+  ReclaimNow(false);
+  if (now - last_reader_count_ms_ >= 1000) {
+    last_reader_count_ms_ = now;
+    reclaimer_.CountReaders();
+  }
+}
+
+uint64_t ArenaWriter::PrivateBytes() const {
+  const uint64_t granules = header_->geo.data_bytes >> kGranuleShift;
+  const uint64_t pages = header_->geo.page_count;
+  // Evictor metadata and ghost set, small FIFO entries, page table.
+  uint64_t bytes =
+      granules + std::max<uint64_t>(1024, header_->geo.data_bytes / 256) * 4;
+  for (int c = 0; c < classes_.count(); ++c) {
+    bytes += evictor_.small_items(c) * 8 + slabs_.FreeChunks(c) * 8;
+  }
+  bytes += pages * 12 + reclaimer_.pending() * 16;
+  return bytes;
+}
+
+}  // namespace ember::shm

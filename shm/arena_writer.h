@@ -1,0 +1,113 @@
+// shm/arena_writer.h: the only writer of an arena. Creates the segments,
+// publishes items, evicts, and reclaims chunks readers can no longer see.
+// Thread safety: one thread at a time (the server's writer thread); readers
+// in any process and thread run concurrently through ArenaReader.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "shm/arena_format.h"
+#include "shm/arena_options.h"
+#include "shm/evictor.h"
+#include "shm/intent_ring.h"
+#include "shm/reclaimer.h"
+#include "shm/segment.h"
+#include "shm/size_classes.h"
+#include "shm/slab_allocator.h"
+#include "shm/status.h"
+
+namespace ember::shm {
+
+class ArenaWriter {
+ public:
+  // Takes the writer lock, creates fresh segments (a stale arena left by a
+  // dead writer of the same user is retired and unlinked) and marks the
+  // arena kActive. kBusy: another writer owns `options.name`. kIOError:
+  // /dev/shm lacks room, or a segment belongs to another user.
+  static Status Create(const ArenaOptions& options,
+                       std::unique_ptr<ArenaWriter>* out);
+  // Marks the arena kClean (or unlinks it with remove_on_close).
+  ~ArenaWriter();
+  ArenaWriter(const ArenaWriter&) = delete;
+  ArenaWriter& operator=(const ArenaWriter&) = delete;
+
+  // Publishes key -> value, expiring at `expiry_unix_ms` (0: never). When
+  // this returns, every reader that starts a guard sees the new value.
+  // Whatever it returns, no older value of `key` stays visible.
+  // kInvalidArgument: key empty or over max_key_bytes, or item larger than
+  // page_bytes (keep it in the cold tier). kBusy: no memory could be freed
+  // now (readers hold old epochs); the key is then absent from the arena.
+  Status Put(std::string_view key, std::string_view value,
+             uint64_t expiry_unix_ms = 0);
+  // Removes `key`. kNotFound when it was not in the arena (a normal answer).
+  Status Delete(std::string_view key);
+  // Housekeeping, about once a millisecond: heartbeat, epoch, reclaim,
+  // a slice of the expiry sweep, reader stats once a second.
+  void Tick();
+
+  // The intent ring of this arena (used by the server's write path).
+  IntentRing& intents() { return intents_; }
+  uint64_t HashOf(std::string_view key) const;
+  const ArenaHeader& header() const { return *header_; }
+  const ArenaOptions& options() const { return options_; }
+  // Bytes of writer-private bookkeeping (for the memory overhead report).
+  uint64_t PrivateBytes() const;
+  uint64_t ctl_bytes() const { return ctl_.size(); }
+  // Sets the state word (kClean on graceful stop, kRetired to tell readers
+  // to detach).
+  void SetState(ArenaState s);
+
+  // Unlinks every object of arena `name`; absent ones are not an error.
+  static void Destroy(const std::string& name, const std::string& run_dir);
+
+ private:
+  ArenaWriter(const ArenaOptions& options, Segment data, Segment ctl,
+              std::unique_ptr<WriterLock> lock,
+              std::unique_ptr<ReaderLocks> reader_locks);
+  struct SlotRef {
+    std::atomic<uint64_t>* slot = nullptr;
+    uint64_t off = 0;
+  };
+  ItemHeader* ItemAt(uint64_t off) const {
+    return reinterpret_cast<ItemHeader*>(data_.base() + off);
+  }
+  Bucket* BucketAt(uint64_t b) const {
+    return reinterpret_cast<Bucket*>(data_.base() + header_->geo.index_offset) +
+           b;
+  }
+  SlotRef Find(uint64_t hash, std::string_view key) const;
+  SlotRef FindOffset(uint64_t hash, uint64_t off) const;
+  std::atomic<uint64_t>* FreeSlot(uint64_t hash);
+  uint64_t AllocateChunk(int cls);
+  void WriteItem(uint64_t off, int cls, std::string_view key,
+                 std::string_view value, uint64_t expiry);
+  // Clears `ref`'s slot (when `clear`) and retires its item.
+  void Unlink(const SlotRef& ref, bool clear);
+  // Evicts the item at `off` for memory; false if it was not indexed.
+  bool Evict(uint64_t off, bool from_small);
+  size_t EvictBatch(int cls, size_t n);
+  bool StealPage(int cls);
+  size_t ReclaimNow(bool memory_short);
+  void SweepExpired(uint32_t buckets);
+
+  ArenaOptions options_;
+  Segment data_;
+  Segment ctl_;
+  std::unique_ptr<WriterLock> writer_lock_;
+  std::unique_ptr<ReaderLocks> reader_locks_;
+  ArenaHeader* header_;
+  uint64_t seed_;
+  SizeClasses classes_;
+  SlabAllocator slabs_;
+  Evictor evictor_;
+  Reclaimer reclaimer_;
+  IntentRing intents_;
+  std::vector<uint32_t> steal_cursor_;
+  uint64_t sweep_cursor_ = 0;
+  uint64_t last_reader_count_ms_ = 0;
+  uint32_t retires_since_reclaim_ = 0;
+};
+
+}  // namespace ember::shm

@@ -1,0 +1,66 @@
+// tests/shm/arena_test_util.h: a fixture that gives each test its own arena
+// name and run directory, and removes both afterwards.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "shm/arena_reader.h"
+#include "shm/arena_writer.h"
+
+namespace ember::shm::testing {
+
+// A name no other test (or test process) uses at the same time.
+inline std::string UniqueArenaName(const std::string& tag) {
+  static int counter = 0;
+  return "t" + std::to_string(getpid()) + "_" + tag + "_" +
+         std::to_string(++counter);
+}
+
+class ArenaFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ember-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    run_dir_ = tmpl;
+    options_.name = UniqueArenaName(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    options_.name = options_.name.substr(0, 60);
+    options_.run_dir = run_dir_;
+    options_.arena_bytes = 8 << 20;
+    options_.page_bytes = 64 << 10;
+    options_.max_readers = 64;
+    options_.remove_on_close = true;
+  }
+  void TearDown() override {
+    writer_.reset();
+    ArenaWriter::Destroy(options_.name, run_dir_);
+    std::filesystem::remove_all(run_dir_);
+  }
+  void CreateWriter() {
+    Status s = ArenaWriter::Create(options_, &writer_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  std::unique_ptr<ArenaReader> OpenReader() {
+    std::unique_ptr<ArenaReader> r;
+    Status s = ArenaReader::Open(options_.name, run_dir_, &r);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return r;
+  }
+  // The value of `key` through a fresh guard, or "<miss>".
+  static std::string Read(ArenaReader* r, std::string_view key) {
+    std::string v;
+    Status s = r->Get(key, &v);
+    return s.ok() ? v : (s.IsNotFound() ? "<miss>" : s.ToString());
+  }
+
+  std::string run_dir_;
+  ArenaOptions options_;
+  std::unique_ptr<ArenaWriter> writer_;
+};
+
+}  // namespace ember::shm::testing

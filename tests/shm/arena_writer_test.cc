@@ -1,0 +1,106 @@
+// Put, Get, Delete, expiry and limits through a real arena in /dev/shm.
+#include <string>
+
+#include "shm/key_hash.h"
+#include "tests/shm/arena_test_util.h"
+
+namespace ember::shm::testing {
+namespace {
+
+class ArenaWriterTest : public ArenaFixture {};
+
+TEST_F(ArenaWriterTest, PutThenGetReturnsTheValue) {
+  CreateWriter();
+  auto r = OpenReader();
+  ASSERT_TRUE(writer_->Put("alpha", "one").ok());
+  ASSERT_TRUE(writer_->Put("beta", "two").ok());
+  EXPECT_EQ(Read(r.get(), "alpha"), "one");
+  EXPECT_EQ(Read(r.get(), "beta"), "two");
+  EXPECT_EQ(Read(r.get(), "gamma"), "<miss>");
+  EXPECT_EQ(writer_->header().stats.items.load(), 2u);
+}
+
+TEST_F(ArenaWriterTest, OverwriteReplacesAndDeleteRemoves) {
+  CreateWriter();
+  auto r = OpenReader();
+  ASSERT_TRUE(writer_->Put("k", "v1").ok());
+  ASSERT_TRUE(writer_->Put("k", "a longer second value").ok());
+  EXPECT_EQ(Read(r.get(), "k"), "a longer second value");
+  EXPECT_EQ(writer_->header().stats.items.load(), 1u);
+  EXPECT_TRUE(writer_->Delete("k").ok());
+  EXPECT_TRUE(writer_->Delete("k").IsNotFound());
+  EXPECT_EQ(Read(r.get(), "k"), "<miss>");
+  EXPECT_EQ(writer_->header().stats.items.load(), 0u);
+}
+
+TEST_F(ArenaWriterTest, ValuesAreBinarySafe) {
+  CreateWriter();
+  auto r = OpenReader();
+  std::string key("k\0ey", 4), value("\0\xff\0\n\r", 5);
+  ASSERT_TRUE(writer_->Put(key, value).ok());
+  ASSERT_TRUE(writer_->Put("empty", "").ok());
+  EXPECT_EQ(Read(r.get(), key), value);
+  EXPECT_EQ(Read(r.get(), std::string("k\0ex", 4)), "<miss>");
+  EXPECT_EQ(Read(r.get(), "empty"), "");
+}
+
+TEST_F(ArenaWriterTest, ExpiredItemsAreInvisibleAndSweptAway) {
+  CreateWriter();
+  auto r = OpenReader();
+  const uint64_t now = NowUnixMs();
+  ASSERT_TRUE(writer_->Put("past", "x", now - 1).ok());
+  ASSERT_TRUE(writer_->Put("future", "y", now + 60'000).ok());
+  EXPECT_EQ(Read(r.get(), "past"), "<miss>");
+  EXPECT_EQ(Read(r.get(), "future"), "y");
+  const uint64_t buckets = writer_->header().geo.bucket_count;
+  for (uint64_t i = 0; i <= buckets / 256; ++i) writer_->Tick();
+  EXPECT_EQ(writer_->header().stats.items.load(), 1u);
+}
+
+TEST_F(ArenaWriterTest, RejectsKeysAndItemsOverTheLimits) {
+  CreateWriter();
+  auto r = OpenReader();
+  EXPECT_EQ(writer_->Put("", "v").code(), Code::kInvalidArgument);
+  EXPECT_EQ(writer_->Put(std::string(kMaxKeyBytes + 1, 'k'), "v").code(),
+            Code::kInvalidArgument);
+  // An item larger than a page belongs to the cold tier only; the older
+  // value must not stay visible.
+  ASSERT_TRUE(writer_->Put("big", "small").ok());
+  Status s = writer_->Put("big", std::string(options_.page_bytes, 'v'));
+  EXPECT_EQ(s.code(), Code::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("page_bytes"), std::string::npos);
+  EXPECT_EQ(Read(r.get(), "big"), "<miss>");
+  // The largest item that fits works.
+  std::string fits(options_.page_bytes - sizeof(ItemHeader) - 3, 'f');
+  ASSERT_TRUE(writer_->Put("fit", fits).ok());
+  EXPECT_EQ(Read(r.get(), "fit"), fits);
+}
+
+TEST_F(ArenaWriterTest, ChecksumsCoverHeaderKeyAndValue) {
+  CreateWriter();
+  ASSERT_TRUE(writer_->Put("sum", "value").ok());
+  const char* base = reinterpret_cast<const char*>(&writer_->header());
+  const auto& geo = writer_->header().geo;
+  const auto* buckets =
+      reinterpret_cast<const Bucket*>(base + geo.index_offset);
+  int checked = 0;
+  for (uint64_t b = 0; b < geo.bucket_count; ++b) {
+    for (const auto& s : buckets[b].slot) {
+      uint64_t v = s.load();
+      if (v == 0) continue;
+      ItemHeader h;
+      std::memcpy(&h, base + SlotOffset(v), sizeof(h));
+      const uint32_t stored = h.checksum;
+      std::string bytes(base + SlotOffset(v),
+                        sizeof(h) + h.key_len + h.value_len);
+      std::memset(bytes.data() + offsetof(ItemHeader, checksum), 0, 4);
+      EXPECT_EQ(static_cast<uint32_t>(XXH3_64bits(bytes.data(), bytes.size())),
+                stored);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 1);
+}
+
+}  // namespace
+}  // namespace ember::shm::testing
