@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "shm/arena_writer.h"
 #include "shm/key_hash.h"
 #include "shm/layout.h"
 #include "shm/reclaimer.h"
@@ -19,56 +20,67 @@ Status ArenaReader::Open(const std::string& name, const std::string& run_dir,
   std::unique_ptr<ArenaReader> r(new ArenaReader());
   EMBER_RETURN_IF_ERROR(Segment::Open(paths.data_shm, /*writable=*/false,
                                       kHeaderBytes, &r->data_));
-  r->header_ = reinterpret_cast<const ArenaHeader*>(r->data_.base());
-  const ArenaHeader& h = *r->header_;
-  if (h.state.load(std::memory_order_acquire) !=
-      static_cast<uint32_t>(ArenaState::kActive)) {
-    // Checked before the rest: a header still being written is not corrupt.
-    if (h.magic == kArenaMagic || h.magic == 0) {
-      return Status::Unavailable(ShmPath(paths.data_shm) + " is not active");
-    }
-  }
-  EMBER_RETURN_IF_ERROR(
-      ValidateHeader(h, r->data_.size(), ShmPath(paths.data_shm)));
   EMBER_RETURN_IF_ERROR(Segment::Open(paths.ctl_shm, /*writable=*/true,
                                       sizeof(CtlHeader), &r->ctl_));
   if (r->ctl_.owner() != r->data_.owner()) {
     return Status::Corruption(ShmPath(paths.ctl_shm) +
                               " has another owner than its data segment");
   }
-  const auto* ch = reinterpret_cast<const CtlHeader*>(r->ctl_.base());
+  EMBER_RETURN_IF_ERROR(r->Init(name, paths, r->data_.base(), r->data_.size(),
+                                r->ctl_.base(), r->ctl_.size()));
+  *out = std::move(r);
+  return Status::Ok();
+}
+
+Status ArenaReader::Attach(const ArenaWriter& writer,
+                           std::unique_ptr<ArenaReader>* out) {
+  const ArenaOptions& o = writer.options();
+  std::unique_ptr<ArenaReader> r(new ArenaReader());
+  EMBER_RETURN_IF_ERROR(r->Init(o.name, PathsFor(o.name, o.run_dir),
+                                writer.data_base(), writer.data_bytes(),
+                                writer.ctl_base(), writer.ctl_bytes()));
+  *out = std::move(r);
+  return Status::Ok();
+}
+
+Status ArenaReader::Init(const std::string& name, const ArenaPaths& paths,
+                         const char* data, uint64_t data_size, char* ctl,
+                         uint64_t ctl_size) {
+  header_ = reinterpret_cast<const ArenaHeader*>(data);
+  const ArenaHeader& h = *header_;
+  if (h.state.load(std::memory_order_acquire) !=
+          static_cast<uint32_t>(ArenaState::kActive) &&
+      (h.magic == kArenaMagic || h.magic == 0)) {
+    // Checked first: a header still being written is not corrupt.
+    return Status::Unavailable(ShmPath(paths.data_shm) + " is not active");
+  }
+  EMBER_RETURN_IF_ERROR(ValidateHeader(h, data_size, ShmPath(paths.data_shm)));
+  const auto* ch = reinterpret_cast<const CtlHeader*>(ctl);
   EMBER_RETURN_IF_ERROR(
-      ValidateCtl(*ch, h.geo, r->ctl_.size(), ShmPath(paths.ctl_shm)));
+      ValidateCtl(*ch, h.geo, ctl_size, ShmPath(paths.ctl_shm)));
   if (ch->generation.load() != h.generation.load()) {
     return Status::Unavailable("arena " + name + " is being replaced");
   }
-  EMBER_RETURN_IF_ERROR(r->locks_.Open(paths.readers_file, false, 0));
-
-  auto* slots =
-      reinterpret_cast<ReaderSlot*>(r->ctl_.base() + sizeof(CtlHeader));
+  EMBER_RETURN_IF_ERROR(locks_.Open(paths.readers_file, false, 0));
+  auto* slots = reinterpret_cast<ReaderSlot*>(ctl + sizeof(CtlHeader));
   uint32_t i = 0;
-  for (; i < h.geo.max_readers; ++i) {
-    if (r->locks_.TryLock(i)) break;
-  }
+  while (i < h.geo.max_readers && !locks_.TryLock(i)) ++i;
   if (i == h.geo.max_readers) {
     return Status::Busy("all " + std::to_string(h.geo.max_readers) +
                         " reader slots of arena " + name + " are taken");
   }
-  r->slot_index_ = i;
-  r->slot_ = &slots[i];
+  slot_index_ = i;
+  slot_ = &slots[i];
   // A dead predecessor may have left an announce behind; the slot is ours.
-  r->slot_->announce.store(0, std::memory_order_release);
-  r->slot_->pid.store(static_cast<uint32_t>(getpid()),
-                      std::memory_order_relaxed);
-  r->base_ = r->data_.base();
-  r->buckets_ = reinterpret_cast<const Bucket*>(r->base_ + h.geo.index_offset);
-  r->hints_ =
-      reinterpret_cast<std::atomic<uint8_t>*>(r->ctl_.base() + ch->hint_offset);
-  r->seed_ = h.hash_seed;
-  r->bucket_count_ = h.geo.bucket_count;
-  r->data_offset_ = h.geo.data_offset;
-  r->data_end_ = h.geo.data_offset + h.geo.data_bytes;
-  *out = std::move(r);
+  slot_->announce.store(0, std::memory_order_release);
+  slot_->pid.store(static_cast<uint32_t>(getpid()), std::memory_order_relaxed);
+  base_ = data;
+  buckets_ = reinterpret_cast<const Bucket*>(base_ + h.geo.index_offset);
+  hints_ = reinterpret_cast<std::atomic<uint8_t>*>(ctl + ch->hint_offset);
+  seed_ = h.hash_seed;
+  bucket_count_ = h.geo.bucket_count;
+  data_offset_ = h.geo.data_offset;
+  data_end_ = h.geo.data_offset + h.geo.data_bytes;
   return Status::Ok();
 }
 

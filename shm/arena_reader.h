@@ -27,6 +27,10 @@ class ArenaReader {
   // header or geometry that does not fit. kBusy: every slot is taken.
   static Status Open(const std::string& name, const std::string& run_dir,
                      std::unique_ptr<ArenaReader>* out);
+  // Same, for a thread of the writer's own process: reads through the
+  // writer's mapping (no second mapping). REQUIRES: `writer` outlives this.
+  static Status Attach(const class ArenaWriter& writer,
+                       std::unique_ptr<ArenaReader>* out);
   ~ArenaReader();  // releases the slot
   ArenaReader(const ArenaReader&) = delete;
   ArenaReader& operator=(const ArenaReader&) = delete;
@@ -47,6 +51,10 @@ class ArenaReader {
  private:
   friend class ReadGuard;
   ArenaReader() = default;
+  // Validates the mapped segments and claims a slot.
+  Status Init(const std::string& name, const ArenaPaths& paths,
+              const char* data, uint64_t data_size, char* ctl,
+              uint64_t ctl_size);
   // Looks `key` up; REQUIRES a guard is announced.
   bool Find(std::string_view key, const Probe& p, uint64_t* now_ms,
             std::string_view* value) const;

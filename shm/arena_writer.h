@@ -55,6 +55,10 @@ class ArenaWriter {
   // Bytes of writer-private bookkeeping (for the memory overhead report).
   uint64_t PrivateBytes() const;
   uint64_t ctl_bytes() const { return ctl_.size(); }
+  // The mappings, for in-process readers (ArenaReader::Attach).
+  const char* data_base() const { return data_.base(); }
+  uint64_t data_bytes() const { return data_.size(); }
+  char* ctl_base() const { return ctl_.base(); }
   // Sets the state word (kClean on graceful stop, kRetired to tell readers
   // to detach).
   void SetState(ArenaState s);

@@ -37,7 +37,7 @@ void Evictor::OnPublish(uint64_t off, int cls, uint64_t hash,
   } else {
     meta_[g] = static_cast<uint8_t>(kSmall | gen << 2);
     ++small_live_[cls];
-    small_[cls].push_back(g | uint64_t{gen} << 56);
+    small_[cls].push_back((off - data_offset_) >> 3 | uint64_t{gen} << 56);
   }
 }
 
@@ -60,10 +60,11 @@ Evictor::Victim Evictor::Next(int cls) {
     while (!fifo.empty() && !promoted) {
       const uint64_t e = fifo.front();
       fifo.pop_front();
-      const size_t g = e & ((uint64_t{1} << 56) - 1);
+      const uint64_t off =
+          data_offset_ + ((e & ((uint64_t{1} << 56) - 1)) << 3);
+      const size_t g = Granule(off);
       const uint8_t m = meta_[g];
       if ((m & 3) != kSmall || (m >> 2) != (e >> 56)) continue;  // stale
-      const uint64_t off = data_offset_ + (uint64_t{g} << kGranuleShift);
       if (hints_[g].load(std::memory_order_relaxed) != 0) {
         // Read while in the small FIFO: promote to main. The hint stays
         // set, so main's hand passes it once before it can be evicted.

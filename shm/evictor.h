@@ -72,7 +72,7 @@ class Evictor {
   const SlabAllocator* slabs_;
   std::atomic<uint8_t>* hints_;
   std::vector<uint8_t> meta_;  // per granule: state | generation << 2
-  std::vector<std::deque<uint64_t>> small_;  // granule | generation << 56
+  std::vector<std::deque<uint64_t>> small_;  // (off-data)/8 | generation << 56
   std::vector<uint64_t> small_live_, main_live_;
   std::vector<Hand> hands_;
   std::vector<uint32_t> ghost_;  // direct-mapped hash fingerprints
