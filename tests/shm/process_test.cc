@@ -91,7 +91,8 @@ TEST_F(ProcessTest, KilledReadersNeverStallReclamation) {
   std::mt19937 rng(1);
   uint64_t max_pending = 0;
   for (int round = 0; round < 100; ++round) {
-    Child holder = Spawn({"holder", options_.name, run_dir_, "k" + std::to_string(round)});
+    Child holder =
+        Spawn({"holder", options_.name, run_dir_, "k" + std::to_string(round)});
     char buf[8] = {0};
     ASSERT_EQ(read(holder.out, buf, 5), 5) << "holder did not start";
     ASSERT_STREQ(buf, "held\n");
@@ -106,7 +107,8 @@ TEST_F(ProcessTest, KilledReadersNeverStallReclamation) {
     kill(holder.pid, SIGKILL);
     EXPECT_EQ(Wait(holder), 128 + SIGKILL);
     writer_->Tick();
-    max_pending = std::max(max_pending, writer_->header().stats.retired_pending.load());
+    max_pending =
+        std::max(max_pending, writer_->header().stats.retired_pending.load());
     ASSERT_EQ(writer_->header().stats.retired_pending.load(), 0u)
         << "round " << round << ": a dead reader stalls reclamation";
   }
@@ -114,7 +116,8 @@ TEST_F(ProcessTest, KilledReadersNeverStallReclamation) {
   EXPECT_EQ(writer_->header().stats.items.load(), 100u);
   // Every slot is claimable again.
   std::vector<std::unique_ptr<ArenaReader>> readers;
-  for (uint32_t i = 0; i < options_.max_readers; ++i) readers.push_back(OpenReader());
+  for (uint32_t i = 0; i < options_.max_readers; ++i)
+    readers.push_back(OpenReader());
   for (auto& r : readers) ASSERT_NE(r, nullptr);
   EXPECT_EQ(Read(readers.back().get(), "k7"), value);
 }

@@ -32,20 +32,24 @@ std::string Key(uint64_t i) { return "key:" + std::to_string(i); }
 
 // "<key>|<version>|<filler>|<16 hex digits of XXH3 of what precedes>".
 std::string Value(const std::string& key, uint64_t version) {
-  std::string v = key + "|" + std::to_string(version) + "|" +
-                  std::string((version * 7 + key.size()) % 200, 'a' + version % 26) + "|";
+  std::string v =
+      key + "|" + std::to_string(version) + "|" +
+      std::string((version * 7 + key.size()) % 200, 'a' + version % 26) + "|";
   char sum[17];
-  std::snprintf(sum, sizeof(sum), "%016llx",
-                static_cast<unsigned long long>(XXH3_64bits(v.data(), v.size())));
+  std::snprintf(
+      sum, sizeof(sum), "%016llx",
+      static_cast<unsigned long long>(XXH3_64bits(v.data(), v.size())));
   return v + sum;
 }
 
 bool ValueIsSound(std::string_view key, std::string_view v) {
-  if (v.size() < 17 || v.substr(0, key.size()) != key || v[key.size()] != '|') return false;
+  if (v.size() < 17 || v.substr(0, key.size()) != key || v[key.size()] != '|')
+    return false;
   std::string_view body = v.substr(0, v.size() - 16);
   char sum[17];
-  std::snprintf(sum, sizeof(sum), "%016llx",
-                static_cast<unsigned long long>(XXH3_64bits(body.data(), body.size())));
+  std::snprintf(
+      sum, sizeof(sum), "%016llx",
+      static_cast<unsigned long long>(XXH3_64bits(body.data(), body.size())));
   return v.substr(v.size() - 16) == sum;
 }
 
@@ -80,7 +84,8 @@ int RunWriter(char** argv) {
       w->Delete(k);
       ++deletes;
     } else if (!(s = w->Put(k, Value(k, version[i] + 1))).ok()) {
-      std::fprintf(stderr, "writer: put %s: %s\n", k.c_str(), s.ToString().c_str());
+      std::fprintf(stderr, "writer: put %s: %s\n", k.c_str(),
+                   s.ToString().c_str());
       return 4;
     } else {
       ++puts;
@@ -91,11 +96,12 @@ int RunWriter(char** argv) {
       last_tick = Clock::now();
     }
   }
-  std::printf("writer: %llu puts, %llu deletes, %llu reclaimed, %llu readers seen\n",
-              static_cast<unsigned long long>(puts),
-              static_cast<unsigned long long>(deletes),
-              static_cast<unsigned long long>(w->header().stats.reclaimed.load()),
-              static_cast<unsigned long long>(w->header().stats.readers_seen.load()));
+  std::printf(
+      "writer: %llu puts, %llu deletes, %llu reclaimed, %llu readers seen\n",
+      static_cast<unsigned long long>(puts),
+      static_cast<unsigned long long>(deletes),
+      static_cast<unsigned long long>(w->header().stats.reclaimed.load()),
+      static_cast<unsigned long long>(w->header().stats.readers_seen.load()));
   return 0;
 }
 
@@ -154,11 +160,12 @@ int RunReader(char** argv) {
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) pool.emplace_back(body, t);
   for (auto& th : pool) th.join();
-  std::printf("reader %d: %llu reads, %llu hits, %llu torn, %llu stable keys missing\n",
-              getpid(), static_cast<unsigned long long>(reads.load()),
-              static_cast<unsigned long long>(hits.load()),
-              static_cast<unsigned long long>(torn.load()),
-              static_cast<unsigned long long>(missing.load()));
+  std::printf(
+      "reader %d: %llu reads, %llu hits, %llu torn, %llu stable keys missing\n",
+      getpid(), static_cast<unsigned long long>(reads.load()),
+      static_cast<unsigned long long>(hits.load()),
+      static_cast<unsigned long long>(torn.load()),
+      static_cast<unsigned long long>(missing.load()));
   return (torn == 0 && missing == 0 && failures == 0 && reads > 0) ? 0 : 1;
 }
 

@@ -24,7 +24,8 @@ bool Sound(int key, std::string_view v) {
   if (v.substr(0, prefix.size()) != prefix) return false;
   const size_t colon = v.find(':', prefix.size());
   if (colon == std::string_view::npos) return false;
-  const uint64_t version = std::stoull(std::string(v.substr(prefix.size(), colon)));
+  const uint64_t version =
+      std::stoull(std::string(v.substr(prefix.size(), colon)));
   return v == ValueFor(key, version);
 }
 
@@ -63,20 +64,24 @@ TEST_F(ThreadsTest, ReadersNeverSeeTornValuesWhileTheWriterEvicts) {
   std::mt19937 rng(99);
   for (uint64_t version = 1; version < 100000; ++version) {
     const int k = static_cast<int>(rng() % kKeys);
-    Status s = version % 7 == 0 ? writer_->Delete(std::to_string(k))
-                                : writer_->Put(std::to_string(k), ValueFor(k, version));
-    ASSERT_TRUE(s.ok() || s.IsNotFound() || s.code() == Code::kBusy) << s.ToString();
+    Status s = version % 7 == 0
+                   ? writer_->Delete(std::to_string(k))
+                   : writer_->Put(std::to_string(k), ValueFor(k, version));
+    ASSERT_TRUE(s.ok() || s.IsNotFound() || s.code() == Code::kBusy)
+        << s.ToString();
     if (version % 64 == 0) writer_->Tick();
   }
   stop = true;
   for (auto& t : readers) t.join();
-  std::printf("[ measured ] %llu reads, %llu hits, %llu torn, evictions %llu, "
-              "puts refused (kBusy) %llu\n",
-              static_cast<unsigned long long>(reads.load()),
-              static_cast<unsigned long long>(hits.load()),
-              static_cast<unsigned long long>(torn.load()),
-              static_cast<unsigned long long>(writer_->header().stats.evictions.load()),
-              static_cast<unsigned long long>(writer_->header().stats.put_failures.load()));
+  std::printf(
+      "[ measured ] %llu reads, %llu hits, %llu torn, evictions %llu, "
+      "puts refused (kBusy) %llu\n",
+      static_cast<unsigned long long>(reads.load()),
+      static_cast<unsigned long long>(hits.load()),
+      static_cast<unsigned long long>(torn.load()),
+      static_cast<unsigned long long>(writer_->header().stats.evictions.load()),
+      static_cast<unsigned long long>(
+          writer_->header().stats.put_failures.load()));
   EXPECT_EQ(torn.load(), 0u);
   EXPECT_GT(hits.load(), 0u);
   EXPECT_GT(writer_->header().stats.evictions.load(), 0u);

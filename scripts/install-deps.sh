@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Ember needs to build, test and run, when
+# missing. Idempotent, and quiet when everything is already there.
+#   scripts/install-deps.sh          build + test packages
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config
+  libboost-dev            # Boost.Interprocess (header-only)
+  libxxhash-dev           # key hashes and item checksums
+  libgtest-dev libgmock-dev
+  libbenchmark-dev        # Google Benchmark
+  liblmdb-dev             # benchmark-only: LMDB is the local-read reference
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+  "${missing[@]}" >/dev/null
