@@ -39,7 +39,7 @@ inline constexpr uint32_t kArenaMagic = 0x52424D45;
 inline constexpr uint32_t kCtlMagic = 0x43424D45;
 // Bump on ANY change to the structs or constants in this file. Readers refuse
 // other values (kVersionMismatch); the server recreates the arena.
-inline constexpr uint32_t kLayoutVersion = 1;
+inline constexpr uint32_t kLayoutVersion = 2;
 
 inline constexpr uint32_t kHeaderBytes = 8192;
 inline constexpr uint32_t kMaxClasses = 160;
@@ -90,8 +90,9 @@ struct ArenaStats {
   std::atomic<uint64_t> readers_seen;     // distinct slot claims observed
   std::atomic<uint64_t> revocations;      // guards revoked past their lease
   std::atomic<uint64_t> free_pages;
-  std::atomic<uint64_t> page_moves;  // pages moved between classes
-  std::atomic<uint64_t> reserved[17];
+  std::atomic<uint64_t> page_moves;   // pages moved between classes
+  std::atomic<uint64_t> index_moves;  // items moved to their other bucket
+  std::atomic<uint64_t> reserved[16];
 };
 static_assert(sizeof(ArenaStats) == 256);
 
@@ -116,7 +117,8 @@ struct ArenaHeader {
   std::atomic<uint32_t> state;       // ArenaState
   std::atomic<uint32_t> generation;  // +1 per writer that attaches
   std::atomic<uint32_t> writer_pid;
-  uint8_t pad0[8];
+  uint32_t barrier_mode;  // BarrierMode: how readers announce (shm/barrier.h)
+  uint8_t pad0[4];
   // Own cache line: readers load it once per guard, the writer bumps it.
   alignas(64) std::atomic<uint64_t> global_epoch;
   uint8_t pad1[56];

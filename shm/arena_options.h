@@ -27,6 +27,10 @@ struct ArenaOptions {
   uint32_t intent_slots = 4096;
   // A guard held longer than this while memory is short is revoked (ms).
   uint32_t reader_lease_ms = 1000;
+  // Readers announce with a plain store and the writer issues membarrier(2)
+  // per reclaim scan, when the kernel has it. False: readers always use a
+  // seq_cst exchange (slower lookups; what ThreadSanitizer builds use).
+  bool use_membarrier = true;
   // Unlink the segments and lock files when the writer closes (tests).
   bool remove_on_close = false;
 };

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "shm/arena_writer.h"
+#include "shm/barrier.h"
 #include "shm/key_hash.h"
 #include "shm/layout.h"
 #include "shm/reclaimer.h"
@@ -77,6 +78,11 @@ Status ArenaReader::Init(const std::string& name, const ArenaPaths& paths,
   base_ = data;
   buckets_ = reinterpret_cast<const Bucket*>(base_ + h.geo.index_offset);
   hints_ = reinterpret_cast<std::atomic<uint8_t>*>(ctl + ch->hint_offset);
+  // A reader may always use the exchange; the plain store needs this
+  // process registered for the writer's membarrier.
+  plain_announce_ =
+      h.barrier_mode == static_cast<uint32_t>(BarrierMode::kMembarrier) &&
+      RegisterMembarrier();
   seed_ = h.hash_seed;
   bucket_count_ = h.geo.bucket_count;
   data_offset_ = h.geo.data_offset;
@@ -114,14 +120,19 @@ inline bool ArenaReader::Match(uint64_t slot, std::string_view key,
       off + sizeof(ItemHeader) + it->key_len + uint64_t{it->value_len};
   if (end > data_end_) return false;
   const char* k = reinterpret_cast<const char*>(it + 1);
-  if (std::memcmp(k, key.data(), key.size()) != 0) return false;
+  if (!KeyEquals(k, key.data(), key.size())) return false;
   if (it->expiry_unix_ms != 0) {
     if (*now_ms == 0) *now_ms = NowUnixMs();
     if (it->expiry_unix_ms <= *now_ms) return false;
   }
-  std::atomic<uint8_t>& hint = hints_[(off - data_offset_) >> kGranuleShift];
-  if (hint.load(std::memory_order_relaxed) == 0) {
-    hint.store(1, std::memory_order_relaxed);
+  // Sampled: one hit in kHintSample marks the chunk. A key read often is
+  // marked long before the CLOCK hand returns; skipping the load on the
+  // other hits keeps a third cache line off most lookups.
+  if ((++hint_clock_ & (kHintSample - 1)) == 0) {
+    std::atomic<uint8_t>& hint = hints_[(off - data_offset_) >> kGranuleShift];
+    if (hint.load(std::memory_order_relaxed) == 0) {
+      hint.store(1, std::memory_order_relaxed);
+    }
   }
   *value = std::string_view(k + it->key_len, it->value_len);
   return true;
@@ -131,9 +142,10 @@ bool ArenaReader::Find(std::string_view key, const Probe& p, uint64_t* now_ms,
                        std::string_view* value) const {
   const Bucket* b = &buckets_[p.b1];
   for (int pass = 0; pass < 2; ++pass) {
-    for (const auto& s : b->slot) {
-      // seq_cst: pairs with the announce exchange (a plain load on x86).
-      const uint64_t v = s.load(std::memory_order_seq_cst);
+    for (uint32_t m = TagCandidates(*b, p.tag_bits); m != 0; m &= m - 1) {
+      // seq_cst: pairs with the announce (a plain load on x86).
+      const uint64_t v =
+          b->slot[__builtin_ctz(m)].load(std::memory_order_seq_cst);
       if (v != 0 && (v & kSlotTagMask) == p.tag_bits &&
           Match(v, key, now_ms, value)) {
         return true;
@@ -153,8 +165,15 @@ ReadGuard::ReadGuard(ArenaReader* reader) : reader_(reader) {
     return;
   }
   const uint64_t epoch = h.global_epoch.load(std::memory_order_acquire);
-  // exchange: a full barrier, so the index loads below cannot move above it.
-  reader->slot_->announce.exchange(epoch << 1 | 1, std::memory_order_seq_cst);
+  if (reader->plain_announce_) {
+    // Ordered before the index loads by the writer's membarrier; the
+    // signal fence keeps the compiler from moving the loads above it.
+    reader->slot_->announce.store(epoch << 1 | 1, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  } else {
+    // A full barrier: the index loads below cannot move above it.
+    reader->slot_->announce.exchange(epoch << 1 | 1, std::memory_order_seq_cst);
+  }
   revocations_ = reader->slot_->revocations.load(std::memory_order_relaxed);
   held_ = true;
 }
@@ -175,29 +194,38 @@ size_t ReadGuard::MultiGet(std::span<const std::string_view> keys,
   const ArenaReader& r = *reader_;
   for (size_t start = 0; start < keys.size(); start += kBatch) {
     const size_t n = std::min(kBatch, keys.size() - start);
+    const std::string_view* ks = keys.data() + start;
     Probe probes[kBatch];
+    uint64_t candidate[kBatch];
+    // A: hash every key and start loading its preferred bucket.
     for (size_t i = 0; i < n; ++i) {
-      probes[i] = MakeProbe(HashKey(keys[start + i], r.seed_), r.bucket_count_);
+      probes[i] = MakeProbe(HashKey(ks[i], r.seed_), r.bucket_count_);
       __builtin_prefetch(&r.buckets_[probes[i].b1]);
     }
-    // First candidate item of each key's preferred bucket.
-    for (size_t i = 0; i < n && held_; ++i) {
-      for (const auto& s : r.buckets_[probes[i].b1].slot) {
-        const uint64_t v = s.load(std::memory_order_seq_cst);
-        if (v != 0 && (v & kSlotTagMask) == probes[i].tag_bits) {
-          const uint64_t off = SlotOffset(v);
-          if (off < r.data_end_) __builtin_prefetch(r.base_ + off);
-          break;
-        }
-      }
-    }
+    // B: pick each key's first tag match and start loading its item.
     for (size_t i = 0; i < n; ++i) {
-      const size_t k = start + i;
-      found[k] = held_ && r.Find(keys[k], probes[i], &now_ms_, &values[k]);
-      if (found[k]) {
+      const Bucket& bucket = r.buckets_[probes[i].b1];
+      const uint32_t m = TagCandidates(bucket, probes[i].tag_bits);
+      candidate[i] =
+          m == 0
+              ? 0
+              : bucket.slot[__builtin_ctz(m)].load(std::memory_order_seq_cst);
+      const uint64_t off = SlotOffset(candidate[i]);
+      if (off >= r.data_offset_ && off < r.data_end_)
+        __builtin_prefetch(r.base_ + off);
+    }
+    // C: check the candidate; anything else takes the full two-bucket path.
+    for (size_t i = 0; i < n; ++i) {
+      std::string_view& v = values[start + i];
+      bool hit = held_ && candidate[i] != 0 &&
+                 (candidate[i] & kSlotTagMask) == probes[i].tag_bits &&
+                 r.Match(candidate[i], ks[i], &now_ms_, &v);
+      if (!hit && held_) hit = r.Find(ks[i], probes[i], &now_ms_, &v);
+      found[start + i] = hit;
+      if (hit) {
         ++hits;
       } else {
-        values[k] = std::string_view();
+        v = std::string_view();
       }
     }
   }

@@ -42,6 +42,8 @@ class ArenaReader {
 
   const ArenaHeader& header() const { return *header_; }
   uint32_t slot_index() const { return slot_index_; }
+  // True when guards announce with a plain store (see shm/barrier.h).
+  bool plain_announce() const { return plain_announce_; }
   // False once the writer marked the arena kRetired or kClean: reopen.
   bool active() const {
     return header_->state.load(std::memory_order_acquire) ==
@@ -74,6 +76,9 @@ class ArenaReader {
   uint64_t data_offset_ = 0;
   uint64_t data_end_ = 0;
   uint32_t slot_index_ = 0;
+  bool plain_announce_ = false;  // BarrierMode::kMembarrier and registered
+  static constexpr uint32_t kHintSample = 8;  // a power of two
+  mutable uint32_t hint_clock_ = 0;  // hits so far; picks the sampled ones
 };
 
 // An announced read: values found through it point into the arena and stay

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <random>
 
+#include "shm/barrier.h"
 #include "shm/key_hash.h"
 #include "shm/layout.h"
 
@@ -80,6 +81,13 @@ Status ArenaWriter::Create(const ArenaOptions& options,
   h->state.store(static_cast<uint32_t>(ArenaState::kInit));
   h->generation.store(1);
   h->writer_pid.store(getpid());
+#if defined(__SANITIZE_THREAD__)
+  const bool membarrier = false;  // TSan cannot see membarrier's ordering
+#else
+  const bool membarrier = options.use_membarrier && RegisterMembarrier();
+#endif
+  h->barrier_mode = static_cast<uint32_t>(membarrier ? BarrierMode::kMembarrier
+                                                     : BarrierMode::kExchange);
   h->global_epoch.store(1);
   h->heartbeat_unix_ms.store(NowUnixMs());
   h->geo = geo;
@@ -190,7 +198,30 @@ std::atomic<uint64_t>* ArenaWriter::FreeSlot(uint64_t hash) {
       if (slot.load(std::memory_order_relaxed) == 0) return &slot;
     }
   }
-  // Both buckets full: drop the coldest of their 16 items (unhinted, small
+  // Both buckets full: move one occupant to its other bucket if that has
+  // room (store the copy first, then clear: a racing reader at worst misses,
+  // and a miss is never an answer).
+  for (uint64_t b : {p.b1, p.b2}) {
+    for (auto& slot : BucketAt(b)->slot) {
+      const uint64_t v = slot.load(std::memory_order_relaxed);
+      const ItemHeader* it = ItemAt(SlotOffset(v));
+      const Probe q = MakeProbe(
+          HashKey(std::string_view(reinterpret_cast<const char*>(it + 1),
+                                   it->key_len),
+                  seed_),
+          header_->geo.bucket_count);
+      const uint64_t other = (q.b1 == b) ? q.b2 : q.b1;
+      if (other == p.b1 || other == p.b2) continue;
+      for (auto& dest : BucketAt(other)->slot) {
+        if (dest.load(std::memory_order_relaxed) != 0) continue;
+        dest.store(v, std::memory_order_seq_cst);
+        slot.store(0, std::memory_order_seq_cst);
+        header_->stats.index_moves.fetch_add(1, std::memory_order_relaxed);
+        return &slot;
+      }
+    }
+  }
+  // Still full: drop the coldest of the 16 items (unhinted, small
   // FIFO first) to make room.
   std::atomic<uint64_t>* victim = nullptr;
   int victim_rank = 99;
@@ -313,7 +344,8 @@ uint64_t ArenaWriter::AllocateChunk(int cls) {
       evicted = true;
       // Evict ahead in a batch so one epoch scan frees several chunks, but
       // not while many evicted chunks already wait for a slow reader.
-      const uint64_t items = evictor_.small_items(cls) + evictor_.main_items(cls);
+      const uint64_t items =
+          evictor_.small_items(cls) + evictor_.main_items(cls);
       const size_t batch = std::clamp<uint64_t>(items / 64, 1, 64);
       if (reclaimer_.pending() < 4 * batch && EvictBatch(cls, batch) == 0 &&
           !StealPage(cls) && reclaimer_.pending() == 0) {
@@ -373,7 +405,10 @@ Status ArenaWriter::Put(std::string_view key, std::string_view value,
   header_->classes[cls].items.fetch_add(1, std::memory_order_relaxed);
   header_->classes[cls].chunk_bytes_used.fetch_add(classes_.chunk_bytes(cls),
                                                    std::memory_order_relaxed);
-  if (retires_since_reclaim_ >= 256) ReclaimNow(false);
+  // Tick() reclaims every millisecond; reclaim here only when a burst of
+  // writes retires many chunks in between (each scan may cost a membarrier,
+  // an interrupt on every CPU that runs a reader).
+  if (retires_since_reclaim_ >= 4096) ReclaimNow(false);
   return Status::Ok();
 }
 
@@ -414,16 +449,8 @@ void ArenaWriter::Tick() {
 }
 
 uint64_t ArenaWriter::PrivateBytes() const {
-  const uint64_t granules = header_->geo.data_bytes >> kGranuleShift;
-  const uint64_t pages = header_->geo.page_count;
-  // Evictor metadata and ghost set, small FIFO entries, page table.
-  uint64_t bytes =
-      granules + std::max<uint64_t>(1024, header_->geo.data_bytes / 256) * 4;
-  for (int c = 0; c < classes_.count(); ++c) {
-    bytes += evictor_.small_items(c) * 8 + slabs_.FreeChunks(c) * 8;
-  }
-  bytes += pages * 12 + reclaimer_.pending() * 16;
-  return bytes;
+  return evictor_.PrivateBytes() + slabs_.PrivateBytes() +
+         reclaimer_.PrivateBytes() + steal_cursor_.capacity() * 4;
 }
 
 }  // namespace ember::shm

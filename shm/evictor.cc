@@ -37,7 +37,11 @@ void Evictor::OnPublish(uint64_t off, int cls, uint64_t hash,
   } else {
     meta_[g] = static_cast<uint8_t>(kSmall | gen << 2);
     ++small_live_[cls];
-    small_[cls].push_back((off - data_offset_) >> 3 | uint64_t{gen} << 56);
+    auto& fifo = small_[cls];
+    fifo.push_back((off - data_offset_) >> 3 | uint64_t{gen} << 56);
+    // Overwrites leave stale entries behind; drop them once they outnumber
+    // the live ones, so the FIFO stays within twice the small queue.
+    if (fifo.size() > 2 * small_live_[cls] + 64) CompactSmall(cls);
   }
 }
 
@@ -111,6 +115,23 @@ uint64_t Evictor::NextMain(int cls) {
     return off;
   }
   return 0;
+}
+
+void Evictor::CompactSmall(int cls) {
+  std::erase_if(small_[cls], [this](uint64_t e) {
+    const uint64_t off = data_offset_ + ((e & ((uint64_t{1} << 56) - 1)) << 3);
+    const uint8_t m = meta_[Granule(off)];
+    return (m & 3) != kSmall || (m >> 2) != (e >> 56);
+  });
+  small_[cls].shrink_to_fit();
+}
+
+uint64_t Evictor::PrivateBytes() const {
+  uint64_t bytes = meta_.capacity() + ghost_.capacity() * sizeof(uint32_t) +
+                   (small_live_.capacity() + main_live_.capacity()) * 8 +
+                   hands_.capacity() * sizeof(Hand);
+  for (const auto& q : small_) bytes += q.size() * sizeof(uint64_t);
+  return bytes;
 }
 
 void Evictor::RememberEvicted(uint64_t hash) {

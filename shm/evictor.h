@@ -33,7 +33,12 @@ class Evictor {
   // The item at `off` left the index (evicted, deleted or replaced).
   void OnUnlink(uint64_t off, int cls);
   // The chunk at `off` was reclaimed.
-  void OnFree(uint64_t off) { meta_[Granule(off)] = kFree; }
+  // Keeps the generation, so FIFO entries of the chunk's earlier lives stay
+  // recognisably stale after it is reused.
+  void OnFree(uint64_t off) {
+    uint8_t& m = meta_[Granule(off)];
+    m = static_cast<uint8_t>((m & ~3) | kFree);
+  }
   State StateOf(uint64_t off) const {
     return static_cast<State>(meta_[Granule(off)] & 3);
   }
@@ -52,6 +57,8 @@ class Evictor {
     return hints_[Granule(off)].load(std::memory_order_relaxed) != 0;
   }
   uint64_t small_items(int cls) const { return small_live_[cls]; }
+  // Heap bytes held: metadata, ghost set and FIFO entries (capacities).
+  uint64_t PrivateBytes() const;
   uint64_t main_items(int cls) const { return main_live_[cls]; }
 
  private:
@@ -63,6 +70,7 @@ class Evictor {
   }
   bool GhostTake(uint64_t hash);
   uint64_t NextMain(int cls);
+  void CompactSmall(int cls);
 
   struct Hand {
     size_t page_index = 0;

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "shm/barrier.h"
+
 namespace ember::shm {
 
 uint64_t NowUnixMs() {
@@ -33,11 +35,19 @@ void Reclaimer::Retire(uint64_t off) {
 size_t Reclaimer::Reclaim(bool memory_short,
                           const std::function<void(uint64_t)>& free_chunk) {
   if (retired_.empty()) return 0;
-  // Unlinks are seq_cst stores and announces seq_cst exchanges, so for each
-  // reader either the scan below sees its announce, or its index loads see
-  // the unlink (Dekker). A reader that reads the bumped epoch announces a
-  // value newer than every retirement so far.
+  // Unlinks are seq_cst stores; announces are seq_cst exchanges, or plain
+  // stores made ordered by the membarrier below. So for each reader either
+  // the scan sees its announce, or its index loads see the unlink (Dekker).
+  // A reader that reads the bumped epoch announces a value newer than every
+  // retirement so far.
   header_->global_epoch.fetch_add(1, std::memory_order_seq_cst);
+  // Readers that announce with a plain store rely on this barrier to order
+  // their announce before their index loads. Without it, free nothing.
+  if (header_->barrier_mode ==
+          static_cast<uint32_t>(BarrierMode::kMembarrier) &&
+      !GlobalBarrier()) {
+    return 0;
+  }
   const uint64_t oldest = retired_.front().epoch;
   uint64_t min_epoch = UINT64_MAX;
   uint64_t now = 0;

@@ -30,6 +30,10 @@ class Reclaimer {
   size_t Reclaim(bool memory_short,
                  const std::function<void(uint64_t)>& free_chunk);
   size_t pending() const { return retired_.size(); }
+  uint64_t PrivateBytes() const {
+    return retired_.size() * sizeof(Retired) +
+           trackers_.capacity() * sizeof(Tracker);
+  }
   // Refreshes live_readers / readers_seen in the header (one lock probe
   // per slot, so call it about once a second).
   void CountReaders();

@@ -87,6 +87,14 @@ void SlabAllocator::StartDrain(uint32_t p) {
   }
 }
 
+uint64_t SlabAllocator::PrivateBytes() const {
+  uint64_t bytes =
+      pages_.capacity() * sizeof(Page) + free_pages_.capacity() * 4;
+  for (const auto& v : class_pages_) bytes += v.capacity() * 4;
+  for (const auto& v : free_) bytes += v.capacity() * 8;
+  return bytes;
+}
+
 int SlabAllocator::RichestClass(int except) const {
   int best = -1;
   size_t best_pages = 1;

@@ -49,6 +49,8 @@ class SlabAllocator {
   }
   size_t FreeChunks(int cls) const { return free_[cls].size(); }
   size_t free_pages() const { return free_pages_.size(); }
+  // Heap bytes held by the page table and free lists (capacities).
+  uint64_t PrivateBytes() const;
 
  private:
   struct Page {

@@ -27,11 +27,16 @@ const char* CodeName(Code code) {
   return "Unknown";
 }
 
+const std::string& Status::message() const {
+  static const std::string kEmpty;
+  return message_ ? *message_ : kEmpty;
+}
+
 std::string Status::ToString() const {
   std::string out = CodeName(code_);
-  if (!message_.empty()) {
+  if (message_) {
     out += ": ";
-    out += message_;
+    out += *message_;
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -21,9 +22,20 @@ enum class Code : uint8_t {
   kRevoked = 8,          // a guard outlived its lease; values read may differ
 };
 
+// An OK or message-less Status is a code and a null pointer (cheap on the
+// read path); a message lives on the heap.
 class Status {
  public:
   Status() = default;  // kOk
+  Status(const Status& o) : code_(o.code_) {
+    if (o.message_) message_ = std::make_unique<std::string>(*o.message_);
+  }
+  Status& operator=(const Status& o) {
+    if (this != &o) *this = Status(o);
+    return *this;
+  }
+  Status(Status&&) noexcept = default;
+  Status& operator=(Status&&) noexcept = default;
   static Status Ok() { return Status(); }
   static Status NotFound(std::string_view m = {}) {
     return Status(Code::kNotFound, m);
@@ -51,15 +63,16 @@ class Status {
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
   Code code() const { return code_; }
-  const std::string& message() const { return message_; }
+  const std::string& message() const;
   // "NotFound: <message>", for logs and test failures.
   std::string ToString() const;
 
  private:
-  Status(Code code, std::string_view message)
-      : code_(code), message_(message) {}
+  Status(Code code, std::string_view message) : code_(code) {
+    if (!message.empty()) message_ = std::make_unique<std::string>(message);
+  }
   Code code_ = Code::kOk;
-  std::string message_;
+  std::unique_ptr<std::string> message_;  // null when empty
 };
 
 // Name of a code, e.g. "InvalidArgument".

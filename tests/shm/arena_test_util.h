@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -15,10 +16,13 @@
 namespace ember::shm::testing {
 
 // A name no other test (or test process) uses at the same time.
-inline std::string UniqueArenaName(const std::string& tag) {
+inline std::string UniqueArenaName(std::string tag) {
   static int counter = 0;
-  return "t" + std::to_string(getpid()) + "_" + tag + "_" +
-         std::to_string(++counter);
+  for (char& c : tag) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return "t" + std::to_string(getpid()) + "_" + std::to_string(++counter) +
+         "_" + tag.substr(0, 40);
 }
 
 class ArenaFixture : public ::testing::Test {
@@ -29,7 +33,6 @@ class ArenaFixture : public ::testing::Test {
     run_dir_ = tmpl;
     options_.name = UniqueArenaName(
         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    options_.name = options_.name.substr(0, 60);
     options_.run_dir = run_dir_;
     options_.arena_bytes = 8 << 20;
     options_.page_bytes = 64 << 10;

@@ -11,7 +11,10 @@
 namespace ember::shm::testing {
 namespace {
 
-class ThreadsTest : public ArenaFixture {};
+// Runs with both announce modes: plain store + writer membarrier, and
+// exchange (the only mode TSan builds use).
+class ThreadsTest : public ArenaFixture,
+                    public ::testing::WithParamInterface<bool> {};
 
 std::string ValueFor(int key, uint64_t version) {
   std::string v = std::to_string(key) + ":" + std::to_string(version) + ":";
@@ -29,8 +32,9 @@ bool Sound(int key, std::string_view v) {
   return v == ValueFor(key, version);
 }
 
-TEST_F(ThreadsTest, ReadersNeverSeeTornValuesWhileTheWriterEvicts) {
+TEST_P(ThreadsTest, ReadersNeverSeeTornValuesWhileTheWriterEvicts) {
   options_.arena_bytes = 2 << 20;  // small: eviction and reuse all the time
+  options_.use_membarrier = GetParam();
   CreateWriter();
   constexpr int kKeys = 30000;
   std::atomic<bool> stop{false};
@@ -86,6 +90,11 @@ TEST_F(ThreadsTest, ReadersNeverSeeTornValuesWhileTheWriterEvicts) {
   EXPECT_GT(hits.load(), 0u);
   EXPECT_GT(writer_->header().stats.evictions.load(), 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(AnnounceModes, ThreadsTest, ::testing::Bool(),
+                         [](const auto& info) {
+                           return info.param ? "Membarrier" : "Exchange";
+                         });
 
 }  // namespace
 }  // namespace ember::shm::testing
