@@ -191,6 +191,66 @@ ArenaWriter::SlotRef ArenaWriter::FindOffset(uint64_t hash,
   return SlotRef{};
 }
 
+uint64_t ArenaWriter::OtherBucket(uint64_t slot_value, uint64_t b) const {
+  const ItemHeader* it = ItemAt(SlotOffset(slot_value));
+  const Probe q = MakeProbe(
+      HashKey(
+          std::string_view(reinterpret_cast<const char*>(it + 1), it->key_len),
+          seed_),
+      header_->geo.bucket_count);
+  return q.b1 == b ? q.b2 : q.b1;
+}
+
+std::atomic<uint64_t>* ArenaWriter::EmptySlotIn(uint64_t b) const {
+  for (auto& slot : BucketAt(b)->slot) {
+    if (slot.load(std::memory_order_relaxed) == 0) return &slot;
+  }
+  return nullptr;
+}
+
+// Moves `from`'s item into `to` (copy first, then clear or overwrite `from`:
+// a racing reader at worst misses, and a miss is never an answer).
+static void MoveSlot(std::atomic<uint64_t>* from, std::atomic<uint64_t>* to) {
+  to->store(from->load(std::memory_order_relaxed), std::memory_order_seq_cst);
+  from->store(0, std::memory_order_seq_cst);
+}
+
+std::atomic<uint64_t>* ArenaWriter::MakeRoom(const Probe& p) {
+  auto ours = [&](uint64_t b) { return b == p.b1 || b == p.b2; };
+  // Depth 1: an occupant of b1/b2 whose other bucket has room moves there.
+  // Depth 2: else an occupant of that other bucket moves on to its own
+  // other bucket first. Cuckoo hashing, bounded to two steps.
+  for (int depth = 1; depth <= 2; ++depth) {
+    for (uint64_t b : {p.b1, p.b2}) {
+      for (auto& slot : BucketAt(b)->slot) {
+        const uint64_t alt =
+            OtherBucket(slot.load(std::memory_order_relaxed), b);
+        if (ours(alt)) continue;
+        if (depth == 1) {
+          if (std::atomic<uint64_t>* to = EmptySlotIn(alt)) {
+            MoveSlot(&slot, to);
+            header_->stats.index_moves.fetch_add(1, std::memory_order_relaxed);
+            return &slot;
+          }
+          continue;
+        }
+        for (auto& next : BucketAt(alt)->slot) {
+          const uint64_t alt2 =
+              OtherBucket(next.load(std::memory_order_relaxed), alt);
+          if (alt2 == alt || ours(alt2)) continue;
+          if (std::atomic<uint64_t>* to = EmptySlotIn(alt2)) {
+            MoveSlot(&next, to);
+            MoveSlot(&slot, &next);
+            header_->stats.index_moves.fetch_add(2, std::memory_order_relaxed);
+            return &slot;
+          }
+        }
+      }
+    }
+  }
+  return nullptr;
+}
+
 std::atomic<uint64_t>* ArenaWriter::FreeSlot(uint64_t hash) {
   const Probe p = MakeProbe(hash, header_->geo.bucket_count);
   for (uint64_t b : {p.b1, p.b2}) {
@@ -198,29 +258,7 @@ std::atomic<uint64_t>* ArenaWriter::FreeSlot(uint64_t hash) {
       if (slot.load(std::memory_order_relaxed) == 0) return &slot;
     }
   }
-  // Both buckets full: move one occupant to its other bucket if that has
-  // room (store the copy first, then clear: a racing reader at worst misses,
-  // and a miss is never an answer).
-  for (uint64_t b : {p.b1, p.b2}) {
-    for (auto& slot : BucketAt(b)->slot) {
-      const uint64_t v = slot.load(std::memory_order_relaxed);
-      const ItemHeader* it = ItemAt(SlotOffset(v));
-      const Probe q = MakeProbe(
-          HashKey(std::string_view(reinterpret_cast<const char*>(it + 1),
-                                   it->key_len),
-                  seed_),
-          header_->geo.bucket_count);
-      const uint64_t other = (q.b1 == b) ? q.b2 : q.b1;
-      if (other == p.b1 || other == p.b2) continue;
-      for (auto& dest : BucketAt(other)->slot) {
-        if (dest.load(std::memory_order_relaxed) != 0) continue;
-        dest.store(v, std::memory_order_seq_cst);
-        slot.store(0, std::memory_order_seq_cst);
-        header_->stats.index_moves.fetch_add(1, std::memory_order_relaxed);
-        return &slot;
-      }
-    }
-  }
+  if (std::atomic<uint64_t>* freed = MakeRoom(p)) return freed;
   // Still full: drop the coldest of the 16 items (unhinted, small
   // FIFO first) to make room.
   std::atomic<uint64_t>* victim = nullptr;

@@ -12,6 +12,7 @@
 #include "shm/arena_options.h"
 #include "shm/evictor.h"
 #include "shm/intent_ring.h"
+#include "shm/key_hash.h"
 #include "shm/reclaimer.h"
 #include "shm/segment.h"
 #include "shm/size_classes.h"
@@ -83,7 +84,13 @@ class ArenaWriter {
   }
   SlotRef Find(uint64_t hash, std::string_view key) const;
   SlotRef FindOffset(uint64_t hash, uint64_t off) const;
+  // A free slot for a new key of `hash`: an empty one in b1/b2, one made by
+  // moving occupants (MakeRoom), or the slot of an evicted cold item.
   std::atomic<uint64_t>* FreeSlot(uint64_t hash);
+  std::atomic<uint64_t>* MakeRoom(const Probe& p);
+  std::atomic<uint64_t>* EmptySlotIn(uint64_t bucket) const;
+  // The bucket other than `b` where the item in `slot_value` may live.
+  uint64_t OtherBucket(uint64_t slot_value, uint64_t b) const;
   uint64_t AllocateChunk(int cls);
   void WriteItem(uint64_t off, int cls, std::string_view key,
                  std::string_view value, uint64_t expiry);
