@@ -80,13 +80,10 @@ std::string Load(const Data& d, const std::string& tag, uint64_t pages,
          std::to_string(st.index_evictions.load()) + " index evictions";
 }
 
-// A quarter of the pages spare, and the index at most 1/4 full: the writer
-// puts a key in the first of its two buckets with room and never moves
-// one, so a fuller index drops keys (index_evictions; ~0.2% at 60% full).
+// A quarter of the pages spare (the index, one slot per 64 page bytes,
+// is then about 70% full), as a deployment sized for its data would be.
 Ember::Ember(const Data& d) {
-  const uint64_t slots_per_page = kPageBytes / kBytesPerIndexSlot;
-  uint64_t pages = std::max(PagesFor(d.n) * 5 / 4 + 2,
-                            (4 * d.n + slots_per_page - 1) / slots_per_page);
+  uint64_t pages = PagesFor(d.n) * 5 / 4 + 2;
   for (int attempt = 0; attempt < 3; ++attempt, pages = pages * 5 / 4) {
     writer.reset();
     error = Load(d, "main", pages, &writer);

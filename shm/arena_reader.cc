@@ -202,17 +202,28 @@ size_t ReadGuard::MultiGet(std::span<const std::string_view> keys,
       probes[i] = MakeProbe(HashKey(ks[i], r.seed_), r.bucket_count_);
       __builtin_prefetch(&r.buckets_[probes[i].b1]);
     }
-    // B: pick each key's first tag match and start loading its item.
-    for (size_t i = 0; i < n; ++i) {
-      const Bucket& bucket = r.buckets_[probes[i].b1];
+    // B: pick each key's first tag match in b1 and start loading its item;
+    // keys with none there start loading b2 instead.
+    auto pick = [&](size_t i, uint64_t bucket_index) {
+      const Bucket& bucket = r.buckets_[bucket_index];
       const uint32_t m = TagCandidates(bucket, probes[i].tag_bits);
       candidate[i] =
           m == 0
               ? 0
               : bucket.slot[__builtin_ctz(m)].load(std::memory_order_seq_cst);
       const uint64_t off = SlotOffset(candidate[i]);
-      if (off >= r.data_offset_ && off < r.data_end_)
+      if (off >= r.data_offset_ && off < r.data_end_) {
         __builtin_prefetch(r.base_ + off);
+      }
+    };
+    for (size_t i = 0; i < n; ++i) {
+      pick(i, probes[i].b1);
+      if (candidate[i] == 0) __builtin_prefetch(&r.buckets_[probes[i].b2]);
+    }
+    // B2: the same in b2 for those keys.
+    for (size_t i = 0; i < n; ++i) {
+      if (candidate[i] == 0 && probes[i].b2 != probes[i].b1)
+        pick(i, probes[i].b2);
     }
     // C: check the candidate; anything else takes the full two-bucket path.
     for (size_t i = 0; i < n; ++i) {
