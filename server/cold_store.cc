@@ -1,0 +1,209 @@
+// server/cold_store.cc: RocksDB with bloom filters, a TTL compaction
+// filter and the three fsync modes.
+#include "server/cold_store.h"
+
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "shm/reclaimer.h"
+
+namespace ember::server {
+namespace {
+
+// Drops values whose expiry has passed, during compaction.
+class ExpiryFilter : public rocksdb::CompactionFilter {
+ public:
+  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value,
+              std::string*, bool*) const override {
+    std::string_view v;
+    uint64_t expiry = 0;
+    if (!DecodeColdValue(std::string_view(value.data(), value.size()), &v,
+                         &expiry)) {
+      return false;  // not ours to judge
+    }
+    return expiry != 0 && expiry <= shm::NowUnixMs();
+  }
+  const char* Name() const override { return "ember.ExpiryFilter"; }
+};
+
+shm::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return shm::Status::Ok();
+  if (s.IsNotFound()) return shm::Status::NotFound();
+  if (s.IsCorruption())
+    return shm::Status::Corruption(what + ": " + s.ToString());
+  return shm::Status::IOError(what + ": " + s.ToString());
+}
+
+}  // namespace
+
+std::string EncodeColdValue(std::string_view value, uint64_t expiry_ms) {
+  std::string out(8 + value.size(), '\0');
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(expiry_ms >> (8 * i));
+  std::memcpy(out.data() + 8, value.data(), value.size());
+  return out;
+}
+
+bool DecodeColdValue(std::string_view stored, std::string_view* value,
+                     uint64_t* expiry_ms) {
+  if (stored.size() < 8) return false;
+  uint64_t e = 0;
+  for (int i = 0; i < 8; ++i)
+    e |= uint64_t{static_cast<uint8_t>(stored[i])} << (8 * i);
+  *expiry_ms = e;
+  *value = stored.substr(8);
+  return true;
+}
+
+shm::Status ColdStore::Open(const std::string& dir, FsyncMode fsync,
+                            std::unique_ptr<ColdStore>* out) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return shm::Status::IOError("cannot create data_dir " + dir + ": " +
+                                ec.message());
+  static ExpiryFilter filter;
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.compaction_filter = &filter;
+  options.IncreaseParallelism(2);
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, dir, &db);
+  if (!s.ok()) return FromRocks(s, "cannot open RocksDB in data_dir " + dir);
+  std::unique_ptr<ColdStore> c(new ColdStore());
+  c->dir_ = dir;
+  c->fsync_ = fsync;
+  c->db_.reset(db);
+  if (fsync == FsyncMode::kEverySec)
+    c->syncer_ = std::thread([p = c.get()] { p->SyncLoop(); });
+  *out = std::move(c);
+  return shm::Status::Ok();
+}
+
+ColdStore::~ColdStore() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
+  if (db_) {
+    db_->SyncWAL();
+    db_->Close();
+  }
+}
+
+void ColdStore::SyncLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (
+      !cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
+    lock.unlock();
+    db_->SyncWAL();
+    lock.lock();
+  }
+}
+
+shm::Status ColdStore::Get(std::string_view key, std::string* value,
+                           uint64_t* expiry_ms) const {
+  std::string stored;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(),
+                               rocksdb::Slice(key.data(), key.size()), &stored);
+  if (!s.ok()) return FromRocks(s, "RocksDB get");
+  std::string_view v;
+  if (!DecodeColdValue(stored, &v, expiry_ms)) {
+    return shm::Status::Corruption(
+        "RocksDB value of a key is shorter than its header");
+  }
+  if (*expiry_ms != 0 && *expiry_ms <= shm::NowUnixMs())
+    return shm::Status::NotFound();
+  value->assign(v.data(), v.size());
+  return shm::Status::Ok();
+}
+
+shm::Status ColdStore::Write(const std::vector<ColdOp>& ops, uint64_t* seq) {
+  rocksdb::WriteBatch batch;
+  for (const ColdOp& op : ops) {
+    if (op.is_delete) {
+      batch.Delete(op.key);
+    } else {
+      batch.Put(op.key, EncodeColdValue(op.value, op.expiry_ms));
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = fsync_ == FsyncMode::kAlways;
+  rocksdb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) return FromRocks(s, "RocksDB write");
+  *seq = db_->GetLatestSequenceNumber();
+  return shm::Status::Ok();
+}
+
+shm::Status ColdStore::Clear() {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  rocksdb::WriteBatch batch;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(it->key());
+  rocksdb::WriteOptions wo;
+  wo.sync = fsync_ == FsyncMode::kAlways;
+  return FromRocks(db_->Write(wo, &batch), "RocksDB flushall");
+}
+
+uint64_t ColdStore::CountLive() const {
+  const uint64_t now = shm::NowUnixMs();
+  uint64_t n = 0;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view v;
+    uint64_t e = 0;
+    if (DecodeColdValue(
+            std::string_view(it->value().data(), it->value().size()), &v, &e) &&
+        (e == 0 || e > now)) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+std::string ColdStore::ScanFrom(const std::string& cursor, size_t count,
+                                std::vector<std::string>* keys) const {
+  const uint64_t now = shm::NowUnixMs();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  if (cursor.empty())
+    it->SeekToFirst();
+  else
+    it->Seek(cursor);
+  for (; it->Valid(); it->Next()) {
+    if (keys->size() == count) return it->key().ToString();
+    std::string_view v;
+    uint64_t e = 0;
+    if (DecodeColdValue(
+            std::string_view(it->value().data(), it->value().size()), &v, &e) &&
+        (e == 0 || e > now)) {
+      keys->push_back(it->key().ToString());
+    }
+  }
+  return "";
+}
+
+uint64_t ColdStore::LatestSequence() const {
+  return db_->GetLatestSequenceNumber();
+}
+
+uint64_t ColdStore::ApproximateBytes() const {
+  uint64_t bytes = 0;
+  db_->GetIntProperty("rocksdb.total-sst-files-size", &bytes);
+  uint64_t mem = 0;
+  db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
+  return bytes + mem;
+}
+
+}  // namespace ember::server

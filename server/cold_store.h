@@ -1,0 +1,80 @@
+// server/cold_store.h: the cold tier, RocksDB behind a small interface.
+// Every key lives here (write-through); each value carries its expiry, and
+// a compaction filter drops expired keys. rocksdb::Status stops in
+// cold_store.cc and becomes shm::Status.
+// Thread safety: Get/Count from any thread; Write from one thread at a time.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "server/config.h"
+#include "shm/status.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace ember::server {
+
+// One mutation of a group commit.
+struct ColdOp {
+  std::string key;
+  std::string value;       // unused for deletes
+  uint64_t expiry_ms = 0;  // Unix ms; 0 = never
+  bool is_delete = false;
+};
+
+class ColdStore {
+ public:
+  // Opens (creating if missing) the database in `dir`. kIOError names the
+  // directory and RocksDB's reason (unwritable, locked by another server).
+  static shm::Status Open(const std::string& dir, FsyncMode fsync,
+                          std::unique_ptr<ColdStore>* out);
+  ~ColdStore();  // syncs the WAL and closes
+
+  // The live value of `key` and its expiry. kNotFound when absent or
+  // expired (an expired key is invisible even before compaction drops it).
+  shm::Status Get(std::string_view key, std::string* value,
+                  uint64_t* expiry_ms) const;
+  // Applies `ops` atomically as one WriteBatch, synced when fsync=always.
+  // On kOk, *seq is the RocksDB sequence number after the batch.
+  shm::Status Write(const std::vector<ColdOp>& ops, uint64_t* seq);
+  // Deletes every key (FLUSHALL).
+  shm::Status Clear();
+  // Number of live (unexpired) keys, by a full scan.
+  uint64_t CountLive() const;
+  // Up to `count` live keys after cursor position `cursor` (SCAN): returns
+  // the next cursor key ("" when done).
+  std::string ScanFrom(const std::string& cursor, size_t count,
+                       std::vector<std::string>* keys) const;
+  uint64_t LatestSequence() const;
+  uint64_t ApproximateBytes() const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  ColdStore() = default;
+  void SyncLoop();
+
+  std::string dir_;
+  FsyncMode fsync_ = FsyncMode::kEverySec;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread syncer_;  // fsync=everysec: SyncWAL once a second
+};
+
+// Value encoding in RocksDB: 8-byte little-endian expiry, then the bytes.
+std::string EncodeColdValue(std::string_view value, uint64_t expiry_ms);
+bool DecodeColdValue(std::string_view stored, std::string_view* value,
+                     uint64_t* expiry_ms);
+
+}  // namespace ember::server

@@ -1,0 +1,213 @@
+// server/commands_server.cc: PING ECHO AUTH HELLO CLIENT COMMAND SELECT
+// QUIT INFO CONFIG: connection and server state, no keys.
+#include "protocol/resp_writer.h"
+#include "server/command_table.h"
+#include "server/command_util.h"
+#include "server/commands.h"
+#include "server/server_info.h"
+
+namespace ember::server {
+namespace pr = ember::protocol;
+
+void CmdPing(const Args& a, CommandContext&, std::string* reply) {
+  if (a.size() > 2)
+    return pr::AppendError(reply,
+                           "ERR wrong number of arguments for 'ping' command");
+  a.size() == 2 ? pr::AppendBulk(reply, a[1])
+                : pr::AppendSimpleString(reply, "PONG");
+}
+
+void CmdEcho(const Args& a, CommandContext&, std::string* reply) {
+  pr::AppendBulk(reply, a[1]);
+}
+
+// AUTH [username] password; the only user is "default".
+static bool CheckAuth(const std::string* user, const std::string& pass,
+                      CommandContext& ctx, std::string* reply) {
+  const std::string& want = ctx.info->config().requirepass;
+  if (want.empty()) {
+    pr::AppendError(
+        reply,
+        "ERR AUTH <password> called without any password configured for "
+        "the default user. Are you sure your configuration is correct?");
+    return false;
+  }
+  if ((user != nullptr && *user != "default") || pass != want) {
+    pr::AppendError(
+        reply, "WRONGPASS invalid username-password pair or user is disabled.");
+    return false;
+  }
+  ctx.session->authenticated = true;
+  return true;
+}
+
+void CmdAuth(const Args& a, CommandContext& ctx, std::string* reply) {
+  if (a.size() > 3) return pr::AppendError(reply, kSyntaxError);
+  const bool ok = a.size() == 3 ? CheckAuth(&a[1], a[2], ctx, reply)
+                                : CheckAuth(nullptr, a[1], ctx, reply);
+  if (ok) pr::AppendOk(reply);
+}
+
+// HELLO [protover [AUTH username password] [SETNAME clientname]]: RESP2 only.
+void CmdHello(const Args& a, CommandContext& ctx, std::string* reply) {
+  size_t i = 1;
+  if (a.size() > 1) {
+    int64_t ver = 0;
+    if (!ParseInt64(a[1], &ver)) {
+      return pr::AppendError(
+          reply, "ERR Protocol version is not an integer or out of range");
+    }
+    if (ver != 2)
+      return pr::AppendError(reply, "NOPROTO unsupported protocol version");
+    i = 2;
+  }
+  for (; i < a.size(); ++i) {
+    const std::string o = Lower(a[i]);
+    if (o == "auth" && i + 2 < a.size()) {
+      if (!CheckAuth(&a[i + 1], a[i + 2], ctx, reply)) return;
+      i += 2;
+    } else if (o == "setname" && i + 1 < a.size()) {
+      ctx.session->name = a[++i];
+    } else {
+      return pr::AppendError(reply,
+                             "ERR Syntax error in HELLO option '" + a[i] + "'");
+    }
+  }
+  if (!ctx.session->authenticated) {
+    return pr::AppendError(
+        reply,
+        "NOAUTH HELLO must be called with the client already "
+        "authenticated, otherwise the HELLO <proto> AUTH <user> "
+        "<pass> option can be used to authenticate the client and "
+        "select the RESP protocol version at the same time");
+  }
+  pr::AppendArrayHeader(reply, 14);
+  pr::AppendBulk(reply, "server");
+  pr::AppendBulk(reply, "ember");
+  pr::AppendBulk(reply, "version");
+  pr::AppendBulk(reply, "7.0.0");  // the Redis API level Ember follows
+  pr::AppendBulk(reply, "proto");
+  pr::AppendInteger(reply, 2);
+  pr::AppendBulk(reply, "id");
+  pr::AppendInteger(reply, static_cast<int64_t>(ctx.session->id));
+  pr::AppendBulk(reply, "mode");
+  pr::AppendBulk(reply, "standalone");
+  pr::AppendBulk(reply, "role");
+  pr::AppendBulk(reply, "master");
+  pr::AppendBulk(reply, "modules");
+  pr::AppendArrayHeader(reply, 0);
+}
+
+void CmdClient(const Args& a, CommandContext& ctx, std::string* reply) {
+  const std::string sub = Lower(a[1]);
+  if (sub == "setname" && a.size() == 3) {
+    for (char c : a[2]) {
+      if (c <= ' ' || c > '~') {
+        return pr::AppendError(reply,
+                               "ERR Client names cannot contain spaces, "
+                               "newlines or special characters.");
+      }
+    }
+    ctx.session->name = a[2];
+    return pr::AppendOk(reply);
+  }
+  if (sub == "getname" && a.size() == 2) {
+    return ctx.session->name.empty() ? pr::AppendNullBulk(reply)
+                                     : pr::AppendBulk(reply, ctx.session->name);
+  }
+  if (sub == "id" && a.size() == 2) {
+    return pr::AppendInteger(reply, static_cast<int64_t>(ctx.session->id));
+  }
+  if (sub == "setinfo" && a.size() == 4) return pr::AppendOk(reply);
+  pr::AppendError(reply,
+                  "ERR unknown subcommand or wrong number of arguments for '" +
+                      a[1] + "'. Try CLIENT HELP.");
+}
+
+void CmdCommand(const Args& a, CommandContext&, std::string* reply) {
+  const auto& all = AllCommands();
+  const std::string sub = a.size() > 1 ? Lower(a[1]) : "";
+  if (sub == "count")
+    return pr::AppendInteger(reply, static_cast<int64_t>(all.size()));
+  if (sub == "docs") return pr::AppendArrayHeader(reply, 0);
+  if (!sub.empty()) {
+    return pr::AppendError(
+        reply, "ERR unknown subcommand '" + a[1] + "'. Try COMMAND HELP.");
+  }
+  pr::AppendArrayHeader(reply, all.size());
+  for (const CommandSpec& c : all) {
+    const bool has_key = (c.flags & (kRead | kWrite)) && c.arity != 1 &&
+                         std::string_view(c.name) != "dbsize" &&
+                         std::string_view(c.name) != "flushall" &&
+                         std::string_view(c.name) != "scan";
+    pr::AppendArrayHeader(reply, 6);
+    pr::AppendBulk(reply, c.name);
+    pr::AppendInteger(reply, c.arity);
+    pr::AppendArrayHeader(reply, 1);
+    pr::AppendSimpleString(reply, (c.flags & kWrite) ? "write" : "readonly");
+    pr::AppendInteger(reply, has_key ? 1 : 0);
+    pr::AppendInteger(reply, has_key ? (c.arity < 0 ? -1 : 1) : 0);
+    pr::AppendInteger(reply, has_key ? 1 : 0);
+  }
+}
+
+void CmdSelect(const Args& a, CommandContext&, std::string* reply) {
+  int64_t db = 0;
+  if (!ParseInt64(a[1], &db)) return pr::AppendError(reply, kNotInteger);
+  if (db != 0) return pr::AppendError(reply, "ERR DB index is out of range");
+  pr::AppendOk(reply);
+}
+
+void CmdQuit(const Args&, CommandContext& ctx, std::string* reply) {
+  ctx.session->quit = true;
+  pr::AppendOk(reply);
+}
+
+void CmdInfo(const Args& a, CommandContext& ctx, std::string* reply) {
+  pr::AppendBulk(reply, ctx.info->InfoText(a.size() > 1 ? Lower(a[1]) : ""));
+}
+
+// CONFIG GET pattern [pattern ...]: Ember's settings (requirepass hidden),
+// plus "save" and "appendonly" as redis-benchmark asks for them.
+void CmdConfig(const Args& a, CommandContext& ctx, std::string* reply) {
+  if (Lower(a[1]) != "get" || a.size() < 3) {
+    return pr::AppendError(
+        reply, "ERR unknown subcommand or wrong number of arguments for '" +
+                   a[1] + "'. Try CONFIG HELP.");
+  }
+  const Config& c = ctx.info->config();
+  const std::pair<const char*, std::string> items[] = {
+      {"bind", c.bind},
+      {"port", std::to_string(c.port)},
+      {"unix_socket", c.unix_socket},
+      {"threads", std::to_string(c.threads)},
+      {"name", c.name},
+      {"arena_bytes", std::to_string(c.arena_bytes)},
+      {"page_bytes", std::to_string(c.page_bytes)},
+      {"max_value_bytes_hot", std::to_string(c.max_value_bytes_hot)},
+      {"data_dir", c.data_dir},
+      {"fsync", FsyncName(c.fsync)},
+      {"appendfsync", FsyncName(c.fsync)},
+      {"cold_tier", c.cold_tier == ColdTier::kRocksDb ? "rocksdb" : "none"},
+      {"max_clients", std::to_string(c.max_clients)},
+      {"maxclients", std::to_string(c.max_clients)},
+      {"proto_max_bulk_len", std::to_string(c.proto_max_bulk_len)},
+      {"save", ""},
+      {"appendonly", c.cold_tier == ColdTier::kRocksDb ? "yes" : "no"}};
+  std::string body;
+  size_t n = 0;
+  for (const auto& [key, value] : items) {
+    for (size_t i = 2; i < a.size(); ++i) {
+      if (GlobMatch(Lower(a[i]), key)) {
+        pr::AppendBulk(&body, key);
+        pr::AppendBulk(&body, value);
+        n += 2;
+        break;
+      }
+    }
+  }
+  pr::AppendArrayHeader(reply, n);
+  reply->append(body);
+}
+
+}  // namespace ember::server

@@ -1,0 +1,162 @@
+// server/connection.cc: the read -> parse -> dispatch -> reply loop.
+#include "server/connection.h"
+
+#include "protocol/resp_writer.h"
+#include "server/command_table.h"
+#include "server/keyspaces.h"
+#include "server/server.h"
+
+namespace ember::server {
+namespace {
+// Replies a connection may have outstanding before it stops reading.
+constexpr size_t kMaxSlots = 4096;
+}  // namespace
+
+Connection::Connection(Socket socket, Server* server, std::string peer,
+                       uint64_t id)
+    : socket_(std::move(socket)),
+      server_(server),
+      parser_(server->parser_limits()) {
+  session_.id = id;
+  session_.peer = std::move(peer);
+  session_.authenticated = server->config().requirepass.empty();
+  server_->stats().connected_clients.fetch_add(1, std::memory_order_relaxed);
+}
+
+Connection::~Connection() {
+  server_->stats().connected_clients.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Connection::Start() { DoRead(); }
+
+void Connection::Stop() {
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this()] { self->Close(); });
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  std::error_code ignored;
+  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+void Connection::DoRead() {
+  if (reading_ || closed_ || close_after_flush_ || slots_.size() >= kMaxSlots)
+    return;
+  reading_ = true;
+  socket_.async_read_some(
+      asio::buffer(buf_),
+      [self = shared_from_this()](std::error_code ec, size_t n) {
+        self->reading_ = false;
+        if (ec) {
+          // EOF or reset: the client left. operation_aborted: we closed it.
+          // Replies still owed by the writer are dropped when they arrive.
+          self->Close();
+          return;
+        }
+        self->in_.append(self->buf_.data(), n);
+        self->HandleInput();
+        self->DoRead();
+      });
+}
+
+void Connection::HandleInput() {
+  while (!in_.empty() && !close_after_flush_ && slots_.size() < kMaxSlots) {
+    size_t consumed = 0;
+    protocol::Command args;
+    const protocol::ParseResult r = parser_.Parse(in_, &consumed, &args);
+    in_.erase(0, consumed);
+    if (r == protocol::ParseResult::kNeedMore) break;
+    if (r == protocol::ParseResult::kError) {
+      // The stream can no longer be framed: answer, then close (as Redis).
+      server_->stats().protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      std::string reply;
+      protocol::AppendError(&reply, "ERR " + parser_.error());
+      Complete(NewSlot(), std::move(reply));
+      close_after_flush_ = true;
+      in_.clear();
+      break;
+    }
+    if (!args.empty()) Dispatch(std::move(args));
+  }
+}
+
+uint64_t Connection::NewSlot() {
+  slots_.emplace_back(false, std::string());
+  return first_slot_ + slots_.size() - 1;
+}
+
+void Connection::Dispatch(protocol::Command&& args) {
+  server_->stats().commands_processed.fetch_add(1, std::memory_order_relaxed);
+  const uint64_t slot = NewSlot();
+  const CommandSpec* spec = FindCommand(args[0]);
+  if (spec == nullptr) return Complete(slot, UnknownCommandError(args));
+  if (!session_.authenticated && !(spec->flags & kNoAuth)) {
+    std::string reply;
+    protocol::AppendError(&reply, "NOAUTH Authentication required.");
+    return Complete(slot, std::move(reply));
+  }
+  // Writes go to the writer; so do reads behind a write of this connection,
+  // which keeps read-your-writes inside a pipeline.
+  if ((spec->flags & kWrite) || ((spec->flags & kRead) && in_writer_ > 0)) {
+    ++in_writer_;
+    server_->writer().Submit(
+        WriteJob{spec, std::move(args),
+                 [self = shared_from_this(), slot](std::string reply) {
+                   asio::post(self->socket_.get_executor(),
+                              [self, slot, reply = std::move(reply)]() mutable {
+                                --self->in_writer_;
+                                self->Complete(slot, std::move(reply));
+                              });
+                 }});
+    return;
+  }
+  std::string reply;
+  NetKeyspace keys(server_->ThreadReader(), server_->cold(), &server_->writer(),
+                   server_->config().max_value_bytes_hot, &server_->stats());
+  CommandContext ctx{&keys, &session_, server_};
+  Execute(*spec, args, ctx, &reply);
+  if (session_.quit) close_after_flush_ = true;
+  Complete(slot, std::move(reply));
+}
+
+void Connection::Complete(uint64_t slot, std::string reply) {
+  if (closed_) return;
+  auto& s = slots_[slot - first_slot_];
+  s.first = true;
+  s.second = std::move(reply);
+  const bool was_full = slots_.size() >= kMaxSlots;
+  while (!slots_.empty() && slots_.front().first) {
+    out_ += slots_.front().second;
+    slots_.pop_front();
+    ++first_slot_;
+  }
+  DoWrite();
+  if (was_full && slots_.size() < kMaxSlots) {
+    HandleInput();  // resume what backpressure held back
+    DoWrite();
+    DoRead();
+  }
+}
+
+void Connection::DoWrite() {
+  if (writing_ || closed_) return;
+  if (out_.empty()) {
+    if (close_after_flush_ && slots_.empty()) Close();
+    return;
+  }
+  writing_ = true;
+  auto data = std::make_shared<std::string>(std::move(out_));
+  out_.clear();
+  asio::async_write(
+      socket_, asio::buffer(*data),
+      [self = shared_from_this(), data](std::error_code ec, size_t) {
+        self->writing_ = false;
+        if (ec) return self->Close();
+        self->DoWrite();
+      });
+}
+
+}  // namespace ember::server

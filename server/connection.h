@@ -1,0 +1,58 @@
+// server/connection.h: one client socket (TCP or Unix). Reads, parses RESP2
+// (pipelined), runs reads here and queues writes to the writer, and sends
+// replies strictly in request order. Every handler runs on the
+// connection's strand.
+// Thread safety: owned by its strand; the writer posts replies onto it.
+#pragma once
+
+#include <array>
+#include <asio.hpp>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "protocol/resp_parser.h"
+#include "server/session.h"
+
+namespace ember::server {
+
+class Server;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Socket = asio::generic::stream_protocol::socket;
+  Connection(Socket socket, Server* server, std::string peer, uint64_t id);
+  ~Connection();
+  void Start();
+  // Closes the socket (server shutdown); safe from any thread.
+  void Stop();
+
+ private:
+  void DoRead();
+  void HandleInput();
+  void Dispatch(protocol::Command&& args);
+  uint64_t NewSlot();
+  void Complete(uint64_t slot, std::string reply);
+  void DoWrite();
+  void Close();
+
+  Socket socket_;
+  Server* server_;
+  Session session_;
+  protocol::RespParser parser_;
+  std::array<char, 16 * 1024> buf_;
+  std::string in_;  // received, not yet parsed
+  // Replies in request order; `first_slot_` is the id of the front. A slot
+  // is filled at once (reads) or when the writer answers (writes).
+  std::deque<std::pair<bool, std::string>> slots_;
+  uint64_t first_slot_ = 0;
+  std::string out_;       // being written
+  size_t in_writer_ = 0;  // jobs queued to the writer, not yet answered
+  bool reading_ = false;
+  bool writing_ = false;
+  bool close_after_flush_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace ember::server

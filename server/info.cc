@@ -1,0 +1,106 @@
+// server/info.cc: the INFO text, in Redis's "# Section\r\nkey:value\r\n"
+// form so client libraries parse it unchanged.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "server/server.h"
+#include "shm/reclaimer.h"
+
+namespace ember::server {
+namespace {
+
+uint64_t RssBytes() {
+  std::ifstream in("/proc/self/statm");
+  uint64_t pages = 0, rss = 0;
+  in >> pages >> rss;
+  return rss * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+std::string Server::InfoText(std::string_view section) {
+  const bool all = section.empty() || section == "default" ||
+                   section == "all" || section == "everything";
+  auto want = [&](std::string_view s) { return all || section == s; };
+  std::ostringstream o;
+  auto line = [&](const char* k, auto v) { o << k << ':' << v << "\r\n"; };
+  auto load = [](const std::atomic<uint64_t>& a) {
+    return a.load(std::memory_order_relaxed);
+  };
+  const shm::ArenaHeader& h = arena_->header();
+  if (want("server")) {
+    o << "# Server\r\n";
+    line("redis_version", "7.0.0");
+    line("ember_version", "0.1.0");
+    line("redis_mode", "standalone");
+    line("process_id", getpid());
+    line("tcp_port", tcp_port_);
+    line("uptime_in_seconds", (shm::NowUnixMs() - start_unix_ms_) / 1000);
+    line("config_file", config_.config_file);
+    line("arena_name", config_.name);
+    o << "\r\n";
+  }
+  if (want("clients")) {
+    o << "# Clients\r\n";
+    line("connected_clients", load(stats_.connected_clients));
+    line("maxclients", config_.max_clients);
+    line("local_readers", load(h.stats.live_readers));
+    o << "\r\n";
+  }
+  if (want("memory")) {
+    o << "# Memory\r\n";
+    line("used_memory_rss", RssBytes());
+    line("arena_bytes", h.segment_bytes);
+    line("arena_items", load(h.stats.items));
+    line("arena_kv_bytes", load(h.stats.kv_bytes));
+    line("arena_chunk_bytes", load(h.stats.chunk_bytes));
+    line("arena_free_pages", load(h.stats.free_pages));
+    line("arena_retired_pending", load(h.stats.retired_pending));
+    line("maxmemory_policy", "s3fifo-clock");
+    o << "\r\n";
+  }
+  if (want("persistence")) {
+    o << "# Persistence\r\n";
+    line("cold_tier",
+         config_.cold_tier == ColdTier::kRocksDb ? "rocksdb" : "none");
+    line("aof_enabled", config_.cold_tier == ColdTier::kRocksDb ? 1 : 0);
+    line("fsync", FsyncName(config_.fsync));
+    line("rocksdb_sequence", cold_ ? cold_->LatestSequence() : 0);
+    line("rocksdb_bytes", cold_ ? cold_->ApproximateBytes() : 0);
+    line("group_commits", load(stats_.group_commits));
+    line("writes_committed", load(stats_.writes_committed));
+    line("cold_write_errors", load(stats_.cold_write_errors));
+    o << "\r\n";
+  }
+  if (want("stats")) {
+    o << "# Stats\r\n";
+    const uint64_t hot = load(stats_.hot_hits), cold = load(stats_.cold_hits);
+    line("total_connections_received", load(stats_.connections_received));
+    line("rejected_connections", load(stats_.rejected_connections));
+    line("total_commands_processed", load(stats_.commands_processed));
+    line("keyspace_hits", hot + cold);
+    line("keyspace_misses", load(stats_.misses));
+    line("hot_hits", hot);
+    line("cold_hits", cold);
+    line("promotions", load(stats_.promotions));
+    line("promotions_dropped", load(stats_.fills_dropped));
+    line("evicted_keys",
+         load(h.stats.evictions) + load(h.stats.index_evictions));
+    line("arena_put_failures", load(h.stats.put_failures));
+    line("reader_revocations", load(h.stats.revocations));
+    line("total_error_replies_protocol", load(stats_.protocol_errors));
+    o << "\r\n";
+  }
+  if (want("keyspace")) {
+    o << "# Keyspace\r\n";
+    const uint64_t keys = cold_ ? cold_->CountLive() : load(h.stats.items);
+    if (keys > 0) o << "db0:keys=" << keys << ",expires=0,avg_ttl=0\r\n";
+    o << "\r\n";
+  }
+  return o.str();
+}
+
+}  // namespace ember::server

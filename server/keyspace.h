@@ -1,0 +1,35 @@
+// server/keyspace.h: what a command sees of the data. Network threads see a
+// read-only Keyspace (arena, then cold tier); the writer thread sees one
+// that can also stage changes, applied when its group commit is durable.
+// Thread safety: an instance belongs to one thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shm/status.h"
+
+namespace ember::server {
+
+class Keyspace {
+ public:
+  virtual ~Keyspace() = default;
+  // The live value of `key` and its expiry (Unix ms, 0 = none): kOk,
+  // kNotFound (absent or expired), or kIOError from the cold tier.
+  virtual shm::Status Load(std::string_view key, std::string* value,
+                           uint64_t* expiry_ms) = 0;
+  // True in the writer: Store/Remove/RemoveAll may be called.
+  virtual bool CanWrite() const { return false; }
+  virtual void Store(std::string_view /*key*/, std::string_view /*value*/,
+                     uint64_t /*expiry_ms*/) {}
+  virtual void Remove(std::string_view /*key*/) {}
+  virtual void RemoveAll() {}
+  // Live keys in all tiers (DBSIZE) and a SCAN page.
+  virtual uint64_t CountKeys() = 0;
+  virtual std::string Scan(const std::string& cursor, size_t count,
+                           std::vector<std::string>* keys) = 0;
+};
+
+}  // namespace ember::server

@@ -1,0 +1,106 @@
+// server/keyspaces.cc: tiered reads (arena, then RocksDB) and the writer's
+// batch overlay.
+#include "server/keyspaces.h"
+
+#include "server/writer.h"
+
+namespace ember::server {
+
+shm::Status LoadTiered(shm::ArenaReader* reader, ColdStore* cold,
+                       std::string_view key, std::string* value,
+                       uint64_t* expiry_ms, bool* from_cold) {
+  *from_cold = false;
+  if (reader != nullptr) {
+    shm::ReadGuard guard(reader);
+    std::string_view v;
+    if (guard.status().ok() && guard.Get(key, &v, expiry_ms).ok()) {
+      value->assign(v.data(), v.size());
+      // A revoked guard means the bytes may have changed while copied.
+      if (guard.Release().ok()) return shm::Status::Ok();
+    }
+  }
+  if (cold == nullptr) return shm::Status::NotFound();
+  *from_cold = true;
+  return cold->Get(key, value, expiry_ms);
+}
+
+shm::Status NetKeyspace::Load(std::string_view key, std::string* value,
+                              uint64_t* expiry_ms) {
+  // The token is read before the cold read: a write that completes later
+  // makes the writer drop the fill.
+  const uint64_t token = writer_->completed_seq();
+  bool from_cold = false;
+  shm::Status s = LoadTiered(reader_, cold_, key, value, expiry_ms, &from_cold);
+  if (!s.ok()) {
+    if (s.IsNotFound()) stats_->misses.fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
+  if (!from_cold) {
+    stats_->hot_hits.fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
+  stats_->cold_hits.fetch_add(1, std::memory_order_relaxed);
+  if (value->size() <= max_hot_) {
+    writer_->SubmitFill(std::string(key), *value, *expiry_ms, token);
+  }
+  return s;
+}
+
+uint64_t NetKeyspace::CountKeys() {
+  if (cold_ != nullptr) return cold_->CountLive();
+  return reader_ != nullptr ? reader_->header().stats.items.load() : 0;
+}
+
+std::string NetKeyspace::Scan(const std::string& cursor, size_t count,
+                              std::vector<std::string>* keys) {
+  return cold_ != nullptr ? cold_->ScanFrom(cursor, count, keys) : "";
+}
+
+shm::Status BatchKeyspace::Load(std::string_view key, std::string* value,
+                                uint64_t* expiry_ms) {
+  auto it = changes_.find(key);
+  if (it != changes_.end()) {
+    if (it->second.deleted) return shm::Status::NotFound();
+    *value = it->second.value;
+    *expiry_ms = it->second.expiry_ms;
+    return shm::Status::Ok();
+  }
+  if (clear_all_) return shm::Status::NotFound();
+  bool from_cold = false;
+  return LoadTiered(reader_, cold_, key, value, expiry_ms, &from_cold);
+}
+
+void BatchKeyspace::Store(std::string_view key, std::string_view value,
+                          uint64_t expiry_ms) {
+  Change& c = changes_[std::string(key)];
+  c.value.assign(value.data(), value.size());
+  c.expiry_ms = expiry_ms;
+  c.deleted = false;
+}
+
+void BatchKeyspace::Remove(std::string_view key) {
+  Change& c = changes_[std::string(key)];
+  c.value.clear();
+  c.expiry_ms = 0;
+  c.deleted = true;
+}
+
+void BatchKeyspace::RemoveAll() {
+  changes_.clear();
+  clear_all_ = true;
+}
+
+uint64_t BatchKeyspace::CountKeys() {
+  // Counted before this batch's changes apply (they are not yet durable).
+  if (clear_all_) return 0;
+  if (cold_ != nullptr) return cold_->CountLive();
+  return reader_ != nullptr ? reader_->header().stats.items.load() : 0;
+}
+
+std::string BatchKeyspace::Scan(const std::string& cursor, size_t count,
+                                std::vector<std::string>* keys) {
+  return cold_ != nullptr && !clear_all_ ? cold_->ScanFrom(cursor, count, keys)
+                                         : "";
+}
+
+}  // namespace ember::server

@@ -1,0 +1,84 @@
+// server/keyspaces.h: the two Keyspace implementations. NetKeyspace serves
+// a network thread: arena first (its own reader slot), then RocksDB, and
+// offers cold hits for promotion. BatchKeyspace serves the writer: an
+// overlay of the batch's changes over the arena and RocksDB.
+// Thread safety: one instance per thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "server/cold_store.h"
+#include "server/keyspace.h"
+#include "server/stats.h"
+#include "shm/arena_reader.h"
+
+namespace ember::server {
+
+class Writer;
+
+// Reads `key` from the arena through `reader` (copying the value), then from
+// `cold`. kNotFound when in neither. `from_cold` tells which tier answered.
+shm::Status LoadTiered(shm::ArenaReader* reader, ColdStore* cold,
+                       std::string_view key, std::string* value,
+                       uint64_t* expiry_ms, bool* from_cold);
+
+class NetKeyspace : public Keyspace {
+ public:
+  NetKeyspace(shm::ArenaReader* reader, ColdStore* cold, Writer* writer,
+              uint64_t max_value_bytes_hot, Stats* stats)
+      : reader_(reader),
+        cold_(cold),
+        writer_(writer),
+        max_hot_(max_value_bytes_hot),
+        stats_(stats) {}
+  shm::Status Load(std::string_view key, std::string* value,
+                   uint64_t* expiry_ms) override;
+  uint64_t CountKeys() override;
+  std::string Scan(const std::string& cursor, size_t count,
+                   std::vector<std::string>* keys) override;
+
+ private:
+  shm::ArenaReader* reader_;
+  ColdStore* cold_;
+  Writer* writer_;
+  uint64_t max_hot_;
+  Stats* stats_;
+};
+
+class BatchKeyspace : public Keyspace {
+ public:
+  struct Change {
+    std::string value;
+    uint64_t expiry_ms = 0;
+    bool deleted = false;
+  };
+  BatchKeyspace(shm::ArenaReader* reader, ColdStore* cold)
+      : reader_(reader), cold_(cold) {}
+  shm::Status Load(std::string_view key, std::string* value,
+                   uint64_t* expiry_ms) override;
+  bool CanWrite() const override { return true; }
+  void Store(std::string_view key, std::string_view value,
+             uint64_t expiry_ms) override;
+  void Remove(std::string_view key) override;
+  void RemoveAll() override;
+  uint64_t CountKeys() override;
+  std::string Scan(const std::string& cursor, size_t count,
+                   std::vector<std::string>* keys) override;
+
+  // The batch's net effect: the last change of each key, in key order.
+  const std::map<std::string, Change, std::less<>>& changes() const {
+    return changes_;
+  }
+  bool clear_all() const { return clear_all_; }
+
+ private:
+  shm::ArenaReader* reader_;
+  ColdStore* cold_;
+  std::map<std::string, Change, std::less<>> changes_;
+  bool clear_all_ = false;
+};
+
+}  // namespace ember::server

@@ -1,0 +1,37 @@
+// server/main.cc: ember-server [CONFIG_FILE] [--key value ...]
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "server/server.h"
+
+int main(int argc, char** argv) {
+  using namespace ember::server;
+  try {
+    bool help = false;
+    std::string usage;
+    Config config = ParseConfig(argc, argv, &help, &usage);
+    if (help) {
+      std::fputs(usage.c_str(), stdout);
+      return 0;
+    }
+    const spdlog::level::level_enum levels[] = {
+        spdlog::level::debug, spdlog::level::info, spdlog::level::warn,
+        spdlog::level::err};
+    spdlog::set_level(levels[static_cast<int>(config.log_level)]);
+    spdlog::info("ember-server 0.1.0 starting (pid {}, config '{}')", getpid(),
+                 config.config_file);
+    Server server(std::move(config));
+    ember::shm::Status s = server.Start();
+    if (!s.ok()) {
+      spdlog::error("cannot start: {}", s.ToString());
+      return 1;
+    }
+    server.Run();
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ember-server: %s\n", e.what());
+    return 2;
+  }
+}

@@ -1,0 +1,205 @@
+// server/server.cc: start-up, listeners, accept loop, graceful stop.
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "protocol/resp_writer.h"
+#include "server/connection.h"
+#include "shm/reclaimer.h"
+
+namespace ember::server {
+
+Server::Server(Config config)
+    : config_(std::move(config)), signals_(io_, SIGINT, SIGTERM) {
+  limits_.max_bulk_bytes = static_cast<int64_t>(config_.proto_max_bulk_len);
+  start_unix_ms_ = shm::NowUnixMs();
+}
+
+Server::~Server() {
+  if (writer_) writer_->Stop();
+}
+
+shm::Status Server::Start() {
+  if (config_.cold_tier == ColdTier::kRocksDb) {
+    EMBER_RETURN_IF_ERROR(
+        ColdStore::Open(config_.data_dir, config_.fsync, &cold_));
+    spdlog::info("cold tier: RocksDB in {} (fsync {})", config_.data_dir,
+                 FsyncName(config_.fsync));
+  }
+  shm::ArenaOptions o;
+  o.name = config_.name;
+  o.run_dir = config_.run_dir;
+  o.arena_bytes = config_.arena_bytes;
+  o.page_bytes = config_.page_bytes;
+  o.reader_lease_ms = config_.reader_lease_ms;
+  EMBER_RETURN_IF_ERROR(shm::ArenaWriter::Create(o, &arena_));
+  spdlog::info("arena: /dev/shm/ember.{}.data, {} bytes, {} pages",
+               config_.name, arena_->header().segment_bytes,
+               arena_->header().geo.page_count);
+  writer_ = std::make_unique<Writer>(config_, cold_.get(), arena_.get(), this,
+                                     &stats_);
+  writer_->Start();
+  return Listen();
+}
+
+shm::Status Server::Listen() {
+  std::error_code ec;
+  asio::ip::tcp::endpoint tcp_ep(asio::ip::make_address(config_.bind, ec),
+                                 config_.port);
+  if (ec)
+    return shm::Status::InvalidArgument("bad bind address '" + config_.bind +
+                                        "'");
+  auto tcp = std::make_unique<Acceptor>(io_);
+  asio::generic::stream_protocol::endpoint ep(tcp_ep);
+  tcp->open(ep.protocol(), ec);
+  if (!ec) tcp->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) tcp->bind(ep, ec);
+  if (!ec) tcp->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return shm::Status::IOError("cannot listen on " + config_.bind + ":" +
+                                std::to_string(config_.port) + ": " +
+                                ec.message());
+  }
+  const auto local = tcp->local_endpoint();
+  tcp_port_ =
+      ntohs(reinterpret_cast<const sockaddr_in*>(local.data())->sin_port);
+  spdlog::info("listening on tcp {}:{}", config_.bind, tcp_port_);
+  acceptors_.push_back(std::move(tcp));
+  if (!config_.unix_socket.empty()) {
+    const std::filesystem::path path(config_.unix_socket);
+    std::filesystem::create_directories(path.parent_path(), ec);
+    ::unlink(config_.unix_socket.c_str());  // a stale socket of a dead server
+    auto unix_acc = std::make_unique<Acceptor>(io_);
+    asio::generic::stream_protocol::endpoint uep(
+        asio::local::stream_protocol::endpoint(config_.unix_socket));
+    unix_acc->open(uep.protocol(), ec);
+    if (!ec) unix_acc->bind(uep, ec);
+    if (!ec) unix_acc->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec ||
+        ::chmod(config_.unix_socket.c_str(), config_.unix_socket_mode) != 0) {
+      return shm::Status::IOError(
+          "cannot listen on unix socket " + config_.unix_socket + ": " +
+          (ec ? ec.message() : std::string(strerror(errno))));
+    }
+    spdlog::info("listening on unix {}", config_.unix_socket);
+    acceptors_.push_back(std::move(unix_acc));
+  }
+  for (size_t i = 0; i < acceptors_.size(); ++i)
+    DoAccept(acceptors_[i].get(), i == 0);
+  return shm::Status::Ok();
+}
+
+void Server::DoAccept(Acceptor* acceptor, bool tcp) {
+  acceptor->async_accept(asio::make_strand(io_), [this, acceptor, tcp](
+                                                     std::error_code ec,
+                                                     auto socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted) {
+        spdlog::warn("accept: {}", ec.message());
+        DoAccept(acceptor, tcp);
+      }
+      return;
+    }
+    stats_.connections_received.fetch_add(1, std::memory_order_relaxed);
+    if (stats_.connected_clients.load() >= config_.max_clients) {
+      stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+      std::string reply;
+      protocol::AppendError(&reply, "ERR max number of clients reached");
+      std::error_code ignored;
+      asio::write(socket, asio::buffer(reply), ignored);
+      socket.close(ignored);
+    } else {
+      std::string peer = "unix";
+      if (tcp) {
+        auto ep = socket.remote_endpoint(ec);
+        if (!ec) {
+          char buf[INET6_ADDRSTRLEN] = {0};
+          auto* sin = reinterpret_cast<const sockaddr_in*>(ep.data());
+          inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+          peer = std::string(buf) + ":" + std::to_string(ntohs(sin->sin_port));
+        }
+      }
+      auto conn = std::make_shared<Connection>(
+          Connection::Socket(std::move(socket)), this, peer,
+          next_client_id_.fetch_add(1));
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        std::erase_if(connections_, [](const auto& w) { return w.expired(); });
+        connections_.push_back(conn);
+      }
+      conn->Start();
+    }
+    DoAccept(acceptor, tcp);
+  });
+}
+
+shm::ArenaReader* Server::ThreadReader() {
+  thread_local std::unique_ptr<shm::ArenaReader> reader;
+  thread_local bool tried = false;
+  if (!tried) {
+    tried = true;
+    shm::Status s = shm::ArenaReader::Attach(*arena_, &reader);
+    if (!s.ok())
+      spdlog::warn("network thread reads without the arena: {}", s.ToString());
+  }
+  return reader.get();
+}
+
+void Server::Run() {
+  signals_.async_wait([this](std::error_code ec, int sig) {
+    if (!ec) {
+      spdlog::info("signal {}: shutting down", sig);
+      Shutdown();
+    }
+  });
+  const uint32_t n = config_.threads == 0
+                         ? std::max(1u, std::thread::hardware_concurrency())
+                         : config_.threads;
+  std::vector<std::thread> threads;
+  for (uint32_t i = 1; i < n; ++i) threads.emplace_back([this] { io_.run(); });
+  io_.run();
+  for (auto& t : threads) t.join();
+  writer_->Stop();  // drains queued writes into RocksDB and the arena
+  arena_->SetState(shm::ArenaState::kClean);
+  cold_.reset();
+  spdlog::info("stopped: arena marked clean, RocksDB closed");
+}
+
+void Server::Shutdown() {
+  asio::post(io_, [this] {
+    std::error_code ignored;
+    for (auto& a : acceptors_) a->close(ignored);
+    signals_.cancel();
+    std::vector<std::shared_ptr<Connection>> live;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& w : connections_) {
+        if (auto c = w.lock()) live.push_back(c);
+      }
+    }
+    for (auto& c : live) c->Stop();
+    if (!config_.unix_socket.empty()) ::unlink(config_.unix_socket.c_str());
+  });
+}
+
+uint64_t Server::RememberCursor(const std::string& next_key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t id = next_cursor_++;
+  cursors_[id] = next_key;
+  while (cursors_.size() > 65536) cursors_.erase(cursors_.begin());
+  return id;
+}
+
+bool Server::RecallCursor(uint64_t cursor, std::string* next_key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cursors_.find(cursor);
+  if (it == cursors_.end()) return false;
+  *next_key = it->second;
+  return true;
+}
+
+}  // namespace ember::server

@@ -1,0 +1,79 @@
+// server/server.h: ember-server's top: owns the io_context and its network
+// threads, the TCP and Unix acceptors, signal handling, the cold store, the
+// arena and the writer thread; answers INFO and CONFIG GET.
+// Thread safety: Start/Run on the main thread; the accessors from any thread.
+#pragma once
+
+#include <asio.hpp>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "protocol/resp_parser.h"
+#include "server/cold_store.h"
+#include "server/config.h"
+#include "server/server_info.h"
+#include "server/stats.h"
+#include "server/writer.h"
+#include "shm/arena_writer.h"
+
+namespace ember::server {
+
+class Connection;
+
+class Server : public ServerInfo {
+ public:
+  explicit Server(Config config);
+  ~Server() override;
+
+  // Opens RocksDB, creates the arena, starts the writer and the listeners.
+  // A Status naming the problem (data_dir unwritable, /dev/shm full, port
+  // in use...) when any of them fails.
+  shm::Status Start();
+  // Serves until SIGINT or SIGTERM (or Shutdown()), then stops gracefully:
+  // connections closed, writer drained, arena marked CLEAN, RocksDB closed.
+  void Run();
+  void Shutdown();
+
+  const Config& config() const override { return config_; }
+  std::string InfoText(std::string_view section) override;
+  uint64_t RememberCursor(const std::string& next_key) override;
+  bool RecallCursor(uint64_t cursor, std::string* next_key) override;
+
+  Stats& stats() { return stats_; }
+  Writer& writer() { return *writer_; }
+  ColdStore* cold() { return cold_.get(); }
+  const protocol::ParserLimits& parser_limits() const { return limits_; }
+  // The calling network thread's arena reader (claimed on first use).
+  shm::ArenaReader* ThreadReader();
+  uint16_t tcp_port() const { return tcp_port_; }
+
+ private:
+  using Acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
+  shm::Status Listen();
+  void DoAccept(Acceptor* acceptor, bool tcp);
+
+  Config config_;
+  protocol::ParserLimits limits_;
+  Stats stats_;
+  std::unique_ptr<ColdStore> cold_;
+  std::unique_ptr<shm::ArenaWriter> arena_;
+  std::unique_ptr<Writer> writer_;
+  asio::io_context io_;
+  asio::signal_set signals_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  uint16_t tcp_port_ = 0;
+  std::atomic<uint64_t> next_client_id_{1};
+  uint64_t start_unix_ms_ = 0;
+
+  std::mutex mu_;
+  std::vector<std::weak_ptr<Connection>> connections_;  // GUARDED_BY(mu_)
+  std::map<uint64_t, std::string> cursors_;             // GUARDED_BY(mu_)
+  uint64_t next_cursor_ = 1;                            // GUARDED_BY(mu_)
+};
+
+}  // namespace ember::server

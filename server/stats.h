@@ -1,0 +1,26 @@
+// server/stats.h: counters for INFO, bumped with relaxed atomics from any
+// thread. Thread safety: every member is atomic.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace ember::server {
+
+struct Stats {
+  std::atomic<uint64_t> connections_received{0};
+  std::atomic<uint64_t> connected_clients{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> commands_processed{0};
+  std::atomic<uint64_t> hot_hits{0};       // found in the arena
+  std::atomic<uint64_t> cold_hits{0};      // found in RocksDB after a hot miss
+  std::atomic<uint64_t> misses{0};         // in neither tier
+  std::atomic<uint64_t> promotions{0};     // cold hits copied into the arena
+  std::atomic<uint64_t> fills_dropped{0};  // promotions refused (a newer write)
+  std::atomic<uint64_t> group_commits{0};
+  std::atomic<uint64_t> writes_committed{0};  // keys written to the cold tier
+  std::atomic<uint64_t> cold_write_errors{0};
+  std::atomic<uint64_t> protocol_errors{0};
+};
+
+}  // namespace ember::server

@@ -1,0 +1,170 @@
+// server/writer.cc: the group-commit loop: run a batch on an overlay, record
+// intents, write RocksDB, publish to the arena, end intents, reply.
+#include "server/writer.h"
+
+#include "protocol/resp_writer.h"
+#include "server/keyspaces.h"
+
+namespace ember::server {
+namespace {
+constexpr size_t kMaxBatch = 1024;                 // jobs per group commit
+constexpr size_t kStartedSlots = size_t{1} << 16;  // fill-token buckets
+}  // namespace
+
+Writer::Writer(const Config& config, ColdStore* cold, shm::ArenaWriter* arena,
+               ServerInfo* info, Stats* stats)
+    : config_(config),
+      cold_(cold),
+      arena_(arena),
+      info_(info),
+      stats_(stats),
+      started_(kStartedSlots, 0) {}
+
+Writer::~Writer() { Stop(); }
+
+void Writer::Start() {
+  thread_ = std::thread([this] {
+    // The writer reads through its own slot, sharing the writer's mapping.
+    shm::ArenaReader::Attach(*arena_, &reader_);
+    Run();
+    reader_.reset();
+  });
+}
+
+void Writer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Writer::Submit(WriteJob job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+}
+
+void Writer::SubmitFill(std::string key, std::string value, uint64_t expiry_ms,
+                        uint64_t token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fills_.size() < 4096) {  // promotion is best effort under load
+    fills_.push_back({std::move(key), std::move(value), expiry_ms, token});
+  }
+}
+
+size_t Writer::StartedIndex(std::string_view key) const {
+  return arena_->HashOf(key) & (kStartedSlots - 1);
+}
+
+void Writer::Run() {
+  std::vector<WriteJob> jobs;
+  std::deque<Fill> fills;
+  auto last_tick = std::chrono::steady_clock::now();
+  while (true) {
+    bool stopping = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(1),
+                   [this] { return stop_ || !queue_.empty(); });
+      while (!queue_.empty() && jobs.size() < kMaxBatch) {
+        jobs.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      fills.swap(fills_);
+      stopping = stop_ && queue_.empty();
+    }
+    if (!jobs.empty()) Commit(&jobs);
+    jobs.clear();
+    for (const Fill& f : fills) ApplyFill(f);
+    fills.clear();
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_tick >= std::chrono::milliseconds(1)) {
+      arena_->Tick();
+      last_tick = now;
+    }
+    if (stopping) return;
+  }
+}
+
+void Writer::Commit(std::vector<WriteJob>* jobs) {
+  BatchKeyspace ks(reader_.get(), cold_);
+  Session session;  // auth was checked when the job was queued
+  session.authenticated = true;
+  std::vector<std::string> replies(jobs->size());
+  for (size_t i = 0; i < jobs->size(); ++i) {
+    CommandContext ctx{&ks, &session, info_};
+    Execute(*(*jobs)[i].spec, (*jobs)[i].args, ctx, &replies[i]);
+  }
+  if (!ks.changes().empty() || ks.clear_all()) {
+    const uint64_t seq = ++next_seq_;
+    std::vector<ColdOp> ops;
+    std::vector<int64_t> tickets;
+    ops.reserve(ks.changes().size());
+    for (const auto& [key, c] : ks.changes()) {
+      started_[StartedIndex(key)] = seq;
+      ops.push_back(ColdOp{key, c.value, c.expiry_ms, c.deleted});
+      // Intent first (invariant 5); with the ring full, drop the key from
+      // the arena instead, which needs no record to stay safe.
+      const int64_t t = arena_->intents().Begin(arena_->HashOf(key), seq);
+      if (t >= 0) {
+        tickets.push_back(t);
+      } else {
+        arena_->Delete(key);
+      }
+    }
+    shm::Status s;
+    uint64_t cold_seq = 0;
+    if (ks.clear_all()) {
+      if (cold_ != nullptr) s = cold_->Clear();
+      arena_->Clear();
+    }
+    if (s.ok() && cold_ != nullptr && !ops.empty())
+      s = cold_->Write(ops, &cold_seq);
+    if (s.ok()) {
+      for (const ColdOp& op : ops) {
+        if (op.is_delete || op.value.size() > config_.max_value_bytes_hot) {
+          arena_->Delete(op.key);
+        } else {
+          arena_->Put(op.key, op.value, op.expiry_ms);  // kBusy: left cold
+        }
+      }
+      stats_->writes_committed.fetch_add(ops.size(), std::memory_order_relaxed);
+    } else {
+      // Nothing was published: the arena still matches RocksDB.
+      stats_->cold_write_errors.fetch_add(1, std::memory_order_relaxed);
+      for (size_t i = 0; i < jobs->size(); ++i) {
+        if ((*jobs)[i].spec->flags & kWrite) {
+          replies[i].clear();
+          protocol::AppendError(&replies[i],
+                                "ERR write failed: " + s.ToString());
+        }
+      }
+    }
+    for (int64_t t : tickets) arena_->intents().End(t);
+    completed_.store(seq, std::memory_order_release);
+    stats_->group_commits.fetch_add(1, std::memory_order_relaxed);
+  }
+  for (size_t i = 0; i < jobs->size(); ++i)
+    (*jobs)[i].done(std::move(replies[i]));
+}
+
+void Writer::ApplyFill(const Fill& f) {
+  if (started_[StartedIndex(f.key)] > f.token) {
+    stats_->fills_dropped.fetch_add(1, std::memory_order_relaxed);
+    return;  // a write to this key (or a neighbour) began after the read
+  }
+  if (reader_ != nullptr) {
+    shm::ReadGuard guard(reader_.get());
+    std::string_view v;
+    if (guard.Get(f.key, &v).ok()) return;  // already hot
+  }
+  if (arena_->Put(f.key, f.value, f.expiry_ms).ok()) {
+    stats_->promotions.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace ember::server
