@@ -11,6 +11,10 @@ pkgs=(
   libgtest-dev libgmock-dev
   libbenchmark-dev        # Google Benchmark
   liblmdb-dev             # benchmark-only: LMDB is the local-read reference
+  librocksdb-dev          # the cold tier
+  libasio-dev             # standalone Asio: the server's sockets
+  libboost-program-options-dev  # ember-server's config file and flags
+  libspdlog-dev           # server logging
 )
 
 missing=()

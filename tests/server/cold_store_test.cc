@@ -1,0 +1,132 @@
+// ColdStore on a real RocksDB in a temporary directory.
+#include "server/cold_store.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "shm/reclaimer.h"
+
+namespace ember::server {
+namespace {
+
+class ColdStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ember-cold-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void OpenStore(FsyncMode m = FsyncMode::kAlways) {
+    shm::Status s = ColdStore::Open(dir_ + "/db", m, &store_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  void Write(std::vector<ColdOp> ops) {
+    uint64_t seq = 0;
+    ASSERT_TRUE(store_->Write(ops, &seq).ok());
+  }
+  std::string Get(const std::string& key) {
+    std::string v;
+    uint64_t e = 0;
+    shm::Status s = store_->Get(key, &v, &e);
+    return s.ok() ? v : (s.IsNotFound() ? "<none>" : s.ToString());
+  }
+  std::string dir_;
+  std::unique_ptr<ColdStore> store_;
+};
+
+TEST_F(ColdStoreTest, WritesSurviveReopen) {
+  OpenStore();
+  Write({{"a", "1", 0, false}, {"b", std::string("\0x", 2), 0, false}});
+  store_.reset();
+  OpenStore();
+  EXPECT_EQ(Get("a"), "1");
+  EXPECT_EQ(Get("b"), std::string("\0x", 2));
+  EXPECT_EQ(Get("c"), "<none>");
+}
+
+TEST_F(ColdStoreTest, BatchAppliesPutsAndDeletesInOrder) {
+  OpenStore();
+  Write({{"a", "1", 0, false}, {"b", "2", 0, false}});
+  uint64_t seq1 = store_->LatestSequence();
+  Write({{"a", "", 0, true}, {"b", "3", 0, false}});
+  EXPECT_GT(store_->LatestSequence(), seq1);
+  EXPECT_EQ(Get("a"), "<none>");
+  EXPECT_EQ(Get("b"), "3");
+}
+
+TEST_F(ColdStoreTest, ExpiredKeysAreInvisibleAndNotCounted) {
+  OpenStore();
+  const uint64_t now = shm::NowUnixMs();
+  Write({{"old", "x", now - 1, false},
+         {"new", "y", now + 60000, false},
+         {"forever", "z", 0, false}});
+  EXPECT_EQ(Get("old"), "<none>");
+  EXPECT_EQ(Get("new"), "y");
+  EXPECT_EQ(store_->CountLive(), 2u);
+  std::vector<std::string> keys;
+  EXPECT_EQ(store_->ScanFrom("", 10, &keys), "");
+  EXPECT_EQ(keys, (std::vector<std::string>{"forever", "new"}));
+}
+
+TEST_F(ColdStoreTest, ScanPagesThroughEveryKey) {
+  OpenStore();
+  std::vector<ColdOp> ops;
+  for (int i = 0; i < 25; ++i)
+    ops.push_back({"k" + std::to_string(100 + i), "v", 0, false});
+  Write(ops);
+  std::string cursor;
+  size_t seen = 0;
+  do {
+    std::vector<std::string> keys;
+    cursor = store_->ScanFrom(cursor, 10, &keys);
+    seen += keys.size();
+  } while (!cursor.empty());
+  EXPECT_EQ(seen, 25u);
+}
+
+TEST_F(ColdStoreTest, ClearRemovesEverything) {
+  OpenStore();
+  Write({{"a", "1", 0, false}, {"b", "2", 0, false}});
+  ASSERT_TRUE(store_->Clear().ok());
+  EXPECT_EQ(store_->CountLive(), 0u);
+  EXPECT_EQ(Get("a"), "<none>");
+}
+
+TEST_F(ColdStoreTest, UnwritableDataDirIsAnIOErrorNamingIt) {
+  const std::string file = dir_ + "/not-a-dir";
+  std::FILE* f = std::fopen(file.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  shm::Status s = ColdStore::Open(file + "/db", FsyncMode::kNo, &store_);
+  EXPECT_EQ(s.code(), shm::Code::kIOError);
+  EXPECT_NE(s.message().find(file), std::string::npos) << s.ToString();
+}
+
+TEST_F(ColdStoreTest, SecondOpenOfTheSameDirIsRefused) {
+  OpenStore();
+  std::unique_ptr<ColdStore> second;
+  shm::Status s = ColdStore::Open(dir_ + "/db", FsyncMode::kNo, &second);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("lock"), std::string::npos) << s.ToString();
+}
+
+TEST(ColdValueTest, EncodingRoundTripsExpiryAndBytes) {
+  std::string enc =
+      EncodeColdValue(std::string("a\0b", 3), 0x0102030405060708ULL);
+  std::string_view v;
+  uint64_t e = 0;
+  ASSERT_TRUE(DecodeColdValue(enc, &v, &e));
+  EXPECT_EQ(e, 0x0102030405060708ULL);
+  EXPECT_EQ(v, std::string_view("a\0b", 3));
+  EXPECT_FALSE(DecodeColdValue("short", &v, &e));
+}
+
+}  // namespace
+}  // namespace ember::server
