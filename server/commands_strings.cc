@@ -69,9 +69,12 @@ void CmdSet(const Args& a, CommandContext& ctx, std::string* reply) {
   }
   std::string old;
   uint64_t old_expiry = 0;
-  shm::Status s = ctx.keys->Load(a[1], &old, &old_expiry);
-  if (ReplyIfFailed(s, reply)) return;
-  const bool exists = s.ok();
+  bool exists = false;
+  if (nx || xx || get || keepttl) {  // a plain SET need not read first
+    shm::Status s = ctx.keys->Load(a[1], &old, &old_expiry);
+    if (ReplyIfFailed(s, reply)) return;
+    exists = s.ok();
+  }
   if ((nx && exists) || (xx && !exists)) {
     return get && exists ? pr::AppendBulk(reply, old)
                          : pr::AppendNullBulk(reply);

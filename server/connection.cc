@@ -27,7 +27,11 @@ Connection::~Connection() {
   server_->stats().connected_clients.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Connection::Start() { DoRead(); }
+void Connection::Start() {
+  std::error_code ignored;  // not TCP (a Unix socket): nothing to set
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  DoRead();
+}
 
 void Connection::Stop() {
   asio::post(socket_.get_executor(),
@@ -63,6 +67,9 @@ void Connection::DoRead() {
 }
 
 void Connection::HandleInput() {
+  // Replies made while parsing one read go out in one write, not the first
+  // alone (which, with Nagle off or on, costs a packet per reply).
+  handling_input_ = true;
   while (!in_.empty() && !close_after_flush_ && slots_.size() < kMaxSlots) {
     size_t consumed = 0;
     protocol::Command args;
@@ -81,6 +88,8 @@ void Connection::HandleInput() {
     }
     if (!args.empty()) Dispatch(std::move(args));
   }
+  handling_input_ = false;
+  DoWrite();
 }
 
 uint64_t Connection::NewSlot() {
@@ -134,15 +143,14 @@ void Connection::Complete(uint64_t slot, std::string reply) {
     ++first_slot_;
   }
   DoWrite();
-  if (was_full && slots_.size() < kMaxSlots) {
+  if (was_full && slots_.size() < kMaxSlots && !handling_input_) {
     HandleInput();  // resume what backpressure held back
-    DoWrite();
     DoRead();
   }
 }
 
 void Connection::DoWrite() {
-  if (writing_ || closed_) return;
+  if (writing_ || closed_ || handling_input_) return;
   if (out_.empty()) {
     if (close_after_flush_ && slots_.empty()) Close();
     return;

@@ -1,8 +1,8 @@
 // server/connection.h: one client socket (TCP or Unix). Reads, parses RESP2
 // (pipelined), runs reads here and queues writes to the writer, and sends
-// replies strictly in request order. Every handler runs on the
-// connection's strand.
-// Thread safety: owned by its strand; the writer posts replies onto it.
+// replies strictly in request order. Every handler runs on the one thread
+// of the connection's io_context.
+// Thread safety: owned by that thread; the writer posts replies onto it.
 #pragma once
 
 #include <array>
@@ -52,6 +52,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reading_ = false;
   bool writing_ = false;
   bool close_after_flush_ = false;
+  bool handling_input_ = false;  // replies wait for the end of the batch
   bool closed_ = false;
 };
 

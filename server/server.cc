@@ -13,8 +13,14 @@
 
 namespace ember::server {
 
-Server::Server(Config config)
-    : config_(std::move(config)), signals_(io_, SIGINT, SIGTERM) {
+Server::Server(Config config) : config_(std::move(config)) {
+  const uint32_t n = config_.threads == 0
+                         ? std::max(1u, std::thread::hardware_concurrency())
+                         : config_.threads;
+  for (uint32_t i = 0; i < n; ++i) {
+    io_.push_back(std::make_unique<asio::io_context>(1));
+  }
+  signals_ = std::make_unique<asio::signal_set>(*io_[0], SIGINT, SIGTERM);
   limits_.max_bulk_bytes = static_cast<int64_t>(config_.proto_max_bulk_len);
   start_unix_ms_ = shm::NowUnixMs();
 }
@@ -53,7 +59,7 @@ shm::Status Server::Listen() {
   if (ec)
     return shm::Status::InvalidArgument("bad bind address '" + config_.bind +
                                         "'");
-  auto tcp = std::make_unique<Acceptor>(io_);
+  auto tcp = std::make_unique<Acceptor>(*io_[0]);
   asio::generic::stream_protocol::endpoint ep(tcp_ep);
   tcp->open(ep.protocol(), ec);
   if (!ec) tcp->set_option(asio::socket_base::reuse_address(true), ec);
@@ -73,7 +79,7 @@ shm::Status Server::Listen() {
     const std::filesystem::path path(config_.unix_socket);
     std::filesystem::create_directories(path.parent_path(), ec);
     ::unlink(config_.unix_socket.c_str());  // a stale socket of a dead server
-    auto unix_acc = std::make_unique<Acceptor>(io_);
+    auto unix_acc = std::make_unique<Acceptor>(*io_[0]);
     asio::generic::stream_protocol::endpoint uep(
         asio::local::stream_protocol::endpoint(config_.unix_socket));
     unix_acc->open(uep.protocol(), ec);
@@ -94,9 +100,10 @@ shm::Status Server::Listen() {
 }
 
 void Server::DoAccept(Acceptor* acceptor, bool tcp) {
-  acceptor->async_accept(asio::make_strand(io_), [this, acceptor, tcp](
-                                                     std::error_code ec,
-                                                     auto socket) {
+  asio::io_context& io = *io_[next_io_++ % io_.size()];  // round robin
+  acceptor->async_accept(io.get_executor(), [this, acceptor, tcp](
+                                                std::error_code ec,
+                                                auto socket) {
     if (ec) {
       if (ec != asio::error::operation_aborted) {
         spdlog::warn("accept: {}", ec.message());
@@ -150,18 +157,21 @@ shm::ArenaReader* Server::ThreadReader() {
 }
 
 void Server::Run() {
-  signals_.async_wait([this](std::error_code ec, int sig) {
+  signals_->async_wait([this](std::error_code ec, int sig) {
     if (!ec) {
       spdlog::info("signal {}: shutting down", sig);
       Shutdown();
     }
   });
-  const uint32_t n = config_.threads == 0
-                         ? std::max(1u, std::thread::hardware_concurrency())
-                         : config_.threads;
+  // Threads other than the first idle until Shutdown() lets them finish.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
-  for (uint32_t i = 1; i < n; ++i) threads.emplace_back([this] { io_.run(); });
-  io_.run();
+  for (size_t i = 1; i < io_.size(); ++i) {
+    work.push_back(asio::make_work_guard(*io_[i]));
+    threads.emplace_back([this, i] { io_[i]->run(); });
+  }
+  io_[0]->run();
+  work.clear();
   for (auto& t : threads) t.join();
   writer_->Stop();  // drains queued writes into RocksDB and the arena
   arena_->SetState(shm::ArenaState::kClean);
@@ -170,10 +180,10 @@ void Server::Run() {
 }
 
 void Server::Shutdown() {
-  asio::post(io_, [this] {
+  asio::post(*io_[0], [this] {
     std::error_code ignored;
     for (auto& a : acceptors_) a->close(ignored);
-    signals_.cancel();
+    signals_->cancel();
     std::vector<std::shared_ptr<Connection>> live;
     {
       std::lock_guard<std::mutex> lock(mu_);

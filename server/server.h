@@ -1,4 +1,4 @@
-// server/server.h: ember-server's top: owns the io_context and its network
+// server/server.h: ember-server's top: owns the io_contexts and their network
 // threads, the TCP and Unix acceptors, signal handling, the cold store, the
 // arena and the writer thread; answers INFO and CONFIG GET.
 // Thread safety: Start/Run on the main thread; the accessors from any thread.
@@ -63,8 +63,12 @@ class Server : public ServerInfo {
   std::unique_ptr<ColdStore> cold_;
   std::unique_ptr<shm::ArenaWriter> arena_;
   std::unique_ptr<Writer> writer_;
-  asio::io_context io_;
-  asio::signal_set signals_;
+  // One io_context per network thread: a connection lives on one of them,
+  // so its handlers never run concurrently and need no strand. io_[0] also
+  // runs the acceptors and signals.
+  std::vector<std::unique_ptr<asio::io_context>> io_;
+  size_t next_io_ = 0;
+  std::unique_ptr<asio::signal_set> signals_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   uint16_t tcp_port_ = 0;
   std::atomic<uint64_t> next_client_id_{1};
