@@ -12,9 +12,10 @@ namespace {
 constexpr size_t kMaxSlots = 4096;
 }  // namespace
 
-Connection::Connection(Socket socket, Server* server, std::string peer,
-                       uint64_t id)
+Connection::Connection(Socket socket, asio::io_context* io, Server* server,
+                       std::string peer, uint64_t id)
     : socket_(std::move(socket)),
+      io_(io),
       server_(server),
       parser_(server->parser_limits()) {
   session_.id = id;
@@ -112,13 +113,10 @@ void Connection::Dispatch(protocol::Command&& args) {
   if ((spec->flags & kWrite) || ((spec->flags & kRead) && in_writer_ > 0)) {
     ++in_writer_;
     server_->writer().Submit(
-        WriteJob{spec, std::move(args),
+        WriteJob{spec, std::move(args), io_,
                  [self = shared_from_this(), slot](std::string reply) {
-                   asio::post(self->socket_.get_executor(),
-                              [self, slot, reply = std::move(reply)]() mutable {
-                                --self->in_writer_;
-                                self->Complete(slot, std::move(reply));
-                              });
+                   --self->in_writer_;
+                   self->Complete(slot, std::move(reply));
                  }});
     return;
   }

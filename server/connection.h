@@ -22,7 +22,9 @@ class Server;
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Socket = asio::generic::stream_protocol::socket;
-  Connection(Socket socket, Server* server, std::string peer, uint64_t id);
+  // `io` is the event loop `socket` belongs to (its thread owns this).
+  Connection(Socket socket, asio::io_context* io, Server* server,
+             std::string peer, uint64_t id);
   ~Connection();
   void Start();
   // Closes the socket (server shutdown); safe from any thread.
@@ -38,6 +40,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Close();
 
   Socket socket_;
+  asio::io_context* io_;
   Server* server_;
   Session session_;
   protocol::RespParser parser_;

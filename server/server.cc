@@ -100,10 +100,10 @@ shm::Status Server::Listen() {
 }
 
 void Server::DoAccept(Acceptor* acceptor, bool tcp) {
-  asio::io_context& io = *io_[next_io_++ % io_.size()];  // round robin
-  acceptor->async_accept(io.get_executor(), [this, acceptor, tcp](
-                                                std::error_code ec,
-                                                auto socket) {
+  asio::io_context* io = io_[next_io_++ % io_.size()].get();  // round robin
+  acceptor->async_accept(io->get_executor(), [this, acceptor, tcp, io](
+                                                 std::error_code ec,
+                                                 auto socket) {
     if (ec) {
       if (ec != asio::error::operation_aborted) {
         spdlog::warn("accept: {}", ec.message());
@@ -131,14 +131,15 @@ void Server::DoAccept(Acceptor* acceptor, bool tcp) {
         }
       }
       auto conn = std::make_shared<Connection>(
-          Connection::Socket(std::move(socket)), this, peer,
+          Connection::Socket(std::move(socket)), io, this, peer,
           next_client_id_.fetch_add(1));
       {
         std::lock_guard<std::mutex> lock(mu_);
         std::erase_if(connections_, [](const auto& w) { return w.expired(); });
         connections_.push_back(conn);
       }
-      conn->Start();
+      // A connection is touched only by its own event loop's thread.
+      asio::post(*io, [conn] { conn->Start(); });
     }
     DoAccept(acceptor, tcp);
   });

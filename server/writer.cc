@@ -2,6 +2,8 @@
 // intents, write RocksDB, publish to the arena, end intents, reply.
 #include "server/writer.h"
 
+#include <algorithm>
+
 #include "protocol/resp_writer.h"
 #include "server/keyspaces.h"
 
@@ -148,8 +150,24 @@ void Writer::Commit(std::vector<WriteJob>* jobs) {
     completed_.store(seq, std::memory_order_release);
     stats_->group_commits.fetch_add(1, std::memory_order_relaxed);
   }
-  for (size_t i = 0; i < jobs->size(); ++i)
-    (*jobs)[i].done(std::move(replies[i]));
+  // One post per event loop (usually a handful), in job order within each:
+  // one wake-up per loop and batch, not one per reply.
+  using Delivery =
+      std::vector<std::pair<std::function<void(std::string)>, std::string>>;
+  std::vector<std::pair<asio::io_context*, Delivery>> per_io;
+  for (size_t i = 0; i < jobs->size(); ++i) {
+    WriteJob& job = (*jobs)[i];
+    auto it = std::find_if(per_io.begin(), per_io.end(),
+                           [&](const auto& e) { return e.first == job.io; });
+    if (it == per_io.end())
+      it = per_io.insert(per_io.end(), {job.io, Delivery()});
+    it->second.emplace_back(std::move(job.done), std::move(replies[i]));
+  }
+  for (auto& [io, delivery] : per_io) {
+    asio::post(*io, [d = std::move(delivery)]() mutable {
+      for (auto& [done, reply] : d) done(std::move(reply));
+    });
+  }
 }
 
 void Writer::ApplyFill(const Fill& f) {

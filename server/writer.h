@@ -8,6 +8,7 @@
 // Thread safety: Submit/SubmitFill/completed_seq from any thread.
 #pragma once
 
+#include <asio.hpp>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -29,8 +30,10 @@ namespace ember::server {
 struct WriteJob {
   const CommandSpec* spec;
   Args args;
-  // Called on the writer thread with the reply; must hand it to its
-  // connection's executor and return quickly.
+  // The connection's event loop, and what to run there with the reply.
+  // After each group commit the writer posts one closure per event loop
+  // carrying all of its replies, in order: one wake-up, not one per reply.
+  asio::io_context* io;
   std::function<void(std::string)> done;
 };
 
