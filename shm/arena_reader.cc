@@ -187,6 +187,18 @@ Status ReadGuard::Get(std::string_view key, std::string_view* value) {
   return Status::NotFound();
 }
 
+Status ReadGuard::Get(std::string_view key, std::string_view* value,
+                      uint64_t* expiry_ms) {
+  Status s = Get(key, value);
+  if (s.ok()) {
+    // The item is header | key | value, contiguous (arena_format.h).
+    const auto* it = reinterpret_cast<const ItemHeader*>(
+        value->data() - key.size() - sizeof(ItemHeader));
+    *expiry_ms = it->expiry_unix_ms;
+  }
+  return s;
+}
+
 size_t ReadGuard::MultiGet(std::span<const std::string_view> keys,
                            std::string_view* values, bool* found) {
   constexpr size_t kBatch = 16;

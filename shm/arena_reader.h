@@ -98,6 +98,9 @@ class ReadGuard {
   // kOk with `*value` pointing into shared memory, or kNotFound (absent,
   // expired, or an index slot that failed validation).
   Status Get(std::string_view key, std::string_view* value);
+  // The same, also giving the item's expiry (Unix ms, 0 = none).
+  Status Get(std::string_view key, std::string_view* value,
+             uint64_t* expiry_ms);
   // Looks up every key, overlapping their cache misses: hashes all, then
   // prefetches buckets, then items, then compares. `values[i]` is empty and
   // `found[i]` false on a miss. Returns the number of hits.

@@ -458,6 +458,17 @@ Status ArenaWriter::Delete(std::string_view key) {
   return Status::Ok();
 }
 
+void ArenaWriter::Clear() {
+  const uint64_t n = header_->geo.bucket_count;
+  for (uint64_t b = 0; b < n; ++b) {
+    for (auto& slot : BucketAt(b)->slot) {
+      const uint64_t v = slot.load(std::memory_order_relaxed);
+      if (v != 0) Unlink(SlotRef{&slot, SlotOffset(v)}, /*clear=*/true);
+    }
+  }
+  ReclaimNow(false);
+}
+
 void ArenaWriter::SweepExpired(uint32_t buckets) {
   const uint64_t now = NowUnixMs();
   const uint64_t n = header_->geo.bucket_count;

@@ -44,6 +44,8 @@ class ArenaWriter {
              uint64_t expiry_unix_ms = 0);
   // Removes `key`. kNotFound when it was not in the arena (a normal answer).
   Status Delete(std::string_view key);
+  // Removes every key (FLUSHALL).
+  void Clear();
   // Housekeeping, about once a millisecond: heartbeat, epoch, reclaim,
   // a slice of the expiry sweep, reader stats once a second.
   void Tick();

@@ -104,3 +104,33 @@ TEST_F(ArenaWriterTest, ChecksumsCoverHeaderKeyAndValue) {
 
 }  // namespace
 }  // namespace ember::shm::testing
+
+namespace ember::shm::testing {
+namespace {
+
+TEST_F(ArenaWriterTest, GetReportsExpiryAndClearEmptiesTheArena) {
+  CreateWriter();
+  auto r = OpenReader();
+  const uint64_t when = NowUnixMs() + 60'000;
+  ASSERT_TRUE(writer_->Put("ttl", "v", when).ok());
+  ASSERT_TRUE(writer_->Put("plain", "w").ok());
+  {
+    ReadGuard g(r.get());
+    std::string_view v;
+    uint64_t expiry = 1;
+    ASSERT_TRUE(g.Get("ttl", &v, &expiry).ok());
+    EXPECT_EQ(v, "v");
+    EXPECT_EQ(expiry, when);
+    ASSERT_TRUE(g.Get("plain", &v, &expiry).ok());
+    EXPECT_EQ(expiry, 0u);
+  }
+  writer_->Clear();
+  EXPECT_EQ(writer_->header().stats.items.load(), 0u);
+  EXPECT_EQ(Read(r.get(), "ttl"), "<miss>");
+  EXPECT_EQ(Read(r.get(), "plain"), "<miss>");
+  ASSERT_TRUE(writer_->Put("after", "x").ok());
+  EXPECT_EQ(Read(r.get(), "after"), "x");
+}
+
+}  // namespace
+}  // namespace ember::shm::testing
