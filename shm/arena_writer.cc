@@ -300,6 +300,7 @@ void ArenaWriter::Unlink(const SlotRef& ref, bool clear) {
   if (clear) ref.slot->store(0, std::memory_order_seq_cst);
   const ItemHeader* it = ItemAt(ref.off);
   const int cls = it->size_class;
+  if (it->expiry_unix_ms != 0) --expiring_items_;
   evictor_.OnUnlink(ref.off, cls);
   reclaimer_.Retire(ref.off);
   ++retires_since_reclaim_;
@@ -422,6 +423,7 @@ Status ArenaWriter::Put(std::string_view key, std::string_view value,
                         "-byte chunk could be freed (readers holding guards?)");
   }
   WriteItem(off, cls, key, value, expiry_unix_ms);
+  if (expiry_unix_ms != 0) ++expiring_items_;
   const uint64_t tag = MakeProbe(hash, header_->geo.bucket_count).tag_bits;
   // Looked up after allocating: eviction may have removed the old item.
   SlotRef old = Find(hash, key);
@@ -470,6 +472,9 @@ void ArenaWriter::Clear() {
 }
 
 void ArenaWriter::SweepExpired(uint32_t buckets) {
+  // Readers already treat expired items as misses; this only frees their
+  // memory early. Nothing to find without items that expire.
+  if (expiring_items_ == 0) return;
   const uint64_t now = NowUnixMs();
   const uint64_t n = header_->geo.bucket_count;
   for (uint32_t i = 0; i < buckets && i < n; ++i) {
@@ -489,7 +494,7 @@ void ArenaWriter::SweepExpired(uint32_t buckets) {
 void ArenaWriter::Tick() {
   const uint64_t now = NowUnixMs();
   header_->heartbeat_unix_ms.store(now, std::memory_order_relaxed);
-  SweepExpired(256);
+  SweepExpired(64);
   ReclaimNow(false);
   if (now - last_reader_count_ms_ >= 1000) {
     last_reader_count_ms_ = now;

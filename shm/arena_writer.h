@@ -121,6 +121,7 @@ class ArenaWriter {
   uint64_t sweep_cursor_ = 0;
   uint64_t last_reader_count_ms_ = 0;
   uint32_t retires_since_reclaim_ = 0;
+  uint64_t expiring_items_ = 0;  // indexed items with an expiry time
 };
 
 }  // namespace ember::shm
