@@ -90,6 +90,8 @@ void Connection::HandleInput() {
     if (!args.empty()) Dispatch(std::move(args));
   }
   handling_input_ = false;
+  // Everything this read asked of the writer, in one hand-off.
+  if (!pending_jobs_.empty()) server_->writer().Submit(&pending_jobs_);
   DoWrite();
 }
 
@@ -112,7 +114,7 @@ void Connection::Dispatch(protocol::Command&& args) {
   // which keeps read-your-writes inside a pipeline.
   if ((spec->flags & kWrite) || ((spec->flags & kRead) && in_writer_ > 0)) {
     ++in_writer_;
-    server_->writer().Submit(
+    pending_jobs_.push_back(
         WriteJob{spec, std::move(args), io_,
                  [self = shared_from_this(), slot](std::string reply) {
                    --self->in_writer_;

@@ -14,6 +14,7 @@
 
 #include "protocol/resp_parser.h"
 #include "server/session.h"
+#include "server/writer.h"
 
 namespace ember::server {
 
@@ -52,6 +53,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t first_slot_ = 0;
   std::string out_;       // being written
   size_t in_writer_ = 0;  // jobs queued to the writer, not yet answered
+  std::vector<WriteJob> pending_jobs_;  // parsed this read, not yet queued
   bool reading_ = false;
   bool writing_ = false;
   bool close_after_flush_ = false;

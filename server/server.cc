@@ -169,7 +169,10 @@ void Server::Run() {
   std::vector<std::thread> threads;
   for (size_t i = 1; i < io_.size(); ++i) {
     work.push_back(asio::make_work_guard(*io_[i]));
-    threads.emplace_back([this, i] { io_[i]->run(); });
+    threads.emplace_back([this, i] {
+      pthread_setname_np(pthread_self(), ("ember-net-" + std::to_string(i)).c_str());
+      io_[i]->run();
+    });
   }
   io_[0]->run();
   work.clear();

@@ -2,6 +2,8 @@
 // intents, write RocksDB, publish to the arena, end intents, reply.
 #include "server/writer.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "protocol/resp_writer.h"
@@ -26,6 +28,7 @@ Writer::~Writer() { Stop(); }
 
 void Writer::Start() {
   thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ember-writer");
     // The writer reads through its own slot, sharing the writer's mapping.
     shm::ArenaReader::Attach(*arena_, &reader_);
     Run();
@@ -42,12 +45,15 @@ void Writer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Writer::Submit(WriteJob job) {
+void Writer::Submit(std::vector<WriteJob>* jobs) {
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(std::move(job));
+    for (WriteJob& j : *jobs) queue_.push_back(std::move(j));
+    wake = waiting_;  // a busy writer finds them without a futex call
   }
-  cv_.notify_one();
+  jobs->clear();
+  if (wake) cv_.notify_one();
 }
 
 void Writer::SubmitFill(std::string key, std::string value, uint64_t expiry_ms,
@@ -70,8 +76,12 @@ void Writer::Run() {
     bool stopping = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(1),
-                   [this] { return stop_ || !queue_.empty(); });
+      if (!stop_ && queue_.empty()) {
+        waiting_ = true;
+        cv_.wait_for(lock, std::chrono::milliseconds(1),
+                     [this] { return stop_ || !queue_.empty(); });
+        waiting_ = false;
+      }
       while (!queue_.empty() && jobs.size() < kMaxBatch) {
         jobs.push_back(std::move(queue_.front()));
         queue_.pop_front();

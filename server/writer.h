@@ -47,7 +47,8 @@ class Writer {
   // Finishes every queued job, then joins the thread.
   void Stop();
 
-  void Submit(WriteJob job);
+  // Queues jobs, in order; one lock and at most one wake-up per call.
+  void Submit(std::vector<WriteJob>* jobs);
   // Offers a cold hit for promotion. `token` is completed_seq() read before
   // the cold read began.
   void SubmitFill(std::string key, std::string value, uint64_t expiry_ms,
@@ -79,6 +80,7 @@ class Writer {
   std::deque<WriteJob> queue_;  // GUARDED_BY(mu_)
   std::deque<Fill> fills_;      // GUARDED_BY(mu_)
   bool stop_ = false;           // GUARDED_BY(mu_)
+  bool waiting_ = false;  // GUARDED_BY(mu_): the writer sleeps on cv_
   std::thread thread_;
 
   // Fill tokens: per key-hash bucket, the batch that last started writing
