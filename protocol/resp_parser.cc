@@ -10,6 +10,8 @@
 
 namespace ember::protocol {
 namespace {
+constexpr int64_t kUnauthenticatedArgs = 10;              // Redis's limits
+constexpr int64_t kUnauthenticatedBulkBytes = 16 * 1024;  // before AUTH
 
 // A client may announce a million arguments and send none of them: reserve
 // no more than this up front; the vector grows as arguments arrive.
@@ -129,6 +131,9 @@ RespParser::Step RespParser::ParseMultibulkCount(std::string_view input,
       count > limits_.max_multibulk_args) {
     return Fail("Protocol error: invalid multibulk length");
   }
+  if (limits_.unauthenticated && count > kUnauthenticatedArgs) {
+    return Fail("Protocol error: unauthenticated multibulk length");
+  }
   *pos = next;
   if (count <= 0) return Step::kContinue;  // empty request: skip it
   args_left_ = count;
@@ -163,6 +168,9 @@ RespParser::Step RespParser::ParseBulkHeader(std::string_view input,
   if (!ParseLength(line.substr(1), &length) || length < 0 ||
       length > limits_.max_bulk_bytes) {
     return Fail("Protocol error: invalid bulk length");
+  }
+  if (limits_.unauthenticated && length > kUnauthenticatedBulkBytes) {
+    return Fail("Protocol error: unauthenticated bulk length");
   }
   *pos = next;
   bulk_left_ = length;

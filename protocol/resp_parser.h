@@ -28,6 +28,10 @@ struct ParserLimits {
   int64_t max_multibulk_args = 1024 * 1024;
   // Bytes of one bulk argument (Redis proto_max_bulk_len).
   int64_t max_bulk_bytes = 512 * 1024 * 1024;
+  // Before AUTH (requirepass set), as Redis since 6.2.6: at most 10
+  // arguments of at most 16 KiB each, so an unauthenticated client cannot
+  // make the server buffer large requests.
+  bool unauthenticated = false;
 };
 
 enum class ParseResult {
@@ -66,6 +70,8 @@ class RespParser {
   // Forgets any partial command and error, e.g. to reuse the parser for a
   // new connection.
   void Reset();
+  // Lifts the unauthenticated limits (after a successful AUTH or HELLO).
+  void SetAuthenticated() { limits_.unauthenticated = false; }
 
  private:
   enum class State { kStart, kBulkHeader, kBulkData, kBulkEnd, kError };
@@ -78,7 +84,7 @@ class RespParser {
   Step ParseInline(std::string_view input, size_t* pos, Command* out);
   Step Fail(std::string message);
 
-  const ParserLimits limits_;
+  ParserLimits limits_;
   State state_ = State::kStart;
   int64_t args_left_ = 0;  // bulk arguments still to read in this request
   int64_t bulk_left_ = 0;  // bytes of the current bulk argument to read

@@ -161,9 +161,9 @@ shm::Status ColdStore::Clear() {
   return FromRocks(db_->Write(wo, &batch), "RocksDB flushall");
 }
 
-uint64_t ColdStore::CountLive() const {
+uint64_t ColdStore::CountLive(uint64_t* expires) const {
   const uint64_t now = shm::NowUnixMs();
-  uint64_t n = 0;
+  uint64_t n = 0, with_expiry = 0;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions()));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -173,8 +173,10 @@ uint64_t ColdStore::CountLive() const {
             std::string_view(it->value().data(), it->value().size()), &v, &e) &&
         (e == 0 || e > now)) {
       ++n;
+      with_expiry += e != 0;
     }
   }
+  if (expires != nullptr) *expires = with_expiry;
   return n;
 }
 

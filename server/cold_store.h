@@ -49,8 +49,9 @@ class ColdStore {
   shm::Status Write(const std::vector<ColdOp>& ops, uint64_t* seq);
   // Deletes every key (FLUSHALL).
   shm::Status Clear();
-  // Number of live (unexpired) keys, by a full scan.
-  uint64_t CountLive() const;
+  // Number of live (unexpired) keys, by a full scan; with `expires`, also
+  // how many of them have an expiry.
+  uint64_t CountLive(uint64_t* expires = nullptr) const;
   // Up to `count` live keys after cursor position `cursor` (SCAN): returns
   // the next cursor key ("" when done).
   std::string ScanFrom(const std::string& cursor, size_t count,

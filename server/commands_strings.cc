@@ -61,7 +61,15 @@ void CmdSet(const Args& a, CommandContext& ctx, std::string* reply) {
                                "ERR invalid expire time in 'set' command");
       }
       const uint64_t ms = static_cast<uint64_t>(secs ? n * 1000 : n);
-      expiry = (opt == "ex" || opt == "px") ? shm::NowUnixMs() + ms : ms;
+      const bool relative = opt == "ex" || opt == "px";
+      const uint64_t now = shm::NowUnixMs();
+      if (relative &&
+          ms > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) -
+                   now) {
+        return pr::AppendError(reply,
+                               "ERR invalid expire time in 'set' command");
+      }
+      expiry = relative ? now + ms : ms;
       expiry_kind = 1;
     } else {
       return pr::AppendError(reply, kSyntaxError);
@@ -143,8 +151,9 @@ void CmdIncrBy(const Args& a, CommandContext& ctx, std::string* reply) {
 }
 void CmdDecrBy(const Args& a, CommandContext& ctx, std::string* reply) {
   int64_t d = 0;
-  if (!ParseInt64(a[2], &d) || d == std::numeric_limits<int64_t>::min()) {
-    return pr::AppendError(reply, kNotInteger);
+  if (!ParseInt64(a[2], &d)) return pr::AppendError(reply, kNotInteger);
+  if (d == std::numeric_limits<int64_t>::min()) {
+    return pr::AppendError(reply, "ERR decrement would overflow");
   }
   AddTo(a[1], -d, ctx, reply);
 }

@@ -17,7 +17,7 @@ Connection::Connection(Socket socket, asio::io_context* io, Server* server,
     : socket_(std::move(socket)),
       io_(io),
       server_(server),
-      parser_(server->parser_limits()) {
+      parser_(server->parser_limits(!server->config().requirepass.empty())) {
   session_.id = id;
   session_.peer = std::move(peer);
   session_.authenticated = server->config().requirepass.empty();
@@ -123,11 +123,12 @@ void Connection::Dispatch(protocol::Command&& args) {
     return;
   }
   std::string reply;
-  NetKeyspace keys(server_->ThreadReader(), server_->cold(), &server_->writer(),
+  NetKeyspace keys(server_->ReaderFor(io_), server_->cold(), &server_->writer(),
                    server_->config().max_value_bytes_hot, &server_->stats());
   CommandContext ctx{&keys, &session_, server_};
   Execute(*spec, args, ctx, &reply);
   if (session_.quit) close_after_flush_ = true;
+  if (session_.authenticated) parser_.SetAuthenticated();
   Complete(slot, std::move(reply));
 }
 

@@ -96,8 +96,11 @@ std::string Server::InfoText(std::string_view section) {
   }
   if (want("keyspace")) {
     o << "# Keyspace\r\n";
-    const uint64_t keys = cold_ ? cold_->CountLive() : load(h.stats.items);
-    if (keys > 0) o << "db0:keys=" << keys << ",expires=0,avg_ttl=0\r\n";
+    uint64_t expires = 0;
+    const uint64_t keys =
+        cold_ ? cold_->CountLive(&expires) : load(h.stats.items);
+    if (keys > 0)
+      o << "db0:keys=" << keys << ",expires=" << expires << ",avg_ttl=0\r\n";
     o << "\r\n";
   }
   return o.str();

@@ -46,6 +46,13 @@ shm::Status Server::Start() {
   spdlog::info("arena: /dev/shm/ember.{}.data, {} bytes, {} pages",
                config_.name, arena_->header().segment_bytes,
                arena_->header().geo.page_count);
+  readers_.resize(io_.size());
+  for (auto& r : readers_) {
+    shm::Status rs = shm::ArenaReader::Attach(*arena_, &r);
+    if (!rs.ok())
+      spdlog::warn("a network thread reads without the arena: {}",
+                   rs.ToString());
+  }
   writer_ = std::make_unique<Writer>(config_, cold_.get(), arena_.get(), this,
                                      &stats_);
   writer_->Start();
@@ -145,16 +152,11 @@ void Server::DoAccept(Acceptor* acceptor, bool tcp) {
   });
 }
 
-shm::ArenaReader* Server::ThreadReader() {
-  thread_local std::unique_ptr<shm::ArenaReader> reader;
-  thread_local bool tried = false;
-  if (!tried) {
-    tried = true;
-    shm::Status s = shm::ArenaReader::Attach(*arena_, &reader);
-    if (!s.ok())
-      spdlog::warn("network thread reads without the arena: {}", s.ToString());
+shm::ArenaReader* Server::ReaderFor(const asio::io_context* io) {
+  for (size_t i = 0; i < io_.size(); ++i) {
+    if (io_[i].get() == io) return readers_[i].get();
   }
-  return reader.get();
+  return nullptr;
 }
 
 void Server::Run() {
@@ -170,7 +172,8 @@ void Server::Run() {
   for (size_t i = 1; i < io_.size(); ++i) {
     work.push_back(asio::make_work_guard(*io_[i]));
     threads.emplace_back([this, i] {
-      pthread_setname_np(pthread_self(), ("ember-net-" + std::to_string(i)).c_str());
+      pthread_setname_np(pthread_self(),
+                         ("ember-net-" + std::to_string(i)).c_str());
       io_[i]->run();
     });
   }

@@ -47,9 +47,15 @@ class Server : public ServerInfo {
   Stats& stats() { return stats_; }
   Writer& writer() { return *writer_; }
   ColdStore* cold() { return cold_.get(); }
-  const protocol::ParserLimits& parser_limits() const { return limits_; }
-  // The calling network thread's arena reader (claimed on first use).
-  shm::ArenaReader* ThreadReader();
+  // Request limits; `unauthenticated` adds Redis's pre-AUTH ones.
+  protocol::ParserLimits parser_limits(bool unauthenticated) const {
+    protocol::ParserLimits l = limits_;
+    l.unauthenticated = unauthenticated;
+    return l;
+  }
+  // The arena reader of event loop `io` (each loop's thread reads through
+  // its own reader slot); null when none could be claimed.
+  shm::ArenaReader* ReaderFor(const asio::io_context* io);
   uint16_t tcp_port() const { return tcp_port_; }
 
  private:
@@ -62,6 +68,8 @@ class Server : public ServerInfo {
   Stats stats_;
   std::unique_ptr<ColdStore> cold_;
   std::unique_ptr<shm::ArenaWriter> arena_;
+  // One per io_[i], same index; destroyed before the arena (declared after).
+  std::vector<std::unique_ptr<shm::ArenaReader>> readers_;
   std::unique_ptr<Writer> writer_;
   // One io_context per network thread: a connection lives on one of them,
   // so its handlers never run concurrently and need no strand. io_[0] also

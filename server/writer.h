@@ -80,7 +80,7 @@ class Writer {
   std::deque<WriteJob> queue_;  // GUARDED_BY(mu_)
   std::deque<Fill> fills_;      // GUARDED_BY(mu_)
   bool stop_ = false;           // GUARDED_BY(mu_)
-  bool waiting_ = false;  // GUARDED_BY(mu_): the writer sleeps on cv_
+  bool waiting_ = false;        // GUARDED_BY(mu_): the writer sleeps on cv_
   std::thread thread_;
 
   // Fill tokens: per key-hash bucket, the batch that last started writing

@@ -292,3 +292,39 @@ TEST_F(RespParserTest, ErrorIsStickyUntilReset) {
 
 }  // namespace
 }  // namespace ember::protocol
+
+namespace ember::protocol {
+namespace {
+
+// Before AUTH a request has at most 10 arguments of at most 16 KiB (Redis
+// since 6.2.6); after AUTH the normal limits apply.
+TEST(UnauthenticatedParserTest, RefusesLargeRequestsUntilAuthenticated) {
+  ParserLimits limits;
+  limits.unauthenticated = true;
+  Command cmd;
+  size_t consumed = 0;
+  {
+    RespParser p(limits);
+    EXPECT_EQ(p.Parse("*11\r\n", &consumed, &cmd), ParseResult::kError);
+    EXPECT_EQ(p.error(), "Protocol error: unauthenticated multibulk length");
+  }
+  {
+    RespParser p(limits);
+    EXPECT_EQ(p.Parse("*2\r\n$16385\r\n", &consumed, &cmd),
+              ParseResult::kError);
+    EXPECT_EQ(p.error(), "Protocol error: unauthenticated bulk length");
+  }
+  {
+    RespParser p(limits);
+    ASSERT_EQ(p.Parse("*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n", &consumed, &cmd),
+              ParseResult::kCommand);
+    p.SetAuthenticated();
+    const std::string big =
+        "*1\r\n$20000\r\n" + std::string(20000, 'x') + "\r\n";
+    EXPECT_EQ(p.Parse(big, &consumed, &cmd), ParseResult::kCommand);
+    EXPECT_EQ(cmd[0].size(), 20000u);
+  }
+}
+
+}  // namespace
+}  // namespace ember::protocol
