@@ -12,31 +12,33 @@
 namespace ember::server {
 namespace pr = ember::protocol;
 
-void CmdDel(const Args& a, CommandContext& ctx, std::string* reply) {
-  int64_t n = 0;
+// How many of the keys in a[1..] exist (each counted as often as named),
+// removing them when `remove`. False when the cold tier failed (replied).
+static bool CountExisting(const Args& a, CommandContext& ctx, bool remove,
+                          int64_t* n, std::string* reply) {
+  *n = 0;
   for (size_t i = 1; i < a.size(); ++i) {
     std::string v;
     uint64_t expiry = 0;
     shm::Status s = ctx.keys->Load(a[i], &v, &expiry);
-    if (ReplyIfFailed(s, reply)) return;
-    if (s.ok()) {
-      ctx.keys->Remove(a[i]);
-      ++n;
-    }
+    if (ReplyIfFailed(s, reply)) return false;
+    if (!s.ok()) continue;
+    ++*n;
+    if (remove) ctx.keys->Remove(a[i]);
   }
-  pr::AppendInteger(reply, n);
+  return true;
+}
+
+void CmdDel(const Args& a, CommandContext& ctx, std::string* reply) {
+  int64_t n = 0;
+  if (CountExisting(a, ctx, /*remove=*/true, &n, reply))
+    pr::AppendInteger(reply, n);
 }
 
 void CmdExists(const Args& a, CommandContext& ctx, std::string* reply) {
   int64_t n = 0;
-  for (size_t i = 1; i < a.size(); ++i) {
-    std::string v;
-    uint64_t expiry = 0;
-    shm::Status s = ctx.keys->Load(a[i], &v, &expiry);
-    if (ReplyIfFailed(s, reply)) return;
-    n += s.ok();
-  }
-  pr::AppendInteger(reply, n);
+  if (CountExisting(a, ctx, /*remove=*/false, &n, reply))
+    pr::AppendInteger(reply, n);
 }
 
 // EXPIRE / PEXPIRE key time [NX | XX | GT | LT].

@@ -55,6 +55,14 @@ uint64_t ShmFreeBytes() {
 
 }  // namespace
 
+void Segment::Adopt(bip::shared_memory_object shm, bip::mode_t mode,
+                    const struct stat& st) {
+  region_ = bip::mapped_region(shm, mode);  // maps the whole object
+  shm_ = std::move(shm);
+  owner_ = st.st_uid;
+  mode_ = st.st_mode & 07777;
+}
+
 Status Segment::Create(const std::string& shm_name, uint64_t bytes, mode_t mode,
                        Segment* out) {
   const std::string path = ShmPath(shm_name);
@@ -83,11 +91,7 @@ Status Segment::Create(const std::string& shm_name, uint64_t bytes, mode_t mode,
       bip::shared_memory_object::remove(shm_name.c_str());
       return Status::IOError("fstat " + path + ": " + Errno(e));
     }
-    bip::mapped_region region(shm, bip::read_write);
-    out->owner_ = st.st_uid;
-    out->mode_ = st.st_mode & 07777;
-    out->shm_ = std::move(shm);
-    out->region_ = std::move(region);
+    out->Adopt(std::move(shm), bip::read_write, st);
     return Status::Ok();
   } catch (const bip::interprocess_exception& e) {
     if (e.get_error_code() == bip::already_exists_error) {
@@ -118,11 +122,7 @@ Status Segment::Open(const std::string& shm_name, bool writable,
       return Status::Corruption(path + " is " + std::to_string(st.st_size) +
                                 " bytes, smaller than its header");
     }
-    bip::mapped_region region(shm, writable ? bip::read_write : bip::read_only);
-    out->owner_ = st.st_uid;
-    out->mode_ = st.st_mode & 07777;
-    out->shm_ = std::move(shm);
-    out->region_ = std::move(region);
+    out->Adopt(std::move(shm), writable ? bip::read_write : bip::read_only, st);
     return Status::Ok();
   } catch (const bip::interprocess_exception& e) {
     if (e.get_error_code() == bip::not_found_error) {

@@ -3,6 +3,7 @@
 // Thread safety: a Segment is owned by one object; its mapping is shared.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <boost/interprocess/mapped_region.hpp>
@@ -57,6 +58,9 @@ class Segment {
   bool mapped() const { return region_.get_address() != nullptr; }
 
  private:
+  // Maps `shm` whole with `mode` and keeps it; `st` is its fstat.
+  void Adopt(boost::interprocess::shared_memory_object shm,
+             boost::interprocess::mode_t mode, const struct stat& st);
   boost::interprocess::shared_memory_object shm_;
   boost::interprocess::mapped_region region_;
   uid_t owner_ = 0;
