@@ -106,16 +106,41 @@ shm::Status Server::Listen() {
   return shm::Status::Ok();
 }
 
+namespace {
+
+// "1.2.3.4:5678" / "[::1]:5678" for a TCP peer.
+std::string PeerName(const asio::generic::stream_protocol::endpoint& ep) {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (ep.protocol().family() == AF_INET6) {
+    auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ep.data());
+    inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
+    return "[" + std::string(buf) +
+           "]:" + std::to_string(ntohs(sin6->sin6_port));
+  }
+  auto* sin = reinterpret_cast<const sockaddr_in*>(ep.data());
+  inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+  return std::string(buf) + ":" + std::to_string(ntohs(sin->sin_port));
+}
+
+}  // namespace
+
+// Runs on io_[0]'s thread, as does Shutdown's closure, so stopping_ needs no
+// lock: once it is set no accept is re-armed and late sockets are closed.
 void Server::DoAccept(Acceptor* acceptor, bool tcp) {
+  if (stopping_) return;
   asio::io_context* io = io_[next_io_++ % io_.size()].get();  // round robin
   acceptor->async_accept(io->get_executor(), [this, acceptor, tcp, io](
                                                  std::error_code ec,
                                                  auto socket) {
+    if (stopping_ || ec == asio::error::operation_aborted) return;
     if (ec) {
-      if (ec != asio::error::operation_aborted) {
-        spdlog::warn("accept: {}", ec.message());
+      // EMFILE and the like: retry after a pause instead of spinning.
+      spdlog::warn("accept: {}; retrying in 100 ms", ec.message());
+      auto timer = std::make_shared<asio::steady_timer>(
+          *io_[0], std::chrono::milliseconds(100));
+      timer->async_wait([this, acceptor, tcp, timer](std::error_code) {
         DoAccept(acceptor, tcp);
-      }
+      });
       return;
     }
     stats_.connections_received.fetch_add(1, std::memory_order_relaxed);
@@ -130,12 +155,7 @@ void Server::DoAccept(Acceptor* acceptor, bool tcp) {
       std::string peer = "unix";
       if (tcp) {
         auto ep = socket.remote_endpoint(ec);
-        if (!ec) {
-          char buf[INET6_ADDRSTRLEN] = {0};
-          auto* sin = reinterpret_cast<const sockaddr_in*>(ep.data());
-          inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
-          peer = std::string(buf) + ":" + std::to_string(ntohs(sin->sin_port));
-        }
+        if (!ec) peer = PeerName(ep);
       }
       auto conn = std::make_shared<Connection>(
           Connection::Socket(std::move(socket)), io, this, peer,
@@ -188,6 +208,7 @@ void Server::Run() {
 
 void Server::Shutdown() {
   asio::post(*io_[0], [this] {
+    stopping_ = true;
     std::error_code ignored;
     for (auto& a : acceptors_) a->close(ignored);
     signals_->cancel();

@@ -76,6 +76,7 @@ class Server : public ServerInfo {
   // runs the acceptors and signals.
   std::vector<std::unique_ptr<asio::io_context>> io_;
   size_t next_io_ = 0;
+  bool stopping_ = false;  // io_[0]'s thread only: Shutdown() has begun
   std::unique_ptr<asio::signal_set> signals_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   uint16_t tcp_port_ = 0;

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "protocol/resp_writer.h"
+#include "server/commands.h"
 #include "server/keyspaces.h"
 
 namespace ember::server {
@@ -130,9 +131,14 @@ void Writer::Commit(std::vector<WriteJob>* jobs) {
     }
     shm::Status s;
     uint64_t cold_seq = 0;
+    bool cleared = false;
     if (ks.clear_all()) {
       if (cold_ != nullptr) s = cold_->Clear();
-      arena_->Clear();
+      if (s.ok()) {
+        arena_->Clear();
+        cleared = true;
+        cleared_seq_ = seq;  // fills read before this batch are stale
+      }
     }
     if (s.ok() && cold_ != nullptr && !ops.empty())
       s = cold_->Write(ops, &cold_seq);
@@ -146,14 +152,14 @@ void Writer::Commit(std::vector<WriteJob>* jobs) {
       }
       stats_->writes_committed.fetch_add(ops.size(), std::memory_order_relaxed);
     } else {
-      // Nothing was published: the arena still matches RocksDB.
+      // Nothing of `ops` was published: the arena still matches RocksDB.
+      // Every reply of the batch was computed on the overlay, reads too, so
+      // all fail, except a FLUSHALL whose clear did happen.
       stats_->cold_write_errors.fetch_add(1, std::memory_order_relaxed);
       for (size_t i = 0; i < jobs->size(); ++i) {
-        if ((*jobs)[i].spec->flags & kWrite) {
-          replies[i].clear();
-          protocol::AppendError(&replies[i],
-                                "ERR write failed: " + s.ToString());
-        }
+        if (cleared && (*jobs)[i].spec->handler == CmdFlushAll) continue;
+        replies[i].clear();
+        protocol::AppendError(&replies[i], "ERR write failed: " + s.ToString());
       }
     }
     for (int64_t t : tickets) arena_->intents().End(t);
@@ -181,7 +187,7 @@ void Writer::Commit(std::vector<WriteJob>* jobs) {
 }
 
 void Writer::ApplyFill(const Fill& f) {
-  if (started_[StartedIndex(f.key)] > f.token) {
+  if (started_[StartedIndex(f.key)] > f.token || cleared_seq_ > f.token) {
     stats_->fills_dropped.fetch_add(1, std::memory_order_relaxed);
     return;  // a write to this key (or a neighbour) began after the read
   }

@@ -87,6 +87,7 @@ class Writer {
   // a key there; completed_ is the last batch fully published.
   std::vector<uint64_t> started_;
   uint64_t next_seq_ = 0;
+  uint64_t cleared_seq_ = 0;  // the last batch that ran FLUSHALL
   std::atomic<uint64_t> completed_{0};
 };
 

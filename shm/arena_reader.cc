@@ -164,6 +164,9 @@ ReadGuard::ReadGuard(ArenaReader* reader) : reader_(reader) {
     status_ = Status::Unavailable("arena is not active");
     return;
   }
+  // Sampled before the announce: a revocation of this guard (which can only
+  // follow the announce) then always differs from it.
+  revocations_ = reader->slot_->revocations.load(std::memory_order_acquire);
   const uint64_t epoch = h.global_epoch.load(std::memory_order_acquire);
   if (reader->plain_announce_) {
     // Ordered before the index loads by the writer's membarrier; the
@@ -174,7 +177,6 @@ ReadGuard::ReadGuard(ArenaReader* reader) : reader_(reader) {
     // A full barrier: the index loads below cannot move above it.
     reader->slot_->announce.exchange(epoch << 1 | 1, std::memory_order_seq_cst);
   }
-  revocations_ = reader->slot_->revocations.load(std::memory_order_relaxed);
   held_ = true;
 }
 

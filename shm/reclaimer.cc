@@ -9,6 +9,13 @@
 
 namespace ember::shm {
 
+// Lease timing: immune to wall-clock steps.
+static uint64_t NowMonotonicMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
 uint64_t NowUnixMs() {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -65,7 +72,7 @@ size_t Reclaimer::Reclaim(bool memory_short,
       t.ignored = a;
       continue;
     }
-    if (now == 0) now = NowUnixMs();
+    if (now == 0) now = NowMonotonicMs();
     if (t.seen != a) {
       t.seen = a;
       t.since_ms = now;
