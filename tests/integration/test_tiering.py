@@ -274,3 +274,36 @@ class ConcurrentTiering(TieringTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FlushAllRacingPromotions(TieringTest):
+    """FLUSHALL while readers promote cold keys: once FLUSHALL has replied,
+    no key may come back (a promotion read before the flush is stale)."""
+
+    def test_no_key_reappears_after_flushall(self):
+        keys = [b"flush:%d" % i for i in range(3000)]
+        for rnd in range(8):
+            p = self.r.pipeline(transaction=False)
+            for k in keys:
+                p.set(k, _POOL[:1024])  # 3 MiB: many are cold in a 4 MiB arena
+            p.execute()
+            stop = threading.Event()
+
+            def reader(seed):
+                c = self.server.client()
+                i = seed
+                while not stop.is_set():
+                    c.get(keys[i % len(keys)])
+                    i += 7
+
+            threads = [threading.Thread(target=reader, args=(s,)) for s in range(3)]
+            for t in threads:
+                t.start()
+            time.sleep(0.05)
+            self.assertTrue(self.r.flushall())
+            stop.set()
+            for t in threads:
+                t.join()
+            back = [k for k in keys if self.r.get(k) is not None]
+            self.assertEqual(back, [], f"round {rnd}: keys back after FLUSHALL")
+            self.assertEqual(self.r.dbsize(), 0)
