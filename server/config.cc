@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 #include <cctype>
 #include <fstream>
+#include <initializer_list>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -42,6 +43,22 @@ uint64_t ParseBytes(const std::string& key, const std::string& v) {
   }
   if (n > std::numeric_limits<uint64_t>::max() / mul) Bad(key, v, "too large");
   return n * mul;
+}
+
+// One of the named `choices`; otherwise an error listing them
+// ("expected a, b or c").
+template <typename T>
+T ParseChoice(const std::string& key, const std::string& v,
+              std::initializer_list<std::pair<const char*, T>> choices) {
+  std::string want = "expected ";
+  size_t i = 0;
+  for (const auto& [name, value] : choices) {
+    if (v == name) return value;
+    if (i > 0) want += i + 1 == choices.size() ? " or " : ", ";
+    want += name;
+    ++i;
+  }
+  Bad(key, v, want);
 }
 
 uint64_t ParseUint(const std::string& key, const std::string& v, uint64_t lo,
@@ -154,22 +171,14 @@ Config ParseConfig(int argc, const char* const* argv, bool* help,
       [&](auto k, auto v) { c.reader_lease_ms = ParseUint(k, v, 1, 3600000); });
   get("data_dir", [&](auto, auto v) { c.data_dir = v; });
   get("fsync", [&](auto k, auto v) {
-    if (v == "always")
-      c.fsync = FsyncMode::kAlways;
-    else if (v == "everysec")
-      c.fsync = FsyncMode::kEverySec;
-    else if (v == "no")
-      c.fsync = FsyncMode::kNo;
-    else
-      Bad(k, v, "expected always, everysec or no");
+    c.fsync = ParseChoice<FsyncMode>(k, v,
+                                     {{"always", FsyncMode::kAlways},
+                                      {"everysec", FsyncMode::kEverySec},
+                                      {"no", FsyncMode::kNo}});
   });
   get("cold_tier", [&](auto k, auto v) {
-    if (v == "rocksdb")
-      c.cold_tier = ColdTier::kRocksDb;
-    else if (v == "none")
-      c.cold_tier = ColdTier::kNone;
-    else
-      Bad(k, v, "expected rocksdb or none");
+    c.cold_tier = ParseChoice<ColdTier>(
+        k, v, {{"rocksdb", ColdTier::kRocksDb}, {"none", ColdTier::kNone}});
   });
   get("requirepass", [&](auto, auto v) { c.requirepass = v; });
   get("max_clients",
@@ -179,16 +188,11 @@ Config ParseConfig(int argc, const char* const* argv, bool* help,
     if (c.proto_max_bulk_len < 1024) Bad(k, v, "must be at least 1kb");
   });
   get("log_level", [&](auto k, auto v) {
-    if (v == "debug")
-      c.log_level = LogLevel::kDebug;
-    else if (v == "info")
-      c.log_level = LogLevel::kInfo;
-    else if (v == "warning")
-      c.log_level = LogLevel::kWarning;
-    else if (v == "error")
-      c.log_level = LogLevel::kError;
-    else
-      Bad(k, v, "expected debug, info, warning or error");
+    c.log_level = ParseChoice<LogLevel>(k, v,
+                                        {{"debug", LogLevel::kDebug},
+                                         {"info", LogLevel::kInfo},
+                                         {"warning", LogLevel::kWarning},
+                                         {"error", LogLevel::kError}});
   });
   if (c.max_value_bytes_hot + 64 * 1024 > c.page_bytes) {
     Bad("max_value_bytes_hot", std::to_string(c.max_value_bytes_hot),

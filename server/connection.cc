@@ -17,7 +17,9 @@ Connection::Connection(Socket socket, asio::io_context* io, Server* server,
     : socket_(std::move(socket)),
       io_(io),
       server_(server),
-      parser_(server->parser_limits(!server->config().requirepass.empty())) {
+      parser_(server->parser_limits(!server->config().requirepass.empty())),
+      keys_(server->ReaderFor(io), server->cold(), &server->writer(),
+            server->config().max_value_bytes_hot, &server->stats()) {
   session_.id = id;
   session_.peer = std::move(peer);
   session_.authenticated = server->config().requirepass.empty();
@@ -123,9 +125,7 @@ void Connection::Dispatch(protocol::Command&& args) {
     return;
   }
   std::string reply;
-  NetKeyspace keys(server_->ReaderFor(io_), server_->cold(), &server_->writer(),
-                   server_->config().max_value_bytes_hot, &server_->stats());
-  CommandContext ctx{&keys, &session_, server_};
+  CommandContext ctx{&keys_, &session_, server_};
   Execute(*spec, args, ctx, &reply);
   if (session_.quit) close_after_flush_ = true;
   if (session_.authenticated) parser_.SetAuthenticated();

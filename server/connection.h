@@ -13,6 +13,7 @@
 #include <string>
 
 #include "protocol/resp_parser.h"
+#include "server/keyspaces.h"
 #include "server/session.h"
 #include "server/writer.h"
 
@@ -45,6 +46,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Server* server_;
   Session session_;
   protocol::RespParser parser_;
+  NetKeyspace keys_;  // reads on this connection's event loop thread
   std::array<char, 16 * 1024> buf_;
   std::string in_;  // received, not yet parsed
   // Replies in request order; `first_slot_` is the id of the front. A slot

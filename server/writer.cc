@@ -118,11 +118,12 @@ void Writer::Commit(std::vector<WriteJob>* jobs) {
     std::vector<int64_t> tickets;
     ops.reserve(ks.changes().size());
     for (const auto& [key, c] : ks.changes()) {
-      started_[StartedIndex(key)] = seq;
+      const uint64_t hash = arena_->HashOf(key);
+      started_[hash & (kStartedSlots - 1)] = seq;
       ops.push_back(ColdOp{key, c.value, c.expiry_ms, c.deleted});
       // Intent first (invariant 5); with the ring full, drop the key from
       // the arena instead, which needs no record to stay safe.
-      const int64_t t = arena_->intents().Begin(arena_->HashOf(key), seq);
+      const int64_t t = arena_->intents().Begin(hash, seq);
       if (t >= 0) {
         tickets.push_back(t);
       } else {
