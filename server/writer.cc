@@ -12,7 +12,10 @@
 
 namespace ember::server {
 namespace {
-constexpr size_t kMaxBatch = 1024;                 // jobs per group commit
+constexpr size_t kMaxBatch = 1024;  // jobs per group commit
+// Inline mode: a round with at least this many queued jobs is committed by
+// the writer thread instead (see Flush).
+constexpr size_t kInlineMaxJobs = 64;
 constexpr size_t kStartedSlots = size_t{1} << 16;  // fill-token buckets
 }  // namespace
 
@@ -23,17 +26,18 @@ Writer::Writer(const Config& config, ColdStore* cold, shm::ArenaWriter* arena,
       arena_(arena),
       info_(info),
       stats_(stats),
+      inline_commit_(config.fsync != FsyncMode::kAlways),
       started_(kStartedSlots, 0) {}
 
 Writer::~Writer() { Stop(); }
 
 void Writer::Start() {
+  // The committer reads through its own slot, sharing the writer's mapping;
+  // whichever thread holds commit_mu_ uses it.
+  shm::ArenaReader::Attach(*arena_, &reader_);
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "ember-writer");
-    // The writer reads through its own slot, sharing the writer's mapping.
-    shm::ArenaReader::Attach(*arena_, &reader_);
     Run();
-    reader_.reset();
   });
 }
 
@@ -44,17 +48,44 @@ void Writer::Stop() {
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
+  reader_.reset();
 }
 
 void Writer::Submit(std::vector<WriteJob>* jobs) {
+  if (jobs->empty()) return;
+  asio::io_context* io = jobs->front().io;
   bool wake = false;
+  bool post = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (WriteJob& j : *jobs) queue_.push_back(std::move(j));
-    wake = waiting_;  // a busy writer finds them without a futex call
+    if (inline_commit_) {
+      // A deep queue (pipelines) goes to the writer thread at once, so its
+      // commit overlaps this thread's parsing of the rest of the round; and
+      // while that thread is busy, everything else joins it.
+      if (queue_.size() >= kInlineMaxJobs || taken_over_) {
+        handoff_ = true;
+        wake = waiting_;
+      }
+      bool& posted = FlushPosted(io);
+      post = !posted;
+      posted = true;
+    } else {
+      wake = waiting_;  // a busy writer finds them without a futex call
+    }
   }
   jobs->clear();
+  // Posted, not run here: handlers already ready in this round (other
+  // connections' reads) run first and join the same group commit.
+  if (post) asio::post(*io, [this, io] { Flush(io); });
   if (wake) cv_.notify_one();
+}
+
+bool& Writer::FlushPosted(asio::io_context* io) {
+  for (auto& [loop, posted] : flush_posted_) {
+    if (loop == io) return posted;
+  }
+  return flush_posted_.emplace_back(io, false).second;
 }
 
 void Writer::SubmitFill(std::string key, std::string value, uint64_t expiry_ms,
@@ -69,41 +100,101 @@ size_t Writer::StartedIndex(std::string_view key) const {
   return arena_->HashOf(key) & (kStartedSlots - 1);
 }
 
+void Writer::Flush(asio::io_context* io) {
+  {
+    // Cleared before draining: jobs queued from now on post a new Flush.
+    std::lock_guard<std::mutex> lock(mu_);
+    FlushPosted(io) = false;
+    // Handed off: the writer thread commits all that is queued, and will
+    // see the jobs of this round (handoff_ was set after its last clear).
+    if (handoff_) return;
+  }
+  Deliveries out;
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    Drain(io, &out);
+  }
+  Deliver(&out, io);
+}
+
 void Writer::Run() {
-  std::vector<WriteJob> jobs;
-  std::deque<Fill> fills;
   auto last_tick = std::chrono::steady_clock::now();
   while (true) {
     bool stopping = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      if (!stop_ && queue_.empty()) {
+      // Inline commits: network threads commit; this thread only ticks,
+      // so it sleeps its millisecond even with jobs queued.
+      if (!stop_ && !handoff_ && (inline_commit_ || queue_.empty())) {
         waiting_ = true;
-        cv_.wait_for(lock, std::chrono::milliseconds(1),
-                     [this] { return stop_ || !queue_.empty(); });
+        cv_.wait_for(lock, std::chrono::milliseconds(1), [this] {
+          return stop_ || handoff_ || (!inline_commit_ && !queue_.empty());
+        });
         waiting_ = false;
       }
+      taken_over_ = handoff_;
+      handoff_ = false;
+      stopping = stop_;
+    }
+    Deliveries out;
+    {
+      std::lock_guard<std::mutex> lock(commit_mu_);
+      Drain(nullptr, &out);
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_tick >= std::chrono::milliseconds(1)) {
+        arena_->Tick();
+        last_tick = now;
+      }
+    }
+    Deliver(&out, nullptr);
+    if (stopping) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (queue_.empty()) return;  // else a late Submit: one more round
+    }
+  }
+}
+
+void Writer::Drain(asio::io_context* here, Deliveries* out) {
+  std::vector<WriteJob> jobs;
+  std::deque<Fill> fills;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
       while (!queue_.empty() && jobs.size() < kMaxBatch) {
         jobs.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      fills.swap(fills_);
-      stopping = stop_ && queue_.empty();
+      if (jobs.empty()) fills.swap(fills_);
     }
-    if (!jobs.empty()) Commit(&jobs);
+    if (jobs.empty()) break;
+    Commit(&jobs, out);
     jobs.clear();
-    for (const Fill& f : fills) ApplyFill(f);
-    fills.clear();
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_tick >= std::chrono::milliseconds(1)) {
-      arena_->Tick();
-      last_tick = now;
+    // Other loops' replies leave now, not after the whole drain: their
+    // clients wait for them to send more.
+    Deliveries others;
+    for (auto& e : *out) {
+      if (e.first != here) others.push_back(std::move(e));
     }
-    if (stopping) return;
+    std::erase_if(*out, [here](const auto& e) { return e.first != here; });
+    Deliver(&others, here);
   }
+  for (const Fill& f : fills) ApplyFill(f);
 }
 
-void Writer::Commit(std::vector<WriteJob>* jobs) {
+void Writer::Deliver(Deliveries* out, asio::io_context* here) {
+  for (auto& [io, delivery] : *out) {
+    if (io == here) {
+      for (auto& [done, reply] : delivery) done(std::move(reply));
+    } else {
+      asio::post(*io, [d = std::move(delivery)]() mutable {
+        for (auto& [done, reply] : d) done(std::move(reply));
+      });
+    }
+  }
+  out->clear();
+}
+
+void Writer::Commit(std::vector<WriteJob>* jobs, Deliveries* out) {
   BatchKeyspace ks(reader_.get(), cold_);
   Session session;  // auth was checked when the job was queued
   session.authenticated = true;
@@ -167,23 +258,14 @@ void Writer::Commit(std::vector<WriteJob>* jobs) {
     completed_.store(seq, std::memory_order_release);
     stats_->group_commits.fetch_add(1, std::memory_order_relaxed);
   }
-  // One post per event loop (usually a handful), in job order within each:
+  // Grouped per event loop (usually a handful), in job order within each:
   // one wake-up per loop and batch, not one per reply.
-  using Delivery =
-      std::vector<std::pair<std::function<void(std::string)>, std::string>>;
-  std::vector<std::pair<asio::io_context*, Delivery>> per_io;
   for (size_t i = 0; i < jobs->size(); ++i) {
     WriteJob& job = (*jobs)[i];
-    auto it = std::find_if(per_io.begin(), per_io.end(),
+    auto it = std::find_if(out->begin(), out->end(),
                            [&](const auto& e) { return e.first == job.io; });
-    if (it == per_io.end())
-      it = per_io.insert(per_io.end(), {job.io, Delivery()});
+    if (it == out->end()) it = out->insert(out->end(), {job.io, Delivery()});
     it->second.emplace_back(std::move(job.done), std::move(replies[i]));
-  }
-  for (auto& [io, delivery] : per_io) {
-    asio::post(*io, [d = std::move(delivery)]() mutable {
-      for (auto& [done, reply] : d) done(std::move(reply));
-    });
   }
 }
 

@@ -1,11 +1,23 @@
-// server/writer.h: the one writer thread. Network threads queue commands
-// that change data (and, on a connection with writes in flight, reads too,
-// so replies keep request order); the writer runs a batch of them against
-// an overlay, writes one RocksDB WriteBatch (group commit, synced as
-// `fsync` says), publishes the result to the arena, and only then replies.
-// It also installs cold hits in the arena (promotion) unless a write to the
-// same key started after the reader took its fill token.
-// Thread safety: Submit/SubmitFill/completed_seq from any thread.
+// server/writer.h: the single writer. Network threads queue commands that
+// change data (and, on a connection with writes in flight, reads too, so
+// replies keep request order); a group commit runs a batch of them against
+// an overlay, writes one RocksDB WriteBatch (synced as `fsync` says),
+// publishes the result to the arena, and only then replies. It also installs
+// cold hits in the arena (promotion) unless a write to the same key started
+// after the reader took its fill token.
+//
+// Who runs a group commit. With fsync=always, the writer thread: a commit
+// waits for the disk, and network threads keep serving reads meanwhile.
+// Otherwise the network thread that queued the jobs, at the end of its
+// event-loop round (a posted Flush), under commit_mu_: no thread hand-off
+// and no wake-up on the write path, and a round's writes from every
+// connection of the thread share one WriteBatch. Once 64 jobs or more are
+// queued (deep pipelines), the writer thread takes over until the queue is
+// empty: its commits then overlap the network thread's parsing. Whoever holds
+// commit_mu_ commits everything queued, other threads' jobs too, and posts
+// their replies to their event loops. The writer thread then only ticks the
+// arena (epochs, reclamation, heartbeat) every millisecond and drains
+// leftovers. Thread safety: Submit/SubmitFill/completed_seq from any thread.
 #pragma once
 
 #include <asio.hpp>
@@ -47,7 +59,9 @@ class Writer {
   // Finishes every queued job, then joins the thread.
   void Stop();
 
-  // Queues jobs, in order; one lock and at most one wake-up per call.
+  // Queues jobs, in order; one lock and at most one wake-up or post per
+  // call. REQUIRES: all jobs share one event loop, and a network thread
+  // submits only jobs of its own event loop.
   void Submit(std::vector<WriteJob>* jobs);
   // Offers a cold hit for promotion. `token` is completed_seq() read before
   // the cold read began.
@@ -63,17 +77,39 @@ class Writer {
     uint64_t expiry_ms;
     uint64_t token;
   };
+  // Replies of one commit, grouped by the event loop that must send them.
+  using Delivery =
+      std::vector<std::pair<std::function<void(std::string)>, std::string>>;
+  using Deliveries = std::vector<std::pair<asio::io_context*, Delivery>>;
+
   void Run();
-  void Commit(std::vector<WriteJob>* jobs);
+  // On a network thread, `io`'s: commits what is queued, then sends the
+  // replies of `io`'s own connections directly.
+  void Flush(asio::io_context* io);
+  // REQUIRES commit_mu_ held. Commits every queued job, in batches of at
+  // most kMaxBatch, then applies queued fills. Replies for event loop
+  // `here` (null: none) go to `*out`; the others are posted after each batch.
+  void Drain(asio::io_context* here, Deliveries* out);
+  void Commit(std::vector<WriteJob>* jobs, Deliveries* out);
   void ApplyFill(const Fill& f);
   size_t StartedIndex(std::string_view key) const;
+  // Runs replies for `here` in place (REQUIRES: on its thread; commit_mu_
+  // not held, a reply may lead to another Submit) and posts the others.
+  static void Deliver(Deliveries* out, asio::io_context* here);
+  // The flag "a Flush is posted to `io` and has not started". REQUIRES mu_.
+  bool& FlushPosted(asio::io_context* io);
 
   const Config& config_;
   ColdStore* cold_;
   shm::ArenaWriter* arena_;
   ServerInfo* info_;
   Stats* stats_;
-  std::unique_ptr<shm::ArenaReader> reader_;  // the writer thread's own
+  const bool inline_commit_;  // network threads commit (fsync != always)
+
+  // Held while committing, applying fills or ticking: everything below it
+  // up to mu_ is touched only under it.
+  std::mutex commit_mu_;
+  std::unique_ptr<shm::ArenaReader> reader_;  // the committer's own slot
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -81,10 +117,14 @@ class Writer {
   std::deque<Fill> fills_;      // GUARDED_BY(mu_)
   bool stop_ = false;           // GUARDED_BY(mu_)
   bool waiting_ = false;        // GUARDED_BY(mu_): the writer sleeps on cv_
+  bool handoff_ = false;        // GUARDED_BY(mu_): a deep queue, the thread's
+  bool taken_over_ = false;     // GUARDED_BY(mu_): the thread drains a handoff
+  std::vector<std::pair<asio::io_context*, bool>> flush_posted_;  // mu_
   std::thread thread_;
 
-  // Fill tokens: per key-hash bucket, the batch that last started writing
-  // a key there; completed_ is the last batch fully published.
+  // Fill tokens (GUARDED_BY(commit_mu_)): per key-hash bucket, the batch
+  // that last started writing a key there; completed_ is the last batch
+  // fully published.
   std::vector<uint64_t> started_;
   uint64_t next_seq_ = 0;
   uint64_t cleared_seq_ = 0;  // the last batch that ran FLUSHALL

@@ -1,4 +1,6 @@
-// The writer thread with a real RocksDB and a real arena.
+// The writer with a real RocksDB and a real arena, in both commit modes:
+// on the writer thread (fsync=always) and inline on the submitting event
+// loop (fsync everysec/no).
 #include "server/writer.h"
 
 #include <gtest/gtest.h>
@@ -25,7 +27,7 @@ class FixedInfo : public ServerInfo {
   const Config& config_;
 };
 
-class WriterTest : public ::testing::Test {
+class WriterTest : public ::testing::TestWithParam<FsyncMode> {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/ember-writer-XXXXXX";
@@ -40,6 +42,7 @@ class WriterTest : public ::testing::Test {
     o.remove_on_close = true;
     ASSERT_TRUE(shm::ArenaWriter::Create(o, &arena_).ok());
     config_.max_value_bytes_hot = 32 << 10;
+    config_.fsync = GetParam();
     info_ = std::make_unique<FixedInfo>(config_);
     writer_ = std::make_unique<Writer>(config_, cold_.get(), arena_.get(),
                                        info_.get(), &stats_);
@@ -53,18 +56,27 @@ class WriterTest : public ::testing::Test {
     cold_.reset();
     std::filesystem::remove_all(dir_);
   }
+  // Queues one command from event loop `io`; its reply lands in `*reply`.
+  void Queue(asio::io_context* io, Args args, std::string* reply) {
+    std::vector<WriteJob> jobs;
+    jobs.push_back(WriteJob{FindCommand(args[0]), std::move(args), io,
+                            [reply](std::string r) { *reply = std::move(r); }});
+    writer_->Submit(&jobs);
+  }
+  // Runs `io`'s handlers until `reply` is set (the reply is posted there,
+  // or sent in place by a Flush posted there).
+  static void RunUntil(asio::io_context* io, const std::string& reply) {
+    while (reply.empty()) {
+      io->restart();
+      io->run_one_for(std::chrono::milliseconds(10));
+    }
+  }
   // Runs one command through the writer and returns its reply.
   std::string Run(Args args) {
-    std::promise<std::string> done;
-    std::vector<WriteJob> jobs;
-    jobs.push_back(
-        WriteJob{FindCommand(args[0]), std::move(args), &io_,
-                 [&done](std::string r) { done.set_value(std::move(r)); }});
-    writer_->Submit(&jobs);
-    io_.restart();
-    while (io_.run_one() == 0)
-      io_.restart();  // the writer posts the reply here
-    return done.get_future().get();
+    std::string reply;
+    Queue(&io_, std::move(args), &reply);
+    RunUntil(&io_, reply);
+    return reply;
   }
   // Two round trips: fills queued before the first are applied by the time
   // the second is answered (the writer applies fills after each batch).
@@ -89,7 +101,7 @@ class WriterTest : public ::testing::Test {
   std::unique_ptr<shm::ArenaReader> reader_;
 };
 
-TEST_F(WriterTest, ReplyComesAfterRocksDbAndArenaHaveTheWrite) {
+TEST_P(WriterTest, ReplyComesAfterRocksDbAndArenaHaveTheWrite) {
   EXPECT_EQ(Run({"SET", "k", "v"}), "+OK\r\n");
   std::string v;
   uint64_t e = 0;
@@ -98,7 +110,7 @@ TEST_F(WriterTest, ReplyComesAfterRocksDbAndArenaHaveTheWrite) {
   EXPECT_TRUE(Hot("k"));
 }
 
-TEST_F(WriterTest, FillWithATokenOlderThanAWriteIsDropped) {
+TEST_P(WriterTest, FillWithATokenOlderThanAWriteIsDropped) {
   EXPECT_EQ(Run({"SET", "k", "old"}), "+OK\r\n");
   const uint64_t token = writer_->completed_seq();
   EXPECT_EQ(Run({"SET", "k", "new"}), "+OK\r\n");
@@ -110,7 +122,7 @@ TEST_F(WriterTest, FillWithATokenOlderThanAWriteIsDropped) {
 
 // Regression: FLUSHALL changes no key's write sequence, so a promotion read
 // before it used to bring a flushed value back into the arena.
-TEST_F(WriterTest, FillReadBeforeFlushAllIsDropped) {
+TEST_P(WriterTest, FillReadBeforeFlushAllIsDropped) {
   EXPECT_EQ(Run({"SET", "k", "v"}), "+OK\r\n");
   const uint64_t token = writer_->completed_seq();
   EXPECT_EQ(Run({"FLUSHALL"}), "+OK\r\n");
@@ -120,12 +132,51 @@ TEST_F(WriterTest, FillReadBeforeFlushAllIsDropped) {
   EXPECT_EQ(stats_.promotions.load(), 0u);
 }
 
-TEST_F(WriterTest, FillWithACurrentTokenIsPromoted) {
+TEST_P(WriterTest, FillWithACurrentTokenIsPromoted) {
   writer_->SubmitFill("cold", "x", 0, writer_->completed_seq());
   Drain();
   EXPECT_TRUE(Hot("cold"));
   EXPECT_EQ(stats_.promotions.load(), 1u);
 }
+
+// Writes queued in one event-loop round, from any of its connections, share
+// a group commit; each gets its own reply. (The writer thread's millisecond
+// tick may drain part of the round early, hence "a few" commits.)
+TEST_P(WriterTest, OneRoundsWritesShareAGroupCommit) {
+  if (GetParam() == FsyncMode::kAlways) GTEST_SKIP() << "inline mode only";
+  constexpr int kJobs = 100;
+  std::vector<std::string> replies(kJobs);
+  const uint64_t before = stats_.group_commits.load();
+  for (int i = 0; i < kJobs; ++i)
+    Queue(&io_, {"SET", "k" + std::to_string(i), "v"}, &replies[i]);
+  for (const std::string& r : replies) RunUntil(&io_, r);
+  for (const std::string& r : replies) EXPECT_EQ(r, "+OK\r\n");
+  EXPECT_LE(stats_.group_commits.load() - before, 10u);
+  EXPECT_TRUE(Hot("k0"));
+  EXPECT_TRUE(Hot("k99"));
+}
+
+// A job of another event loop, committed by whoever ran first, is answered
+// on its own loop, never on the committer's.
+TEST_P(WriterTest, RepliesGoToTheSubmittingEventLoop) {
+  asio::io_context other(1);
+  std::string mine, theirs;
+  Queue(&other, {"SET", "o", "x"}, &theirs);
+  Queue(&io_, {"SET", "m", "y"}, &mine);
+  RunUntil(&io_, mine);  // may commit both
+  const std::string before = theirs;
+  RunUntil(&other, theirs);
+  EXPECT_EQ(before, "") << "answered outside its event loop";
+  EXPECT_EQ(theirs, "+OK\r\n");
+  EXPECT_TRUE(Hot("o"));
+}
+
+INSTANTIATE_TEST_SUITE_P(BothCommitModes, WriterTest,
+                         ::testing::Values(FsyncMode::kAlways,
+                                           FsyncMode::kEverySec),
+                         [](const auto& info) {
+                           return std::string(FsyncName(info.param));
+                         });
 
 }  // namespace
 }  // namespace ember::server
