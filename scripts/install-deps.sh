@@ -15,6 +15,7 @@ pkgs=(
   libasio-dev             # standalone Asio: the server's sockets
   libboost-program-options-dev  # ember-server's config file and flags
   libspdlog-dev           # server logging
+  libedit-dev             # ember-cli: line editing and history (BSD licence)
   python3-redis redis-tools  # integration tests use the real Redis clients
 )
 
