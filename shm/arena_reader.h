@@ -40,6 +40,11 @@ class ArenaReader {
   // ask the server, which also looks in the cold tier.
   Status Get(std::string_view key, std::string* value);
 
+  // In a child after fork(): forgets the slot without touching it (it, and
+  // its lock, stay the parent's). Destroying this reader then only unmaps
+  // and closes the child's copies. No guard may be used after this.
+  void Abandon() { slot_ = nullptr; }
+
   const ArenaHeader& header() const { return *header_; }
   uint32_t slot_index() const { return slot_index_; }
   // True when guards announce with a plain store (see shm/barrier.h).
@@ -109,6 +114,9 @@ class ReadGuard {
   // Ends the read. kRevoked when the writer revoked this guard (the values
   // may have changed under it: read again); otherwise kOk.
   Status Release();
+  // In a child after fork(): ends the guard without touching the slot,
+  // which is the parent's (see ArenaReader::Abandon).
+  void Abandon() { held_ = false; }
 
  private:
   ArenaReader* reader_;

@@ -1,0 +1,285 @@
+// client/local_client.cc: per-thread arena readers with a socket fallback.
+#include "client/local_client.h"
+
+#include <time.h>
+
+#include <atomic>
+
+#include "shm/segment.h"
+
+namespace ember::client {
+
+using shm::Status;
+
+namespace {
+
+// Bumped in every child after fork(): a thread state made under another
+// value belongs to the parent.
+std::atomic<uint64_t> g_fork_generation{0};
+std::once_flag g_atfork_once;
+
+void OnForkChild() {
+  g_fork_generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Wall-clock milliseconds, as the writer's heartbeat (a vDSO call, no
+// system call).
+uint64_t NowMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+// One thread's reader slot, guard and connection. Owned by the client's
+// states_ list; the thread finds it through the client's pthread key.
+struct ThreadState {
+  LocalClient* client = nullptr;
+  uint64_t fork_generation = 0;
+  std::unique_ptr<shm::ArenaReader> reader;  // null: arena not mapped
+  std::optional<shm::ReadGuard> guard;       // held while guard_users > 0
+  uint32_t guard_users = 0;                  // Values holding the guard
+  bool multi_holds_guard = false;            // MultiGet's views hold it
+  std::vector<std::string> multi_owned;      // MultiGet's server answers
+  uint64_t next_open_ms = 0;             // no reopen attempt before (wall ms)
+  std::unique_ptr<RemoteClient> remote;  // connected lazily
+  std::atomic<uint64_t> arena_hits{0};
+  std::atomic<uint64_t> server_reads{0};
+
+  // Takes one use of the thread's guard, announcing on the first.
+  bool AcquireGuard() {
+    if (guard_users == 0) {
+      guard.emplace(reader.get());
+      if (!guard->status().ok()) {
+        guard.reset();
+        return false;
+      }
+    }
+    ++guard_users;
+    return true;
+  }
+  Status ReleaseGuard() {
+    if (guard_users == 0 || --guard_users > 0) return Status::Ok();
+    Status s = guard->Release();
+    guard.reset();
+    return s;
+  }
+};
+
+Status Value::Release() {
+  Status s;
+  if (state_ != nullptr) {
+    s = state_->ReleaseGuard();
+    state_ = nullptr;
+  }
+  view_ = {};
+  owned_.clear();
+  return s;
+}
+
+Status LocalClient::Open(const LocalOptions& options,
+                         std::unique_ptr<LocalClient>* out) {
+  EMBER_RETURN_IF_ERROR(shm::ValidateName(options.name));
+  std::call_once(g_atfork_once,
+                 [] { pthread_atfork(nullptr, nullptr, OnForkChild); });
+  out->reset(new LocalClient(options));
+  return Status::Ok();
+}
+
+LocalClient::LocalClient(const LocalOptions& options) : options_(options) {
+  if (options_.remote.unix_socket.empty())
+    options_.remote.unix_socket = options_.run_dir + "/ember.sock";
+  pthread_key_create(&key_, &LocalClient::DestroyState);
+}
+
+LocalClient::~LocalClient() {
+  // Threads still running lose their state here; the key's destructor no
+  // longer runs for them once the key is deleted.
+  pthread_key_delete(key_);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (ThreadState* t : states_) delete t;
+  states_.clear();
+}
+
+void LocalClient::DestroyState(void* state) {
+  auto* t = static_cast<ThreadState*>(state);
+  if (t->fork_generation != g_fork_generation.load(std::memory_order_relaxed)) {
+    return;  // the parent's: left alone (see State)
+  }
+  LocalClient* c = t->client;
+  std::lock_guard<std::mutex> lock(c->mu_);
+  c->exited_.arena_hits += t->arena_hits.load(std::memory_order_relaxed);
+  c->exited_.server_reads += t->server_reads.load(std::memory_order_relaxed);
+  std::erase(c->states_, t);
+  delete t;
+}
+
+ThreadState* LocalClient::State() {
+  auto* t = static_cast<ThreadState*>(pthread_getspecific(key_));
+  const uint64_t gen = g_fork_generation.load(std::memory_order_relaxed);
+  if (t != nullptr && t->fork_generation == gen) return t;
+  if (t != nullptr) {
+    // A child after fork(): the slot, its lock and the socket are the
+    // parent's. Forget them without touching them, and leak the small
+    // state (Values made before the fork may still point at it).
+    if (t->guard) t->guard->Abandon();
+    if (t->reader) t->reader->Abandon();
+    (void)t->remote.release();  // its socket is the parent's stream
+    std::lock_guard<std::mutex> lock(mu_);
+    std::erase(states_, t);
+    std::erase_if(states_, [gen](ThreadState* s) {
+      return s->fork_generation != gen;  // other threads' (not in child)
+    });
+  }
+  t = new ThreadState();
+  t->client = this;
+  t->fork_generation = gen;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    states_.push_back(t);
+  }
+  pthread_setspecific(key_, t);
+  return t;
+}
+
+shm::ArenaReader* LocalClient::Reader(ThreadState* t) {
+  // Usable: ACTIVE, and a writer that beat within stale_heartbeat_ms.
+  const auto usable = [this](const shm::ArenaReader& r) {
+    const uint64_t beat =
+        r.header().heartbeat_unix_ms.load(std::memory_order_relaxed);
+    return r.active() && NowMs() <= beat + options_.stale_heartbeat_ms;
+  };
+  if (t->reader != nullptr && usable(*t->reader)) return t->reader.get();
+  // Absent, closed, retired, or a writer that stopped beating (killed: a
+  // new server maps a new segment). Remap when due, unless Values still
+  // point into the current mapping.
+  if (t->guard_users > 0 || t->multi_holds_guard) return nullptr;
+  const uint64_t now = NowMs();
+  if (now < t->next_open_ms) return nullptr;
+  t->next_open_ms = now + options_.reopen_interval_ms;
+  t->reader.reset();
+  Status s =
+      shm::ArenaReader::Open(options_.name, options_.run_dir, &t->reader);
+  if (!s.ok()) {
+    t->reader.reset();  // absent, not ACTIVE, another layout, no slot
+    return nullptr;
+  }
+  return usable(*t->reader) ? t->reader.get() : nullptr;
+}
+
+bool LocalClient::arena_ready() { return Reader(State()) != nullptr; }
+
+Status LocalClient::Get(std::string_view key, Value* value) {
+  value->Release();
+  ThreadState* t = State();
+  if (shm::ArenaReader* r = Reader(t); r != nullptr && t->AcquireGuard()) {
+    std::string_view v;
+    if (t->guard->Get(key, &v).ok()) {
+      value->state_ = t;
+      value->view_ = v;
+      t->arena_hits.fetch_add(1, std::memory_order_relaxed);
+      return Status::Ok();
+    }
+    t->ReleaseGuard();  // a miss in the arena is never the answer
+  }
+  if (!t->remote) t->remote = std::make_unique<RemoteClient>(options_.remote);
+  t->server_reads.fetch_add(1, std::memory_order_relaxed);
+  bool found = false;
+  EMBER_RETURN_IF_ERROR(t->remote->Get(key, &value->owned_, &found));
+  if (!found) return Status::NotFound();
+  value->view_ = value->owned_;
+  return Status::Ok();
+}
+
+Status LocalClient::MultiGet(const std::vector<std::string_view>& keys,
+                             std::vector<std::string_view>* values,
+                             std::vector<bool>* found) {
+  ReleaseMulti();
+  ThreadState* t = State();
+  values->assign(keys.size(), std::string_view());
+  std::unique_ptr<bool[]> hit(new bool[keys.size()]());
+  if (Reader(t) != nullptr && t->AcquireGuard()) {
+    t->multi_holds_guard = true;
+    const size_t hits = t->guard->MultiGet(keys, values->data(), hit.get());
+    t->arena_hits.fetch_add(hits, std::memory_order_relaxed);
+  }
+  std::vector<std::string> mget = {"MGET"};
+  std::vector<size_t> where;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!hit[i]) {
+      mget.emplace_back(keys[i]);
+      where.push_back(i);
+    }
+  }
+  found->assign(hit.get(), hit.get() + keys.size());
+  if (where.empty()) return Status::Ok();
+  if (!t->remote) t->remote = std::make_unique<RemoteClient>(options_.remote);
+  t->server_reads.fetch_add(where.size(), std::memory_order_relaxed);
+  protocol::Reply reply;
+  EMBER_RETURN_IF_ERROR(t->remote->Command(mget, &reply));
+  if (reply.kind != protocol::Reply::Kind::kArray ||
+      reply.elements.size() != where.size()) {
+    return Status::Corruption("MGET: unexpected reply " +
+                              protocol::ToDebugString(reply));
+  }
+  t->multi_owned.reserve(where.size());  // views below must not move
+  for (size_t j = 0; j < where.size(); ++j) {
+    protocol::Reply& e = reply.elements[j];
+    if (e.kind != protocol::Reply::Kind::kBulk) continue;
+    t->multi_owned.push_back(std::move(e.str));
+    (*values)[where[j]] = t->multi_owned.back();
+    (*found)[where[j]] = true;
+  }
+  return Status::Ok();
+}
+
+Status LocalClient::ReleaseMulti() {
+  ThreadState* t = State();
+  t->multi_owned.clear();
+  if (!t->multi_holds_guard) return Status::Ok();
+  t->multi_holds_guard = false;
+  return t->ReleaseGuard();
+}
+
+namespace {
+RemoteClient* Remote(ThreadState* t, const RemoteOptions& o) {
+  if (!t->remote) t->remote = std::make_unique<RemoteClient>(o);
+  return t->remote.get();
+}
+}  // namespace
+
+Status LocalClient::Set(std::string_view key, std::string_view value,
+                        int64_t ttl_ms) {
+  return Remote(State(), options_.remote)->Set(key, value, ttl_ms);
+}
+
+Status LocalClient::Del(std::string_view key, int64_t* deleted) {
+  return Remote(State(), options_.remote)->Del(key, deleted);
+}
+
+Status LocalClient::Incr(std::string_view key, int64_t* value) {
+  return Remote(State(), options_.remote)->Incr(key, value);
+}
+
+Status LocalClient::Expire(std::string_view key, int64_t ttl_ms,
+                           bool* applied) {
+  return Remote(State(), options_.remote)->Expire(key, ttl_ms, applied);
+}
+
+Status LocalClient::Command(const std::vector<std::string>& args,
+                            protocol::Reply* reply) {
+  return Remote(State(), options_.remote)->Command(args, reply);
+}
+
+LocalStats LocalClient::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  LocalStats s = exited_;
+  for (const ThreadState* t : states_) {
+    s.arena_hits += t->arena_hits.load(std::memory_order_relaxed);
+    s.server_reads += t->server_reads.load(std::memory_order_relaxed);
+  }
+  return s;
+}
+
+}  // namespace ember::client

@@ -1,0 +1,287 @@
+// LocalClient against the real ember-server: zero-copy hits, the socket
+// fallback (miss, cold value, server stopped, killed, restarted, arena
+// recreated), read-your-writes across processes (local_worker), a reader
+// SIGKILLed while holding a guard, fork, threads, MultiGet.
+#include "client/local_client.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "tests/client/local_worker_process.h"
+#include "tests/client/server_fixture.h"
+
+namespace ember::client {
+namespace {
+
+using shm::Code;
+using std::chrono::milliseconds;
+
+class LocalClientTest : public testing::ServerTest {
+ protected:
+  LocalClientTest() {
+    server_options_.extra_args = {
+        "--arena_bytes",         "16mb", "--threads", "1",
+        "--max_value_bytes_hot", "4096"};
+  }
+  LocalOptions Options() {
+    LocalOptions o;
+    o.name = server().name();
+    o.run_dir = server().run_dir();
+    o.remote.unix_socket = server().unix_socket();
+    o.stale_heartbeat_ms = 300;
+    o.reopen_interval_ms = 20;
+    return o;
+  }
+  std::unique_ptr<LocalClient> Open() {
+    std::unique_ptr<LocalClient> c;
+    EXPECT_TRUE(LocalClient::Open(Options(), &c).ok());
+    return c;
+  }
+  // Gets `key` until it is served zero-copy (promotion is asynchronous) or
+  // `ms` pass; returns the last status.
+  static shm::Status GetUntilHot(LocalClient* c, const std::string& key,
+                                 Value* v, int ms = 5000) {
+    shm::Status s;
+    for (int i = 0; i < ms / 10; ++i) {
+      s = c->Get(key, v);
+      if (s.ok() && v->zero_copy()) break;
+      v->Release();
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return s;
+  }
+};
+
+TEST_F(LocalClientTest, HitIsZeroCopyFromTheArena) {
+  auto c = Open();
+  ASSERT_TRUE(c->Set("greeting", "hello").ok());
+  Value v;
+  ASSERT_TRUE(c->Get("greeting", &v).ok());
+  EXPECT_TRUE(v.zero_copy());
+  EXPECT_EQ(v.view(), "hello");
+  EXPECT_TRUE(c->arena_ready());
+  EXPECT_TRUE(v.Release().ok());
+  EXPECT_EQ(c->stats().arena_hits, 1u);
+  EXPECT_EQ(c->stats().server_reads, 0u);
+}
+
+TEST_F(LocalClientTest, MissingKeyIsNotFoundAfterAskingTheServer) {
+  auto c = Open();
+  Value v;
+  EXPECT_EQ(c->Get("nope", &v).code(), Code::kNotFound);
+  EXPECT_EQ(c->stats().server_reads, 1u);
+}
+
+TEST_F(LocalClientTest, ValueTooBigForTheArenaComesFromTheServer) {
+  auto c = Open();
+  const std::string big(10000, 'b');  // over max_value_bytes_hot
+  ASSERT_TRUE(c->Set("big", big).ok());
+  Value v;
+  ASSERT_TRUE(c->Get("big", &v).ok());
+  EXPECT_FALSE(v.zero_copy());
+  EXPECT_EQ(v.view(), big);
+}
+
+TEST_F(LocalClientTest, NestedValuesShareOneGuardAndBothStayValid) {
+  auto c = Open();
+  ASSERT_TRUE(c->Set("a", "1").ok());
+  ASSERT_TRUE(c->Set("b", "2").ok());
+  Value a, b;
+  ASSERT_TRUE(c->Get("a", &a).ok());
+  ASSERT_TRUE(c->Get("b", &b).ok());
+  EXPECT_TRUE(b.Release().ok());
+  EXPECT_EQ(a.view(), "1");  // still protected by a's use of the guard
+  EXPECT_TRUE(a.zero_copy());
+}
+
+TEST_F(LocalClientTest, WritesExpireAndDelete) {
+  auto c = Open();
+  ASSERT_TRUE(c->Set("t", "x", 100).ok());
+  Value v;
+  ASSERT_TRUE(c->Get("t", &v).ok());
+  v.Release();
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_EQ(c->Get("t", &v).code(), Code::kNotFound);
+  ASSERT_TRUE(c->Set("d", "y").ok());
+  int64_t deleted = 0;
+  ASSERT_TRUE(c->Del("d", &deleted).ok());
+  EXPECT_EQ(deleted, 1);
+  EXPECT_EQ(c->Get("d", &v).code(), Code::kNotFound);
+  int64_t n = 0;
+  ASSERT_TRUE(c->Incr("n", &n).ok());
+  ASSERT_TRUE(c->Get("n", &v).ok());
+  EXPECT_EQ(v.view(), "1");
+}
+
+TEST_F(LocalClientTest, MultiGetMixesArenaHitsAndServerAnswers) {
+  auto c = Open();
+  ASSERT_TRUE(c->Set("h1", "one").ok());
+  ASSERT_TRUE(c->Set("h2", "two").ok());
+  ASSERT_TRUE(c->Set("big", std::string(5000, 'z')).ok());
+  std::vector<std::string_view> keys = {"h1", "missing", "big", "h2"};
+  std::vector<std::string_view> values;
+  std::vector<bool> found;
+  ASSERT_TRUE(c->MultiGet(keys, &values, &found).ok());
+  EXPECT_EQ(found, (std::vector<bool>{true, false, true, true}));
+  EXPECT_EQ(values[0], "one");
+  EXPECT_EQ(values[2], std::string(5000, 'z'));
+  EXPECT_EQ(values[3], "two");
+  EXPECT_TRUE(c->ReleaseMulti().ok());
+  EXPECT_EQ(c->stats().arena_hits, 2u);
+}
+
+// After Set returns in one process, a Get in another sees the new value,
+// from the arena, every time.
+TEST_F(LocalClientTest, ReadYourWritesAcrossProcesses) {
+  auto c = Open();
+  testing::LocalWorker w(server());
+  for (int i = 0; i < 200; ++i) {
+    const std::string v = "v" + std::to_string(i);
+    ASSERT_TRUE(c->Set("shared", v).ok());
+    ASSERT_EQ(w.Ask("GET shared"), "HIT " + v) << "round " << i;
+  }
+  // And the other way round.
+  ASSERT_EQ(w.Ask("SET back from-worker"), "OK");
+  Value v;
+  ASSERT_TRUE(c->Get("back", &v).ok());
+  EXPECT_EQ(v.view(), "from-worker");
+  EXPECT_TRUE(v.zero_copy());
+}
+
+TEST_F(LocalClientTest, ServerStoppedIsUnavailableNotStale) {
+  auto c = Open();
+  ASSERT_TRUE(c->Set("k", "v").ok());
+  ASSERT_TRUE(server().Stop());
+  Value v;
+  // The arena was marked CLEAN: no zero-copy read of a stopped server.
+  EXPECT_EQ(c->Get("k", &v).code(), Code::kUnavailable);
+  EXPECT_FALSE(c->arena_ready());
+}
+
+TEST_F(LocalClientTest, RestartRecreatesTheArenaAndReadsComeBack) {
+  auto c = Open();
+  ASSERT_TRUE(c->Set("k", "durable").ok());
+  Value v;
+  ASSERT_TRUE(c->Get("k", &v).ok());
+  v.Release();
+  ASSERT_TRUE(server().Restart());
+  // The new arena starts empty: the first read is a cold hit through the
+  // socket (from RocksDB), which promotes the key; then zero-copy again.
+  ASSERT_TRUE(GetUntilHot(c.get(), "k", &v).ok());
+  EXPECT_TRUE(v.zero_copy());
+  EXPECT_EQ(v.view(), "durable");
+}
+
+TEST_F(LocalClientTest, KilledServerStopsZeroCopyReadsOnceItsHeartbeatIsStale) {
+  auto c = Open();
+  ASSERT_TRUE(c->Set("k", "v").ok());
+  Value v;
+  ASSERT_TRUE(c->Get("k", &v).ok());
+  ASSERT_TRUE(v.zero_copy());
+  v.Release();
+  server().Kill();  // the arena stays ACTIVE, its heartbeat stops
+  std::this_thread::sleep_for(milliseconds(600));  // > stale_heartbeat_ms
+  EXPECT_EQ(c->Get("k", &v).code(), Code::kUnavailable);
+  ASSERT_TRUE(server().Start());
+  ASSERT_TRUE(GetUntilHot(c.get(), "k", &v).ok());
+  EXPECT_EQ(v.view(), "v");
+}
+
+// A reader killed while it holds a guard must not stall the server: the
+// writer ignores dead readers' slots, so memory is reclaimed and new writes
+// are published (served zero-copy) after churning through the arena.
+TEST_F(LocalClientTest, ReaderKilledHoldingAGuardLeavesTheServerHealthy) {
+  auto c = Open();
+  ASSERT_TRUE(c->Set("pinned", "x").ok());
+  {
+    testing::LocalWorker w(server());
+    ASSERT_EQ(w.Ask("HOLD pinned"), "HELD HIT x");
+    w.Kill();
+  }
+  const std::string value(2000, 'v');
+  for (int i = 0; i < 20000; ++i) {  // 40 MB through a 16 MiB arena
+    ASSERT_TRUE(c->Set("churn" + std::to_string(i % 5000), value).ok());
+  }
+  ASSERT_TRUE(c->Set("fresh", "y").ok());
+  Value v;
+  ASSERT_TRUE(c->Get("fresh", &v).ok());
+  EXPECT_TRUE(v.zero_copy());
+}
+
+TEST_F(LocalClientTest, ForkedChildGetsItsOwnSlotAndConnection) {
+  auto c = Open();
+  ASSERT_TRUE(c->Set("k", "parent").ok());
+  Value held;  // the parent holds a guard across the fork
+  ASSERT_TRUE(c->Get("k", &held).ok());
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    Value v;
+    bool ok = c->Get("k", &v).ok() && v.view() == "parent" && v.zero_copy();
+    v.Release();
+    ok = ok && c->Set("child", "was here").ok();
+    ok = ok && c->Get("child", &v).ok() && v.view() == "was here";
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  // The parent's guard, slot and socket are intact.
+  EXPECT_EQ(held.view(), "parent");
+  EXPECT_TRUE(held.Release().ok());
+  Value v;
+  ASSERT_TRUE(c->Get("child", &v).ok());
+  EXPECT_EQ(v.view(), "was here");
+  ASSERT_TRUE(c->Set("after", "fork").ok());
+}
+
+TEST_F(LocalClientTest, ThreadsEachReadThroughTheirOwnSlot) {
+  auto c = Open();
+  for (int i = 0; i < 100; ++i)
+    ASSERT_TRUE(c->Set("k" + std::to_string(i), std::to_string(i)).ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 50; ++round) {
+        for (int i = 0; i < 100; ++i) {
+          Value v;
+          if (!c->Get("k" + std::to_string(i), &v).ok() ||
+              v.view() != std::to_string(i) || !v.zero_copy()) {
+            ++bad;
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(c->stats().arena_hits, 4u * 50 * 100);
+}
+
+TEST(LocalClientOpenTest, BadNameIsRejected) {
+  LocalOptions o;
+  o.name = "../etc";
+  std::unique_ptr<LocalClient> c;
+  EXPECT_EQ(LocalClient::Open(o, &c).code(), Code::kInvalidArgument);
+}
+
+TEST(LocalClientOpenTest, NoServerIsUnavailable) {
+  LocalOptions o;
+  o.name = "absent" + std::to_string(getpid());
+  o.run_dir = "/tmp/ember-no-such-dir";
+  std::unique_ptr<LocalClient> c;
+  ASSERT_TRUE(LocalClient::Open(o, &c).ok());
+  Value v;
+  EXPECT_EQ(c->Get("k", &v).code(), Code::kUnavailable);
+  EXPECT_EQ(c->Set("k", "v").code(), Code::kUnavailable);
+}
+
+}  // namespace
+}  // namespace ember::client
