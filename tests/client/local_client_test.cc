@@ -265,6 +265,38 @@ TEST_F(LocalClientTest, ThreadsEachReadThroughTheirOwnSlot) {
   EXPECT_EQ(c->stats().arena_hits, 4u * 50 * 100);
 }
 
+// client/ember.h from a C program (tests/client/c_api_test.c): set, a
+// zero-copy get, release, del, TTL, NULL arguments, no server.
+TEST_F(LocalClientTest, CApiDrivenFromC) {
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl(EMBER_C_API_TEST, EMBER_C_API_TEST, server().name().c_str(),
+          server().run_dir().c_str(), server().unix_socket().c_str(), nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "see c_api_test's lines above";
+}
+
+// README.md's example (cut out of README.md by CMake) runs and reads its
+// key zero-copy. It uses the default socket, <run_dir>/ember.sock.
+TEST_F(LocalClientTest, ReadmeExampleRuns) {
+  const std::string link = server().run_dir() + "/ember.sock";
+  ASSERT_EQ(symlink(server().unix_socket().c_str(), link.c_str()), 0);
+  const std::string cmd = std::string(EMBER_README_EXAMPLE) + " " +
+                          server().name() + " " + server().run_dir();
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[256] = {};
+  const size_t n = fread(buf, 1, sizeof(buf) - 1, p);
+  const int status = pclose(p);
+  EXPECT_EQ(std::string(buf, n), "hello (zero-copy)\n");
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 TEST(LocalClientOpenTest, BadNameIsRejected) {
   LocalOptions o;
   o.name = "../etc";

@@ -1,0 +1,30 @@
+# cmake/install.cmake: `cmake --install build [--prefix P]` installs
+# ember-server, ember-cli, and libember (ember_client with the ember_shm and
+# ember_protocol libraries it needs, and their headers under
+# include/ember/), with a package config so that another CMake project can
+#   find_package(Ember REQUIRED)
+#   target_link_libraries(app PRIVATE Ember::ember_client)
+# and #include <ember/client/local_client.h> (or <ember/client/ember.h> in C).
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS ember-server ember-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS ember_client ember_shm ember_protocol EXPORT EmberTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+foreach(folder client protocol shm)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${folder}/
+          DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ember/${folder}
+          FILES_MATCHING PATTERN "*.h")
+endforeach()
+
+set(ember_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/Ember)
+install(EXPORT EmberTargets NAMESPACE Ember:: DESTINATION ${ember_cmake_dir})
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/EmberConfig.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/EmberConfig.cmake
+  INSTALL_DESTINATION ${ember_cmake_dir})
+write_basic_package_version_file(
+  ${CMAKE_CURRENT_BINARY_DIR}/EmberConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/EmberConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/EmberConfigVersion.cmake
+        DESTINATION ${ember_cmake_dir})
