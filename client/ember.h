@@ -19,9 +19,9 @@ extern "C" {
 
 typedef enum ember_code {
   EMBER_OK = 0,
-  EMBER_NOT_FOUND = 1,   /* the key does not exist: a normal answer */
-  EMBER_ERROR = 2,       /* anything else; see ember_last_error() */
-  EMBER_UNAVAILABLE = 3  /* no server answered (stopped, no socket) */
+  EMBER_NOT_FOUND = 1,  /* the key does not exist: a normal answer */
+  EMBER_ERROR = 2,      /* anything else; see ember_last_error() */
+  EMBER_UNAVAILABLE = 3 /* no server answered (stopped, no socket) */
 } ember_code;
 
 typedef struct ember_client ember_client;

@@ -2,6 +2,8 @@
 // in its arguments, or each line of a piped stdin, or a prompt with line
 // editing and history (libedit) when stdin is a terminal.
 //   ember-cli [-h host] [-p port] [-s socket] [-a password] [cmd args...]
+//   ember-cli --local NAME [--run-dir DIR] [cmd args...]   GET from the arena
+//   ember-cli [--run-dir DIR] arena NAME                   the arena's state
 // Replies print as redis-cli prints them (client/cli_format.h). Exit code:
 // 0 when every command got a reply, error replies included (as redis-cli);
 // 1 on a bad flag or when the server cannot be reached.
@@ -20,7 +22,9 @@
 #include <string_view>
 #include <vector>
 
+#include "client/arena_info.h"
 #include "client/cli_format.h"
+#include "client/local_client.h"
 #include "client/remote_client.h"
 #include "protocol/inline_args.h"
 
@@ -29,8 +33,10 @@ namespace {
 
 struct CliOptions {
   RemoteOptions remote;
-  std::optional<ReplyFormat> format;  // unset: by whether stdout is a tty
-  std::vector<std::string> args;      // the command (or subcommand) to run
+  std::string local_name;              // --local: read through this arena
+  std::string run_dir = "/tmp/ember";  // the server's run_dir
+  std::optional<ReplyFormat> format;   // unset: by whether stdout is a tty
+  std::vector<std::string> args;       // the command (or subcommand) to run
 };
 
 // Command-line flags, before the first argument that is not one. One row
@@ -69,6 +75,18 @@ const Flag kFlags[] = {
     {"-a", "password", "password sent with AUTH on connect",
      [](const std::string& v, CliOptions* o, std::string*) {
        o->remote.password = v;
+       return true;
+     }},
+    {"--local", "name",
+     "GETs read arena <name> zero-copy (through the server's Unix socket on "
+     "a miss); other commands use the socket (default <run-dir>/ember.sock)",
+     [](const std::string& v, CliOptions* o, std::string*) {
+       o->local_name = v;
+       return true;
+     }},
+    {"--run-dir", "dir", "the server's run_dir (default /tmp/ember)",
+     [](const std::string& v, CliOptions* o, std::string*) {
+       o->run_dir = v;
        return true;
      }},
     {"--raw", "", "print replies raw, even to a terminal",
@@ -110,7 +128,56 @@ class RemoteSession : public Session {
   RemoteClient client_;
 };
 
+// --local: GET key reads the arena through LocalClient (zero-copy, with
+// the socket behind it); every other command goes over the socket.
+class LocalSession : public Session {
+ public:
+  explicit LocalSession(const CliOptions& options) {
+    LocalOptions o;
+    o.name = options.local_name;
+    o.run_dir = options.run_dir;
+    o.remote = options.remote;
+    if (o.remote.unix_socket.empty())
+      o.remote.unix_socket = options.run_dir + "/ember.sock";
+    open_ = LocalClient::Open(o, &client_);
+    name_ = "local:" + o.name;
+  }
+  shm::Status Connect() override {
+    if (!open_.ok()) return open_;
+    if (!client_->arena_ready()) {
+      std::cerr << "(arena " << client_->options().name
+                << " is not readable here: reads go to "
+                << client_->options().remote.unix_socket << ")" << std::endl;
+    }
+    protocol::Reply pong;  // the socket, for everything but GET
+    return client_->Command({"PING"}, &pong);
+  }
+  shm::Status Run(const std::vector<std::string>& args,
+                  protocol::Reply* reply) override {
+    if (args.size() == 2 && strcasecmp(args[0].c_str(), "get") == 0) {
+      Value v;
+      shm::Status s = client_->Get(args[1], &v);
+      if (s.code() == shm::Code::kNotFound) {
+        *reply = protocol::Reply::Null();
+        return shm::Status::Ok();
+      }
+      if (!s.ok()) return s;
+      *reply = protocol::Reply::Bulk(v.view());
+      return v.Release();
+    }
+    return client_->Command(args, reply);
+  }
+  std::string Name() const override { return name_; }
+
+ private:
+  shm::Status open_;
+  std::unique_ptr<LocalClient> client_;
+  std::string name_;
+};
+
 std::unique_ptr<Session> MakeSession(const CliOptions& options) {
+  if (!options.local_name.empty())
+    return std::make_unique<LocalSession>(options);
   return std::make_unique<RemoteSession>(options.remote);
 }
 
@@ -191,7 +258,27 @@ struct Subcommand {
   std::string_view usage;
   int (*run)(const CliOptions& options);
 };
-constexpr std::array<Subcommand, 0> kSubcommands{};
+int RunArena(const CliOptions& options) {
+  if (options.args.size() != 2) {
+    std::cerr << "usage: ember-cli [--run-dir DIR] arena NAME\n";
+    return 1;
+  }
+  std::string text;
+  shm::Status s = DescribeArena(options.args[1], options.run_dir, &text);
+  std::cout << text;
+  if (!s.ok()) {
+    std::cerr << "ember-cli arena: " << s.ToString() << std::endl;
+    return 1;
+  }
+  return 0;
+}
+
+constexpr std::array<Subcommand, 1> kSubcommands{{
+    {"arena",
+     "arena <name>      print arena <name>'s header, fill, classes "
+     "and readers (read-only)",
+     &RunArena},
+}};
 
 void PrintUsage(std::ostream& os) {
   os << "usage: ember-cli [options] [command [arg ...]]\n"

@@ -222,5 +222,65 @@ class EmberCliAuth(CliTestCase):
         self.assertIn(b"AUTH failed", done.stderr)
 
 
+class EmberCliLocal(CliTestCase):
+    """--local NAME reads through the arena; `arena NAME` describes it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = EmberServer(arena_bytes="16mb")
+        cls.server.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    def local(self, *args, stdin=b""):
+        return self.run_cli("--local", self.server.name, "--run-dir",
+                            self.server.run_dir, "-s", self.server.unix_socket,
+                            *args, stdin=stdin)
+
+    def test_get_reads_the_arena_and_other_commands_use_the_socket(self):
+        self.assertEqual(self.out("set", "lk", "hot value"), b"OK\n")
+        done = self.local("get", "lk")
+        self.assertEqual((done.returncode, done.stdout, done.stderr),
+                         (0, b"hot value\n", b""))
+        done = self.local("get", "no-such-key")
+        self.assertEqual((done.returncode, done.stdout), (0, b"\n"))
+        done = self.local("incr", "lcounter")
+        self.assertEqual((done.returncode, done.stdout), (0, b"1\n"))
+        piped = self.local(stdin=b"set p1 v1\nget p1\n")
+        self.assertEqual((piped.returncode, piped.stdout), (0, b"OK\nv1\n"))
+
+    def test_arena_prints_header_fill_classes_and_readers(self):
+        self.out("set", "ak", "x" * 100)
+        done = self.run_cli("--run-dir", self.server.run_dir, "arena",
+                            self.server.name)
+        self.assertEqual(done.returncode, 0, done)
+        text = done.stdout.decode()
+        self.assertIn(f"arena: {self.server.name}", text)
+        self.assertIn("(this build's)", text)
+        self.assertRegex(text, r"state: ACTIVE, generation \d+, writer pid "
+                         rf"{self.server.proc.pid}")
+        self.assertRegex(text, r"fill: [1-9]\d* items")
+        self.assertIn("classes (chunk bytes", text)
+        self.assertRegex(text, r"readers: [1-9]\d* of \d+ slots claimed")
+        self.assertIn("alive", text)
+
+    def test_arena_of_no_server_names_the_missing_object(self):
+        done = self.run_cli("--run-dir", self.server.run_dir, "arena",
+                            "no-such-arena")
+        self.assertEqual(done.returncode, 1)
+        self.assertIn(b"/dev/shm/ember.no-such-arena.data does not exist",
+                      done.stderr)
+
+    def test_arena_after_a_clean_stop_says_clean(self):
+        with EmberServer(arena_bytes="8mb") as other:
+            name, run_dir = other.name, other.run_dir
+            other.stop()
+            done = self.run_cli("--run-dir", run_dir, "arena", name)
+            self.assertEqual(done.returncode, 0, done)
+            self.assertIn(b"state: CLEAN", done.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
