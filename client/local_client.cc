@@ -158,18 +158,21 @@ ThreadState* LocalClient::State() {
 }
 
 shm::ArenaReader* LocalClient::Reader(ThreadState* t) {
-  // Usable: ACTIVE, and a writer that beat within stale_heartbeat_ms.
-  const auto usable = [this](const shm::ArenaReader& r) {
+  // Fresh: a writer beat within stale_heartbeat_ms.
+  const auto fresh = [this](const shm::ArenaReader& r) {
     const uint64_t beat =
         r.header().heartbeat_unix_ms.load(std::memory_order_relaxed);
-    return r.active() && NowMs() <= beat + options_.stale_heartbeat_ms;
+    return NowMs() <= beat + options_.stale_heartbeat_ms;
   };
-  if (t->reader != nullptr && t->reader->active() &&
-      ++t->calls_since_clock < kClockEvery) {
-    return t->reader.get();  // the common case: no clock read
+  if (t->reader != nullptr && t->reader->active()) {
+    // The common case reads no clock. The count is reset only by a fresh
+    // check, so once stale every call checks until the writer beats again.
+    if (++t->calls_since_clock < kClockEvery) return t->reader.get();
+    if (fresh(*t->reader)) {
+      t->calls_since_clock = 0;
+      return t->reader.get();
+    }
   }
-  t->calls_since_clock = 0;
-  if (t->reader != nullptr && usable(*t->reader)) return t->reader.get();
   // Absent, closed, retired, or a writer that stopped beating (killed: a
   // new server maps a new segment). Remap when due, unless Values still
   // point into the current mapping.
@@ -184,7 +187,9 @@ shm::ArenaReader* LocalClient::Reader(ThreadState* t) {
     t->reader.reset();  // absent, not ACTIVE, another layout, no slot
     return nullptr;
   }
-  return usable(*t->reader) ? t->reader.get() : nullptr;
+  if (!fresh(*t->reader)) return nullptr;
+  t->calls_since_clock = 0;
+  return t->reader.get();
 }
 
 bool LocalClient::arena_ready() { return Reader(State()) != nullptr; }

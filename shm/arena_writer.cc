@@ -19,11 +19,28 @@ namespace ember::shm {
 namespace {
 
 // Retires a stale object of a dead writer, refusing one owned by another
-// user (it is not ours to remove).
+// user (it is not ours to remove). A data segment is marked kRetired first:
+// readers still mapping it (a killed server's arena stays kActive) then
+// stop reading it at their next guard instead of serving its values while
+// this writer takes new writes elsewhere. We hold the writer lock, so no
+// writer of the old segment lives.
 Status ClearStale(const std::string& shm_name) {
   Segment old;
-  Status s = Segment::Open(shm_name, /*writable=*/false, 0, &old);
+  bool writable = true;
+  Status s = Segment::Open(shm_name, writable, 0, &old);
+  if (s.code() == Code::kIOError) {  // not writable by us: look only
+    writable = false;
+    s = Segment::Open(shm_name, writable, 0, &old);
+  }
   if (s.code() == Code::kUnavailable) return Status::Ok();
+  if (s.ok() && writable && old.owner() == geteuid() &&
+      old.size() >= sizeof(ArenaHeader)) {
+    auto* h = reinterpret_cast<ArenaHeader*>(old.base());
+    if (h->magic == kArenaMagic) {
+      h->state.store(static_cast<uint32_t>(ArenaState::kRetired),
+                     std::memory_order_release);
+    }
+  }
   if (s.ok() && old.owner() != geteuid()) {
     return Status::IOError(ShmPath(shm_name) + " is owned by uid " +
                            std::to_string(old.owner()) + ", not uid " +
