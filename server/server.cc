@@ -81,6 +81,9 @@ shm::Status Server::Listen() {
   tcp_port_ =
       ntohs(reinterpret_cast<const sockaddr_in*>(local.data())->sin_port);
   spdlog::info("listening on tcp {}:{}", config_.bind, tcp_port_);
+  // CONFIG GET port answers the port in use (port 0 asked for any), as
+  // Redis does; no other thread reads config_ yet.
+  config_.port = tcp_port_;
   acceptors_.push_back(std::move(tcp));
   if (!config_.unix_socket.empty()) {
     const std::filesystem::path path(config_.unix_socket);

@@ -488,6 +488,9 @@ class ServerCommands:
         self.assertEqual(fsync, {"fsync": "everysec",
                                  "appendfsync": "everysec"})
         self.assertEqual(self.r.config_get("no_such_setting"), {})
+        # Started with --port 0: the port in use, not the 0 asked for.
+        self.assertEqual(self.r.config_get("port"),
+                         {"port": str(SERVER.port)})
 
     def test_config_get_hides_requirepass(self):
         self.assertNotIn("requirepass", self.r.config_get("*"))
