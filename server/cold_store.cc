@@ -61,7 +61,8 @@ bool DecodeColdValue(std::string_view stored, std::string_view* value,
 }
 
 shm::Status ColdStore::Open(const std::string& dir, FsyncMode fsync,
-                            std::unique_ptr<ColdStore>* out) {
+                            std::unique_ptr<ColdStore>* out,
+                            rocksdb::Env* env) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
@@ -71,6 +72,7 @@ shm::Status ColdStore::Open(const std::string& dir, FsyncMode fsync,
   rocksdb::Options options;
   options.create_if_missing = true;
   options.compaction_filter = &filter;
+  if (env != nullptr) options.env = env;
   options.IncreaseParallelism(2);
   // One writer thread: an overwrite that fits updates its memtable entry in
   // place instead of adding one, so a cache's hot keys do not grow a deep
@@ -102,7 +104,7 @@ ColdStore::~ColdStore() {
   cv_.notify_all();
   if (syncer_.joinable()) syncer_.join();
   if (db_) {
-    db_->SyncWAL();
+    if (!failed_.load()) db_->SyncWAL();
     db_->Close();
   }
 }
@@ -112,7 +114,7 @@ void ColdStore::SyncLoop() {
   while (
       !cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
     lock.unlock();
-    db_->SyncWAL();
+    if (!failed_.load(std::memory_order_acquire)) db_->SyncWAL();
     lock.lock();
   }
 }
@@ -143,10 +145,7 @@ shm::Status ColdStore::Write(const std::vector<ColdOp>& ops, uint64_t* seq) {
       batch.Put(op.key, EncodeColdValue(op.value, op.expiry_ms));
     }
   }
-  rocksdb::WriteOptions wo;
-  wo.sync = fsync_ == FsyncMode::kAlways;
-  rocksdb::Status s = db_->Write(wo, &batch);
-  if (!s.ok()) return FromRocks(s, "RocksDB write");
+  EMBER_RETURN_IF_ERROR(Apply(&batch, "RocksDB write"));
   *seq = db_->GetLatestSequenceNumber();
   return shm::Status::Ok();
 }
@@ -156,9 +155,26 @@ shm::Status ColdStore::Clear() {
       db_->NewIterator(rocksdb::ReadOptions()));
   rocksdb::WriteBatch batch;
   for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(it->key());
+  return Apply(&batch, "RocksDB flushall");
+}
+
+shm::Status ColdStore::Apply(rocksdb::WriteBatch* batch, const char* what) {
+  if (failed_.load(std::memory_order_acquire)) {
+    return shm::Status::IOError(
+        std::string(what) + ": refused, the cold tier stopped writing after " +
+        failure_ +
+        "; fix the disk and restart ember-server (reads still work)");
+  }
   rocksdb::WriteOptions wo;
   wo.sync = fsync_ == FsyncMode::kAlways;
-  return FromRocks(db_->Write(wo, &batch), "RocksDB flushall");
+  rocksdb::Status s = db_->Write(wo, batch);
+  if (!s.ok()) {
+    // RocksDB stops writes after a failed WAL write, and Debian's build
+    // aborts on a later WAL sync: stop here instead, keep reads going.
+    failure_ = s.ToString();
+    failed_.store(true, std::memory_order_release);
+  }
+  return FromRocks(s, what);
 }
 
 uint64_t ColdStore::CountLive(uint64_t* expires) const {

@@ -20,7 +20,9 @@
 
 namespace rocksdb {
 class DB;
-}
+class Env;
+class WriteBatch;
+}  // namespace rocksdb
 
 namespace ember::server {
 
@@ -36,8 +38,11 @@ class ColdStore {
  public:
   // Opens (creating if missing) the database in `dir`. kIOError names the
   // directory and RocksDB's reason (unwritable, locked by another server).
+  // `env`: the file system RocksDB uses (null: the real one); tests pass
+  // one that injects faults. REQUIRES: `env` outlives the store.
   static shm::Status Open(const std::string& dir, FsyncMode fsync,
-                          std::unique_ptr<ColdStore>* out);
+                          std::unique_ptr<ColdStore>* out,
+                          rocksdb::Env* env = nullptr);
   ~ColdStore();  // syncs the WAL and closes
 
   // The live value of `key` and its expiry. kNotFound when absent or
@@ -45,7 +50,11 @@ class ColdStore {
   shm::Status Get(std::string_view key, std::string* value,
                   uint64_t* expiry_ms) const;
   // Applies `ops` atomically as one WriteBatch, synced when fsync=always.
-  // On kOk, *seq is the RocksDB sequence number after the batch.
+  // On kOk, *seq is the RocksDB sequence number after the batch. After a
+  // failed write (a full or failing disk) the store refuses every later
+  // write with a kIOError that says so and names the first failure, and
+  // stops syncing the WAL; reads go on. A restart recovers (RocksDB replays
+  // its WAL): the failed batch is not there, everything before it is.
   shm::Status Write(const std::vector<ColdOp>& ops, uint64_t* seq);
   // Deletes every key (FLUSHALL).
   shm::Status Clear();
@@ -56,6 +65,8 @@ class ColdStore {
   // the next cursor key ("" when done).
   std::string ScanFrom(const std::string& cursor, size_t count,
                        std::vector<std::string>* keys) const;
+  // True once a write failed (see Write): writes are refused from then on.
+  bool write_failed() const { return failed_.load(std::memory_order_acquire); }
   uint64_t LatestSequence() const;
   uint64_t ApproximateBytes() const;
   const std::string& dir() const { return dir_; }
@@ -63,10 +74,16 @@ class ColdStore {
  private:
   ColdStore() = default;
   void SyncLoop();
+  // Writes `batch`, unless an earlier write failed; `what` prefixes the
+  // error message.
+  shm::Status Apply(rocksdb::WriteBatch* batch, const char* what);
 
   std::string dir_;
   FsyncMode fsync_ = FsyncMode::kEverySec;
   std::unique_ptr<rocksdb::DB> db_;
+  // Set once by a failed write (Write/Clear thread); read by SyncLoop too.
+  std::atomic<bool> failed_{false};
+  std::string failure_;  // the first failure; written before failed_
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

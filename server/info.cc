@@ -73,6 +73,9 @@ std::string Server::InfoText(std::string_view section) {
     line("group_commits", load(stats_.group_commits));
     line("writes_committed", load(stats_.writes_committed));
     line("cold_write_errors", load(stats_.cold_write_errors));
+    // Redis's name; "err" once RocksDB failed a write (writes refused).
+    line("aof_last_write_status",
+         cold_ && cold_->write_failed() ? "err" : "ok");
     o << "\r\n";
   }
   if (want("stats")) {

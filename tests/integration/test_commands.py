@@ -446,6 +446,7 @@ class ServerCommands:
         self.assertEqual(info["arena_name"], SERVER.name)
         self.assertEqual(info["arena_bytes"], 64 << 20)
         self.assertGreaterEqual(info["connected_clients"], 1)
+        self.assertEqual(info["aof_last_write_status"], "ok")
 
     def test_info_section_shows_only_that_section(self):
         stats = self.r.info("stats")

@@ -10,6 +10,7 @@
 #include <future>
 
 #include "server/server_info.h"
+#include "tests/server/faulty_env.h"
 
 namespace ember::server {
 namespace {
@@ -33,7 +34,9 @@ class WriterTest : public ::testing::TestWithParam<FsyncMode> {
     char tmpl[] = "/tmp/ember-writer-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    ASSERT_TRUE(ColdStore::Open(dir_ + "/db", FsyncMode::kNo, &cold_).ok());
+    ASSERT_TRUE(
+        ColdStore::Open(dir_ + "/db", FsyncMode::kNo, &cold_, faulty_.env())
+            .ok());
     shm::ArenaOptions o;
     o.name = "wt" + std::to_string(getpid());
     o.run_dir = dir_;
@@ -91,6 +94,7 @@ class WriterTest : public ::testing::TestWithParam<FsyncMode> {
   }
 
   std::string dir_;
+  testing::FaultyEnv faulty_;  // outlives cold_
   Config config_;
   Stats stats_;
   asio::io_context io_;
@@ -169,6 +173,29 @@ TEST_P(WriterTest, RepliesGoToTheSubmittingEventLoop) {
   EXPECT_EQ(before, "") << "answered outside its event loop";
   EXPECT_EQ(theirs, "+OK\r\n");
   EXPECT_TRUE(Hot("o"));
+}
+
+// A failed RocksDB write: every reply of the batch is an error, nothing of
+// it reaches the arena (which still serves the old value), and later writes
+// are refused with the reason while reads go on.
+TEST_P(WriterTest, FailedColdWriteFailsTheBatchAndPublishesNothing) {
+  EXPECT_EQ(Run({"SET", "k", "old"}), "+OK\r\n");
+  faulty_.failing = true;
+  const std::string reply = Run({"SET", "k", "new"});
+  EXPECT_EQ(reply.rfind("-ERR write failed: ", 0), 0u) << reply;
+  EXPECT_NE(reply.find("injected"), std::string::npos) << reply;
+  EXPECT_EQ(stats_.cold_write_errors.load(), 1u);
+  std::string_view v;
+  {
+    shm::ReadGuard g(reader_.get());
+    ASSERT_TRUE(g.Get("k", &v).ok());
+    EXPECT_EQ(v, "old");
+  }
+  faulty_.failing = false;
+  const std::string later = Run({"DEL", "k"});
+  EXPECT_NE(later.find("restart ember-server"), std::string::npos) << later;
+  EXPECT_TRUE(Hot("k"));
+  EXPECT_EQ(Run({"GET", "k"}), "$3\r\nold\r\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(BothCommitModes, WriterTest,
