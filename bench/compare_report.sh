@@ -1,7 +1,7 @@
 # bench/compare_report.sh: the report and plots of bench/compare, which
 # sources this file after its runs. Reads compare's variables: R (figures by
 # "server|run|field"), ran, skipped, failed, runs_32, runs_1k, local_runs,
-# data, report, and the settings. Not meant to run on its own.
+# data, report, run_date (optional) and the settings. Not meant to run on its own.
 
 # The Redis each server is compared with: the same durability.
 peer_of() {
@@ -55,7 +55,7 @@ write_report() {
   local runs=("${runs_32[@]}" "${runs_1k[@]}") timing
   timing="${warmup}s warm-up then ${duration}s per run"
   [ "$smoke" = 1 ] && timing="smoke: 2000 requests per run"
-  echo "# Ember against Redis and memcached: $(date '+%Y-%m-%d %H:%M'), $host"
+  echo "# Ember against Redis and memcached: ${run_date:-$(date '+%Y-%m-%d %H:%M')}, $host"
   echo
   echo "- Machine: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
        "$(nproc) cores; everything on one host over 127.0.0.1."
@@ -91,8 +91,8 @@ write_report() {
   echo
   local loads=(load-32); [ ${#runs_1k[@]} -gt 0 ] && loads+=(load-1k)
   figure_table ops_per_s "load ops/s" "${loads[@]}"
-  figure_table rss_per_key_bytes "bytes per key (RSS)" "${loads[@]}"
-  figure_table rss_after_mib "RSS after load, MiB" "${loads[@]}"
+  figure_table rss_per_key_bytes "bytes per key (RSS)" load-32
+  figure_table rss_after_mib "RSS after load, MiB" load-32
   echo "## Local read reference (one thread, same keys; LocalClient joins here)"
   echo
   echo "| workload | ops/s | p50 µs | p99 µs | p99.9 µs | keys |"
