@@ -17,6 +17,9 @@ pkgs=(
   libspdlog-dev           # server logging
   libedit-dev             # ember-cli: line editing and history (BSD licence)
   python3-redis redis-tools  # integration tests use the real Redis clients
+  # Bench peers, optional: bench/compare runs ember-server against them and
+  # names and skips any that is missing; gnuplot-nox draws its plots.
+  redis-server memcached gnuplot-nox
 )
 
 missing=()

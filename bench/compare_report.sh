@@ -1,0 +1,192 @@
+# bench/compare_report.sh: the report and plots of bench/compare, which
+# sources this file after its runs. Reads compare's variables: R (figures by
+# "server|run|field"), ran, skipped, failed, runs_32, runs_1k, local_runs,
+# data, report, run_date (optional) and the settings. Not meant to run on its own.
+
+# The Redis each server is compared with: the same durability.
+peer_of() {
+  case "$1" in
+    ember) echo redis-aof ;;
+    ember-nofsync|memcached) echo redis-nopersist ;;
+  esac
+}
+
+contains() {  # word list...: is word in list?
+  local w=$1; shift
+  for x in "$@"; do [ "$x" = "$w" ] && return 0; done
+  return 1
+}
+
+ratio() {  # a b: "1.23x", or "" when either is missing or zero
+  awk -v a="${1:-}" -v b="${2:-}" 'BEGIN {
+    if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) exit
+    printf "%.2fx", a / b }'
+}
+
+# A table of `field` for every run of `runs`: a column per server that ran,
+# and after a server whose Redis peer ran, the ratio to it.
+figure_table() {  # field title runs...
+  local field=$1 title=$2; shift 2
+  local head="| $title |" rule="|---|" s p r row v
+  for s in "${ran[@]}"; do
+    head+=" $s |"; rule+="---|"
+    p=$(peer_of "$s")
+    if [ -n "$p" ] && contains "$p" "${ran[@]}"; then
+      head+=" $s / $p |"; rule+="---|"
+    fi
+  done
+  echo "$head"; echo "$rule"
+  for r in "$@"; do
+    row="| $r |"
+    for s in "${ran[@]}"; do
+      v=${R[$s|$r|$field]:--}
+      row+=" $v |"
+      p=$(peer_of "$s")
+      if [ -n "$p" ] && contains "$p" "${ran[@]}"; then
+        row+=" $(ratio "${R[$s|$r|$field]:-}" "${R[$p|$r|$field]:-}") |"
+      fi
+    done
+    echo "$row"
+  done
+  echo
+}
+
+write_report() {
+  local runs=("${runs_32[@]}" "${runs_1k[@]}") timing
+  timing="${warmup}s warm-up then ${duration}s per run"
+  [ "$smoke" = 1 ] && timing="smoke: 2000 requests per run"
+  echo "# Ember against Redis and memcached: ${run_date:-$(date '+%Y-%m-%d %H:%M')}, $host"
+  echo
+  echo "- Machine: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
+       "$(nproc) cores; everything on one host over 127.0.0.1."
+  echo "- Servers: ember-server ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo ?))," \
+       "$(redis-server --version 2>/dev/null | awk '{print $1, $3}' || true)," \
+       "$(memcached -V 2>/dev/null || true); $threads network thread(s) each" \
+       "(ember also runs its writer thread). Not run: ${skipped[*]:-none}."
+  echo "- Load: ember-bench (one epoll thread, $connections connections," \
+       "pipeline per run), $timing;" \
+       "16-byte keys; $keys keys of 32 bytes, then $keys_1k of 1 KiB, each" \
+       "loaded once before its runs. Zipf runs: exponent 0.99."
+  echo "- Run names: op-pDEPTH-VALUE[-zipf]; mix91 is 9 GET : 1 SET." \
+       "Ratios: server / the Redis of the same durability (higher is" \
+       "better for ops/s, lower for latency and memory)."
+  echo "- Memory per key: (server VmRSS after loading the 32-byte keys -" \
+       "VmRSS before) / keys. Ember's arena is shared memory mapped into" \
+       "the server: it counts in RSS once touched; nothing is added."
+  [ ${#failed[@]} -gt 0 ] && echo "- FAILED: ${failed[*]}"
+  echo
+  echo "## Throughput, ops/s"
+  echo
+  figure_table ops_per_s run "${runs[@]}"
+  echo "## p50 latency, µs"
+  echo
+  figure_table p50_us run "${runs[@]}"
+  echo "## p99 latency, µs"
+  echo
+  figure_table p99_us run "${runs[@]}"
+  echo "## p99.9 latency, µs"
+  echo
+  figure_table p999_us run "${runs[@]}"
+  echo "## Load phases and memory per key"
+  echo
+  local loads=(load-32); [ ${#runs_1k[@]} -gt 0 ] && loads+=(load-1k)
+  figure_table ops_per_s "load ops/s" "${loads[@]}"
+  figure_table rss_per_key_bytes "bytes per key (RSS)" load-32
+  figure_table rss_after_mib "RSS after load, MiB" load-32
+  echo "## Local read reference (one thread, same keys; LocalClient joins here)"
+  echo
+  echo "| workload | ops/s | p50 µs | p99 µs | p99.9 µs | keys |"
+  echo "|---|---|---|---|---|---|"
+  for l in "${local_runs[@]}"; do
+    echo "| $l | ${R[local|$l|ops_per_s]:--} | ${R[local|$l|p50_us]:--} |" \
+         "${R[local|$l|p99_us]:--} | ${R[local|$l|p999_us]:--} | ${R[local|$l|keys]:--} |"
+  done
+  echo
+  echo "## Every run"
+  echo
+  echo "| server | run | ops/s | mean µs | p50 | p99 | p99.9 | max | misses | errors | bench CPU s | server CPU s | server RSS MiB |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  for s in "${ran[@]}"; do
+    for r in load-32 "${runs_32[@]}" load-1k "${runs_1k[@]}"; do
+      [ -n "${R[$s|$r|ops]:-}" ] || continue
+      echo "| $s | $r | ${R[$s|$r|ops_per_s]} | ${R[$s|$r|mean_us]} |" \
+           "${R[$s|$r|p50_us]} | ${R[$s|$r|p99_us]} | ${R[$s|$r|p999_us]} |" \
+           "${R[$s|$r|max_us]} | ${R[$s|$r|misses]:--} | ${R[$s|$r|errors]:--} |" \
+           "${R[$s|$r|cpu_s]:--} | ${R[$s|$r|server_cpu_s]:--} |" \
+           "${R[$s|$r|server_rss_mib]:-${R[$s|$r|rss_after_mib]:--}} |"
+    done
+  done
+  echo
+  echo "Raw ember-bench output and CDFs: \`$(basename "$data")/\`."
+  if command -v gnuplot >/dev/null; then
+    echo
+    echo "## Plots"
+    echo
+    for p in throughput latency-cdf local-vs-remote; do
+      echo "![$p]($(basename "$data")/$p.png)"
+    done
+  fi
+}
+
+# The run whose CDFs are plotted: GET at pipeline 1 if it ran.
+cdf_run() {
+  if contains get-p1-32 "${runs_32[@]}"; then echo get-p1-32; else echo "${runs_32[0]}"; fi
+}
+
+make_plots() {
+  if ! command -v gnuplot >/dev/null; then
+    echo "compare: gnuplot not installed (Debian: gnuplot-nox); no plots" >&2
+    return 0
+  fi
+  local s d plot="" r c=$(cdf_run)
+  # Throughput by pipeline depth, GET, 32 B, uniform: "depth ops/s" files.
+  for s in "${ran[@]}"; do
+    : >"$data/$s.depth.dat"
+    for d in 1 4 16 64; do
+      r=${R[$s|get-p$d-32|ops_per_s]:-}
+      [ -n "$r" ] && echo "$d $r" >>"$data/$s.depth.dat"
+    done
+    plot+="${plot:+, }'$data/$s.depth.dat' using 1:2 with linespoints title '$s'"
+  done
+  [ -n "$plot" ] && gnuplot 2>>"$data/gnuplot.log" <<GP
+set terminal pngcairo size 900,560
+set output '$data/throughput.png'
+set title 'GET, 32-byte values, uniform keys, $connections connections'
+set xlabel 'pipeline depth'; set ylabel 'ops/s'
+set logscale x 2; set key left top; set grid
+plot $plot
+GP
+  # Latency CDFs of one run per server.
+  plot=""
+  for s in "${ran[@]}"; do
+    [ -s "$data/$s.$c.cdf" ] &&
+      plot+="${plot:+, }'$data/$s.$c.cdf' using 1:2 with lines title '$s'"
+  done
+  [ -n "$plot" ] && gnuplot 2>>"$data/gnuplot.log" <<GP
+set terminal pngcairo size 900,560
+set output '$data/latency-cdf.png'
+set title 'Latency CDF: $c'
+set xlabel 'latency, µs'; set ylabel 'fraction of requests at or below'
+set logscale x; set key right bottom; set grid
+plot $plot
+GP
+  # Local against remote reads: the local workloads' CDFs (lmdb now;
+  # LocalClient's "local" once it is in local_runs) beside ember's remote
+  # GET at pipeline 1.
+  plot=""
+  for l in "${local_runs[@]}"; do
+    [ -s "$data/local.$l.cdf" ] &&
+      plot+="${plot:+, }'$data/local.$l.cdf' using 1:2 with lines title 'local: $l'"
+  done
+  [ -s "$data/ember.$c.cdf" ] &&
+    plot+="${plot:+, }'$data/ember.$c.cdf' using 1:2 with lines title 'remote: ember $c'"
+  [ -n "$plot" ] && gnuplot 2>>"$data/gnuplot.log" <<GP
+set terminal pngcairo size 900,560
+set output '$data/local-vs-remote.png'
+set title 'Read latency: local (same host, no socket) against remote'
+set xlabel 'latency, µs'; set ylabel 'fraction of reads at or below'
+set logscale x; set key right bottom; set grid
+plot $plot
+GP
+  return 0
+}
