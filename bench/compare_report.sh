@@ -67,7 +67,8 @@ write_report() {
        "pipeline per run), $timing;" \
        "16-byte keys; $keys keys of 32 bytes, then $keys_1k of 1 KiB, each" \
        "loaded once before its runs. Zipf runs: exponent 0.99."
-  echo "- Run names: op-pDEPTH-VALUE[-zipf]; mix91 is 9 GET : 1 SET." \
+  echo "- Run names: op-pDEPTH-VALUE[-zipf]; mix91 is 9 GET : 1 SET;" \
+       "get1c: one connection." \
        "Ratios: server / the Redis of the same durability (higher is" \
        "better for ops/s, lower for latency and memory)."
   echo "- Memory per key: (server VmRSS after loading the 32-byte keys -" \
@@ -93,15 +94,42 @@ write_report() {
   figure_table ops_per_s "load ops/s" "${loads[@]}"
   figure_table rss_per_key_bytes "bytes per key (RSS)" load-32
   figure_table rss_after_mib "RSS after load, MiB" load-32
-  echo "## Local read reference (one thread, same keys; LocalClient joins here)"
+  echo "## Local reads (same host, no socket)"
   echo
-  echo "| workload | ops/s | p50 µs | p99 µs | p99.9 µs | keys |"
-  echo "|---|---|---|---|---|---|"
+  echo "LocalClient::Get from ember's arena (the same 32-byte keys, uniform;" \
+       "local-1t: one thread, local-2p: two processes of one thread) and" \
+       "LMDB \`mdb_get\` (one thread) as the reference. Latency includes one" \
+       "clock read per get."
+  echo
+  echo "| workload | ops/s | per reader | p50 µs | p99 µs | p99.9 µs | zero-copy hit ratio | keys |"
+  echo "|---|---|---|---|---|---|---|---|"
   for l in "${local_runs[@]}"; do
-    echo "| $l | ${R[local|$l|ops_per_s]:--} | ${R[local|$l|p50_us]:--} |" \
-         "${R[local|$l|p99_us]:--} | ${R[local|$l|p999_us]:--} | ${R[local|$l|keys]:--} |"
+    echo "| $l | ${R[local|$l|ops_per_s]:--} | ${R[local|$l|ops_per_s_per_reader]:-${R[local|$l|ops_per_s]:--}} |" \
+         "${R[local|$l|p50_us]:--} | ${R[local|$l|p99_us]:--} | ${R[local|$l|p999_us]:--} |" \
+         "${R[local|$l|hot_hit_ratio]:--} | ${R[local|$l|keys]:--} |"
   done
   echo
+  local single=${R[redis-aof|get1c-p1-32|ops_per_s]:-}
+  if [ -n "$single" ]; then
+    echo "- local-1t against Redis (AOF) GET over one connection," \
+         "no pipeline ($single ops/s): $(ratio "${R[local|local-1t|ops_per_s]:-}" "$single")."
+  fi
+  if [ -n "${R[local|local-1t|ops_per_s]:-}" ] && [ -n "${R[local|lmdb|ops_per_s]:-}" ]; then
+    echo "- local-1t against LMDB mdb_get: $(ratio "${R[local|local-1t|ops_per_s]}" "${R[local|lmdb|ops_per_s]}")."
+  fi
+  echo
+  if [ -n "${R[local|tiered-zipf|ops]:-}" ]; then
+    local t=tiered-zipf
+    echo "## Tiering (ember, arena ${R[local|$t|arena_bytes]:-?} bytes, ${R[local|$t|keys]} keys of 32 bytes, Zipf 0.99, LocalClient)"
+    echo
+    echo "| hot hit ratio | arena hits | server reads | hit p50 / p99 µs | server read p50 / p99 µs | cold hits | promotions | evictions |"
+    echo "|---|---|---|---|---|---|---|---|"
+    echo "| ${R[local|$t|hot_hit_ratio]} | ${R[local|$t|arena_hits]} | ${R[local|$t|server_reads]} |" \
+         "${R[local|$t|hit_p50_us]} / ${R[local|$t|hit_p99_us]} |" \
+         "${R[local|$t|server_p50_us]} / ${R[local|$t|server_p99_us]} |" \
+         "${R[local|$t|cold_hits]:--} | ${R[local|$t|promotions]:--} | ${R[local|$t|evictions]:--} |"
+    echo
+  fi
   echo "## Every run"
   echo
   echo "| server | run | ops/s | mean µs | p50 | p99 | p99.9 | max | misses | errors | bench CPU s | server CPU s | server RSS MiB |"
@@ -170,16 +198,18 @@ set xlabel 'latency, µs'; set ylabel 'fraction of requests at or below'
 set logscale x; set key right bottom; set grid
 plot $plot
 GP
-  # Local against remote reads: the local workloads' CDFs (lmdb now;
-  # LocalClient's "local" once it is in local_runs) beside ember's remote
-  # GET at pipeline 1.
+  # Local against remote reads: the local workloads' CDFs (LocalClient,
+  # LMDB) beside ember's and Redis's remote GET at pipeline 1.
   plot=""
   for l in "${local_runs[@]}"; do
     [ -s "$data/local.$l.cdf" ] &&
       plot+="${plot:+, }'$data/local.$l.cdf' using 1:2 with lines title 'local: $l'"
   done
-  [ -s "$data/ember.$c.cdf" ] &&
-    plot+="${plot:+, }'$data/ember.$c.cdf' using 1:2 with lines title 'remote: ember $c'"
+  local c1=get1c-p1-32; contains "$c1" "${runs_32[@]}" || c1=$c
+  for s in ember redis-aof; do
+    [ -s "$data/$s.$c1.cdf" ] &&
+      plot+="${plot:+, }'$data/$s.$c1.cdf' using 1:2 with lines title 'remote: $s $c1'"
+  done
   [ -n "$plot" ] && gnuplot 2>>"$data/gnuplot.log" <<GP
 set terminal pngcairo size 900,560
 set output '$data/local-vs-remote.png'

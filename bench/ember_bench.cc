@@ -7,6 +7,11 @@
 //   memcache  the same generator over memcached's text protocol.
 //   lmdb      mdb_get on an LMDB environment with the same keys: the local
 //             read reference, one thread.
+//   local     LocalClient::Get from a same-host ember-server's arena, in
+//             --threads per process and --processes processes.
+//   tiered    LocalClient reads over a key space several times the arena:
+//             hot hit ratio, cold reads, promotions, and the latency of
+//             arena hits and of server reads separately.
 // Each run prints its settings, the machine (CPU model, cores), ops/s,
 // mean/p50/p99/p99.9/max latency from a log-bucket histogram, the bench
 // process's CPU seconds and, given --server-pid, the server's RSS and CPU
@@ -30,11 +35,12 @@ struct Workload {
   bool (*run)(const Options&, std::string* error);
 };
 
-// One row per workload. LocalClient's workloads join here as rows of their
-// own: "local" (LocalClient::Get, zero-copy from the arena) and "tiered"
-// (LocalClient over a key space larger than the arena: arena hits and
-// server reads, from LocalClient::stats()).
+// One row per workload.
 constexpr Workload kWorkloads[] = {
+    {"local", "LocalClient::Get, zero-copy from the arena: threads x processes",
+     RunLocal},
+    {"tiered", "LocalClient reads over a key space larger than the arena",
+     RunTiered},
     {"remote", "RESP GET/SET load over TCP (ember-server, redis-server)",
      RunRemote},
     {"memcache", "the same load over memcached's text protocol", RunMemcache},

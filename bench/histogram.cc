@@ -53,6 +53,33 @@ void Histogram::Record(int64_t value) {
   sum_ += double(value);
 }
 
+std::string Histogram::Encode() const {
+  std::string out(sizeof(count_) + sizeof(min_) + sizeof(max_) + sizeof(sum_) +
+                      counts_.size() * sizeof(uint64_t),
+                  '\0');
+  char* p = out.data();
+  for (const void* field :
+       {static_cast<const void*>(&count_), static_cast<const void*>(&min_),
+        static_cast<const void*>(&max_), static_cast<const void*>(&sum_)}) {
+    std::memcpy(p, field, 8);
+    p += 8;
+  }
+  std::memcpy(p, counts_.data(), counts_.size() * sizeof(uint64_t));
+  return out;
+}
+
+bool Histogram::Decode(const std::string& bytes) {
+  if (bytes.size() != Encode().size()) return false;
+  const char* p = bytes.data();
+  for (void* field : {static_cast<void*>(&count_), static_cast<void*>(&min_),
+                      static_cast<void*>(&max_), static_cast<void*>(&sum_)}) {
+    std::memcpy(field, p, 8);
+    p += 8;
+  }
+  std::memcpy(counts_.data(), p, counts_.size() * sizeof(uint64_t));
+  return true;
+}
+
 void Histogram::Merge(const Histogram& other) {
   if (other.count_ == 0) return;
   for (int i = 0; i < kBuckets; ++i) counts_[i] += other.counts_[i];

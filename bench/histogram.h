@@ -41,6 +41,11 @@ class Histogram {
   };
   std::vector<Point> Cdf() const;
 
+  // The whole state as bytes, for a child process to hand its histogram to
+  // its parent over a pipe; Decode takes it back (false if malformed).
+  std::string Encode() const;
+  bool Decode(const std::string& bytes);
+
   // Writes Cdf() to `path` as gnuplot-ready text: a '#' header with `title`,
   // then "microseconds fraction" per line. false (and *error) if the file
   // cannot be written.

@@ -47,7 +47,12 @@ std::string OptionsHelp() {
   --host H            server address (127.0.0.1)
   --port P            server port (remote 7379, memcache 11211)
   --connections C     connections in all (16)
-  --threads T         event-loop threads sharing them (1)
+  --threads T         event-loop threads sharing them; local: reader
+                      threads per process (1)
+  --processes M       local: reader processes (1)
+  --name N            local, tiered: the server's arena name (default)
+  --run-dir D         local, tiered: the server's run_dir (/tmp/ember)
+  --socket S          local, tiered: its Unix socket (<run-dir>/ember.sock)
   --pipeline P        requests in flight per connection (1)
   --ratio G:S         GET:SET weights (1:0)
   --keys N            key space: "key:%012u", 16 bytes (100000)
@@ -80,6 +85,11 @@ bool ParseOptions(int argc, char** argv, Options* o, std::string* error) {
       {"port", num(&o->port)},
       {"connections", num(&o->connections)},
       {"threads", num(&o->threads)},
+      {"processes", num(&o->processes)},
+      {"name", [o](std::string_view s) { return !(o->name = s).empty(); }},
+      {"run-dir",
+       [o](std::string_view s) { return !(o->run_dir = s).empty(); }},
+      {"socket", [o](std::string_view s) { return !(o->socket = s).empty(); }},
       {"pipeline", num(&o->pipeline)},
       {"ratio",
        [o](std::string_view s) {
@@ -149,8 +159,11 @@ bool ParseOptions(int argc, char** argv, Options* o, std::string* error) {
     }
   }
   if (o->connections < 1 || o->threads < 1 || o->pipeline < 1 ||
-      o->threads > o->connections) {
-    *error = "need connections >= threads >= 1 and pipeline >= 1";
+      o->processes < 1 ||
+      (o->threads > o->connections && o->workload != "local" &&
+       o->workload != "tiered")) {
+    *error =
+        "need connections >= threads >= 1, processes >= 1 and pipeline >= 1";
     return false;
   }
   if (o->keys < 1 || o->keys > (uint64_t{1} << 32) || o->skew < 0 ||

@@ -16,6 +16,14 @@ struct Options {
   // default (7379 for remote, 11211 for memcache).
   std::string host = "127.0.0.1";
   int port = 0;
+  // Local workloads (local, tiered): the server instance's arena `name`,
+  // its `run_dir`, and its Unix socket ("": <run_dir>/ember.sock). Reader
+  // threads are `threads` per process in `processes` processes.
+  std::string name = "default";
+  std::string run_dir = "/tmp/ember";
+  std::string socket;
+  int processes = 1;
+
   // Open connections in all, spread over `threads` event-loop threads.
   int connections = 16;
   int threads = 1;

@@ -17,5 +17,10 @@ bool RunRemote(const Options& o, std::string* error);
 bool RunMemcache(const Options& o, std::string* error);
 // mdb_get on an LMDB environment holding the same keys, one thread.
 bool RunLmdb(const Options& o, std::string* error);
+// LocalClient::Get (zero-copy from the arena) in threads and processes.
+bool RunLocal(const Options& o, std::string* error);
+// LocalClient over a key space larger than the arena: arena hits, server
+// reads (cold hits from RocksDB) and promotions, with separate latencies.
+bool RunTiered(const Options& o, std::string* error);
 
 }  // namespace ember::bench
