@@ -84,5 +84,20 @@ TEST(HistogramTest, CdfEndsAtOneAndFileIsWritten) {
   EXPECT_NE(error.find("/nonexistent/dir/x"), std::string::npos);
 }
 
+// A child process's histogram crosses a pipe as Encode() bytes; Decode
+// gives back the same percentiles, and malformed bytes are refused.
+TEST(HistogramTest, EncodeDecodeRoundTrips) {
+  Histogram h;
+  for (int64_t v = 1; v < 100000; v += 37) h.Record(v);
+  Histogram back;
+  ASSERT_TRUE(back.Decode(h.Encode()));
+  EXPECT_EQ(back.count(), h.count());
+  EXPECT_EQ(back.min(), h.min());
+  EXPECT_EQ(back.max(), h.max());
+  EXPECT_DOUBLE_EQ(back.mean(), h.mean());
+  EXPECT_EQ(back.Percentile(0.99), h.Percentile(0.99));
+  EXPECT_FALSE(back.Decode("short"));
+}
+
 }  // namespace
 }  // namespace ember::bench
