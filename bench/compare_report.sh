@@ -94,6 +94,16 @@ write_report() {
   figure_table ops_per_s "load ops/s" "${loads[@]}"
   figure_table rss_per_key_bytes "bytes per key (RSS)" load-32
   figure_table rss_after_mib "RSS after load, MiB" load-32
+  if [ -n "${R[ember-sized|load-32|rss_per_key_bytes]:-}" ]; then
+    echo "- ember with its arena sized for the keys" \
+         "(arena_bytes ${R[ember-sized|load-32|arena_bytes]}, committed in /dev/shm" \
+         "whether touched or not): ${R[ember-sized|load-32|rss_per_key_bytes]}" \
+         "bytes per key (RSS), $(ratio "${R[ember-sized|load-32|rss_per_key_bytes]}" \
+         "${R[redis-aof|load-32|rss_per_key_bytes]:-}") of redis-aof's," \
+         "$(ratio "${R[ember-sized|load-32|rss_per_key_bytes]}" \
+         "${R[memcached|load-32|rss_per_key_bytes]:-}") of memcached's."
+    echo
+  fi
   echo "## Local reads (same host, no socket)"
   echo
   echo "LocalClient::Get from ember's arena (the same 32-byte keys, uniform;" \
