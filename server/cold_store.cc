@@ -145,10 +145,19 @@ shm::Status ColdStore::Get(std::string_view key, std::string* value,
 shm::Status ColdStore::Write(const std::vector<ColdOp>& ops, uint64_t* seq) {
   rocksdb::WriteBatch batch;
   for (const ColdOp& op : ops) {
+    const rocksdb::Slice key(op.key.data(), op.key.size());
     if (op.is_delete) {
-      batch.Delete(op.key);
+      batch.Delete(key);
     } else {
-      batch.Put(op.key, EncodeColdValue(op.value, op.expiry_ms));
+      // The stored value is expiry header + bytes (EncodeColdValue), put
+      // in two parts: no copy of the value before the batch's own.
+      char header[8];
+      for (int i = 0; i < 8; ++i)
+        header[i] = static_cast<char>(op.expiry_ms >> (8 * i));
+      const rocksdb::Slice parts[2] = {
+          rocksdb::Slice(header, 8),
+          rocksdb::Slice(op.value.data(), op.value.size())};
+      batch.Put(rocksdb::SliceParts(&key, 1), rocksdb::SliceParts(parts, 2));
     }
   }
   EMBER_RETURN_IF_ERROR(Apply(&batch, "RocksDB write"));

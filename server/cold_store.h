@@ -26,10 +26,11 @@ class WriteBatch;
 
 namespace ember::server {
 
-// One mutation of a group commit.
+// One mutation of a group commit. The bytes are the caller's (the writer's
+// batch overlay): views that must stay valid for the Write call.
 struct ColdOp {
-  std::string key;
-  std::string value;       // unused for deletes
+  std::string_view key;
+  std::string_view value;  // unused for deletes
   uint64_t expiry_ms = 0;  // Unix ms; 0 = never
   bool is_delete = false;
 };

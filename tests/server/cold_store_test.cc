@@ -80,9 +80,10 @@ TEST_F(ColdStoreTest, ExpiredKeysAreInvisibleAndNotCounted) {
 
 TEST_F(ColdStoreTest, ScanPagesThroughEveryKey) {
   OpenStore();
+  std::vector<std::string> names;  // the ops view these
+  for (int i = 0; i < 25; ++i) names.push_back("k" + std::to_string(100 + i));
   std::vector<ColdOp> ops;
-  for (int i = 0; i < 25; ++i)
-    ops.push_back({"k" + std::to_string(100 + i), "v", 0, false});
+  for (const std::string& k : names) ops.push_back({k, "v", 0, false});
   Write(ops);
   std::string cursor;
   size_t seen = 0;
