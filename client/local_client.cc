@@ -30,6 +30,22 @@ uint64_t NowMs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+// Client ids: never reused, so a thread's cached state (t_last) of a
+// destroyed client can never be taken for a live one's.
+std::atomic<uint64_t> g_next_client_id{1};
+
+}  // namespace
+
+// The thread's last State() answer, to skip pthread_getspecific.
+struct LastState {
+  uint64_t client_id = 0;
+  uint64_t fork_generation = 0;
+  ThreadState* state = nullptr;
+};
+thread_local LastState t_last;
+
+namespace {
+
 // Adds to a counter that only this thread writes: a plain load and store,
 // no locked instruction on the read path.
 void Bump(std::atomic<uint64_t>* counter, uint64_t n) {
@@ -50,10 +66,12 @@ struct ThreadState {
   LocalClient* client = nullptr;
   uint64_t fork_generation = 0;
   std::unique_ptr<shm::ArenaReader> reader;  // null: arena not mapped
-  std::optional<shm::ReadGuard> guard;       // held while guard_users > 0
-  uint32_t guard_users = 0;                  // Values holding the guard
-  bool multi_holds_guard = false;            // MultiGet's views hold it
-  std::vector<std::string> multi_owned;      // MultiGet's server answers
+  // The thread's one guard object over `reader` (renewed per read, not
+  // rebuilt); held while guard_users > 0. Reset before `reader`.
+  std::unique_ptr<shm::ReadGuard> guard;
+  uint32_t guard_users = 0;              // Values holding the guard
+  bool multi_holds_guard = false;        // MultiGet's views hold it
+  std::vector<std::string> multi_owned;  // MultiGet's server answers
   uint64_t next_open_ms = 0;             // no reopen attempt before (wall ms)
   std::unique_ptr<RemoteClient> remote;  // connected lazily
   // Written by this thread only (Bump), read by stats() from any thread.
@@ -63,21 +81,18 @@ struct ThreadState {
 
   // Takes one use of the thread's guard, announcing on the first.
   bool AcquireGuard() {
-    if (guard_users == 0) {
-      guard.emplace(reader.get());
-      if (!guard->status().ok()) {
-        guard.reset();
-        return false;
-      }
-    }
+    if (guard_users == 0 && !guard->Renew()) return false;
     ++guard_users;
     return true;
   }
   Status ReleaseGuard() {
     if (guard_users == 0 || --guard_users > 0) return Status::Ok();
-    Status s = guard->Release();
+    return guard->Release();
+  }
+  // Maps nothing any more: the guard goes first (it points at the reader).
+  void DropReader() {
     guard.reset();
-    return s;
+    reader.reset();
   }
 };
 
@@ -101,7 +116,9 @@ Status LocalClient::Open(const LocalOptions& options,
   return Status::Ok();
 }
 
-LocalClient::LocalClient(const LocalOptions& options) : options_(options) {
+LocalClient::LocalClient(const LocalOptions& options)
+    : options_(options),
+      id_(g_next_client_id.fetch_add(1, std::memory_order_relaxed)) {
   if (options_.remote.unix_socket.empty())
     options_.remote.unix_socket = options_.run_dir + "/ember.sock";
   pthread_key_create(&key_, &LocalClient::DestroyState);
@@ -130,9 +147,15 @@ void LocalClient::DestroyState(void* state) {
 }
 
 ThreadState* LocalClient::State() {
-  auto* t = static_cast<ThreadState*>(pthread_getspecific(key_));
   const uint64_t gen = g_fork_generation.load(std::memory_order_relaxed);
-  if (t != nullptr && t->fork_generation == gen) return t;
+  // The common case: this thread's last client was this one.
+  if (t_last.client_id == id_ && t_last.fork_generation == gen)
+    return t_last.state;
+  auto* t = static_cast<ThreadState*>(pthread_getspecific(key_));
+  if (t != nullptr && t->fork_generation == gen) {
+    t_last = {id_, gen, t};
+    return t;
+  }
   if (t != nullptr) {
     // A child after fork(): the slot, its lock and the socket are the
     // parent's. Forget them without touching them, and leak the small
@@ -154,6 +177,7 @@ ThreadState* LocalClient::State() {
     states_.push_back(t);
   }
   pthread_setspecific(key_, t);
+  t_last = {id_, gen, t};
   return t;
 }
 
@@ -180,13 +204,15 @@ shm::ArenaReader* LocalClient::Reader(ThreadState* t) {
   const uint64_t now = NowMs();
   if (now < t->next_open_ms) return nullptr;
   t->next_open_ms = now + options_.reopen_interval_ms;
-  t->reader.reset();
+  t->DropReader();
   Status s =
       shm::ArenaReader::Open(options_.name, options_.run_dir, &t->reader);
   if (!s.ok()) {
-    t->reader.reset();  // absent, not ACTIVE, another layout, no slot
+    t->DropReader();  // absent, not ACTIVE, another layout, no slot
     return nullptr;
   }
+  t->guard = std::make_unique<shm::ReadGuard>(t->reader.get(),
+                                              shm::ReadGuard::Deferred{});
   if (!fresh(*t->reader)) return nullptr;
   t->calls_since_clock = 0;
   return t->reader.get();
@@ -198,13 +224,14 @@ Status LocalClient::Get(std::string_view key, Value* value) {
   value->Release();
   ThreadState* t = State();
   if (shm::ArenaReader* r = Reader(t); r != nullptr && t->AcquireGuard()) {
-    std::string_view v;
-    if (t->guard->Get(key, &v).ok()) {
+    // Straight into the Value: a copy through a local string_view cost a
+    // failed store-to-load forward (two 8-byte stores, one 16-byte load).
+    if (t->guard->Get(key, &value->view_).ok()) {
       value->state_ = t;
-      value->view_ = v;
       Bump(&t->arena_hits, 1);
       return Status::Ok();
     }
+    value->view_ = {};
     t->ReleaseGuard();  // a miss in the arena is never the answer
   }
   if (!t->remote) t->remote = std::make_unique<RemoteClient>(options_.remote);

@@ -146,6 +146,7 @@ class LocalClient {
   static void DestroyState(void* state);  // pthread key destructor
 
   LocalOptions options_;
+  const uint64_t id_;  // unique per client in this process, never reused
   pthread_key_t key_;
   mutable std::mutex mu_;
   std::vector<ThreadState*> states_;  // GUARDED_BY(mu_): every thread's

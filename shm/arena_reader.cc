@@ -157,13 +157,18 @@ bool ArenaReader::Find(std::string_view key, const Probe& p, uint64_t* now_ms,
   return false;
 }
 
-ReadGuard::ReadGuard(ArenaReader* reader) : reader_(reader) {
+ReadGuard::ReadGuard(ArenaReader* reader) : reader_(reader) { Renew(); }
+
+bool ReadGuard::Renew() {
+  ArenaReader* reader = reader_;
   const ArenaHeader& h = *reader->header_;
+  now_ms_ = 0;
   if (h.state.load(std::memory_order_acquire) !=
       static_cast<uint32_t>(ArenaState::kActive)) {
     status_ = Status::Unavailable("arena is not active");
-    return;
+    return false;
   }
+  if (!status_.ok()) status_ = Status::Ok();
   // Sampled before the announce: a revocation of this guard (which can only
   // follow the announce) then always differs from it.
   revocations_ = reader->slot_->revocations.load(std::memory_order_acquire);
@@ -178,6 +183,7 @@ ReadGuard::ReadGuard(ArenaReader* reader) : reader_(reader) {
     reader->slot_->announce.exchange(epoch << 1 | 1, std::memory_order_seq_cst);
   }
   held_ = true;
+  return true;
 }
 
 Status ReadGuard::Get(std::string_view key, std::string_view* value) {

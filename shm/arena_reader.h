@@ -95,7 +95,14 @@ class ReadGuard {
   // Announces the current epoch in the reader's slot. Check status():
   // kUnavailable when the arena is not kActive (use the socket).
   explicit ReadGuard(ArenaReader* reader);
+  // A guard that holds nothing until Renew(): one guard object can serve a
+  // thread's reads one after another (LocalClient keeps one per thread).
+  struct Deferred {};
+  ReadGuard(ArenaReader* reader, Deferred) : reader_(reader) {}
   ~ReadGuard() { Release(); }
+  // Announces again, as constructing a new guard does; false (and
+  // status() says why) when the arena is not kActive. REQUIRES: not held.
+  bool Renew();
   ReadGuard(const ReadGuard&) = delete;
   ReadGuard& operator=(const ReadGuard&) = delete;
 

@@ -20,6 +20,31 @@ TEST_F(ArenaWriterTest, PutThenGetReturnsTheValue) {
   EXPECT_EQ(writer_->header().stats.items.load(), 2u);
 }
 
+// One guard object serves reads one after another: a deferred guard holds
+// nothing (and reads nothing) until Renew(); Renew() after Release()
+// announces again; on an arena that is no longer kActive it says so.
+TEST_F(ArenaWriterTest, ADeferredGuardReadsOnlyAfterRenew) {
+  CreateWriter();
+  ASSERT_TRUE(writer_->Put("k", "v").ok());
+  auto r = OpenReader();
+  ReadGuard g(r.get(), ReadGuard::Deferred{});
+  std::string_view v;
+  EXPECT_EQ(g.Get("k", &v).code(), Code::kUnavailable);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(g.Renew());
+    ASSERT_TRUE(g.Get("k", &v).ok());
+    EXPECT_EQ(v, "v");
+    EXPECT_TRUE(g.Release().ok());
+  }
+  writer_->SetState(ArenaState::kClean);
+  EXPECT_FALSE(g.Renew());
+  EXPECT_EQ(g.status().code(), Code::kUnavailable);
+  writer_->SetState(ArenaState::kActive);
+  EXPECT_TRUE(g.Renew());
+  EXPECT_TRUE(g.status().ok());
+  EXPECT_TRUE(g.Get("k", &v).ok());
+}
+
 TEST_F(ArenaWriterTest, OverwriteReplacesAndDeleteRemoves) {
   CreateWriter();
   auto r = OpenReader();
