@@ -96,15 +96,11 @@ struct ThreadState {
   }
 };
 
-Status Value::Release() {
-  Status s;
-  if (state_ != nullptr) {
-    s = state_->ReleaseGuard();
-    state_ = nullptr;
-  }
+Status Value::ReleaseGuard() {
+  Status s = state_->ReleaseGuard();
+  state_ = nullptr;
   view_ = {};
-  owned_.clear();
-  return s;
+  return s;  // owned_ is empty: a zero-copy Value owns nothing
 }
 
 Status LocalClient::Open(const LocalOptions& options,
@@ -181,21 +177,27 @@ ThreadState* LocalClient::State() {
   return t;
 }
 
-shm::ArenaReader* LocalClient::Reader(ThreadState* t) {
+inline shm::ArenaReader* LocalClient::Reader(ThreadState* t) {
+  if (t->reader != nullptr && t->reader->active() &&
+      ++t->calls_since_clock < kClockEvery) {
+    return t->reader.get();  // the common case: no clock read
+  }
+  return SlowReader(t);
+}
+
+shm::ArenaReader* LocalClient::SlowReader(ThreadState* t) {
   // Fresh: a writer beat within stale_heartbeat_ms.
   const auto fresh = [this](const shm::ArenaReader& r) {
     const uint64_t beat =
         r.header().heartbeat_unix_ms.load(std::memory_order_relaxed);
     return NowMs() <= beat + options_.stale_heartbeat_ms;
   };
-  if (t->reader != nullptr && t->reader->active()) {
-    // The common case reads no clock. The count is reset only by a fresh
-    // check, so once stale every call checks until the writer beats again.
-    if (++t->calls_since_clock < kClockEvery) return t->reader.get();
-    if (fresh(*t->reader)) {
-      t->calls_since_clock = 0;
-      return t->reader.get();
-    }
+  // Due for the heartbeat check. The count is reset only by a fresh check,
+  // so once stale every call checks until the writer beats again.
+  t->calls_since_clock = kClockEvery;
+  if (t->reader != nullptr && t->reader->active() && fresh(*t->reader)) {
+    t->calls_since_clock = 0;
+    return t->reader.get();
   }
   // Absent, closed, retired, or a writer that stopped beating (killed: a
   // new server maps a new segment). Remap when due, unless Values still
@@ -223,7 +225,7 @@ bool LocalClient::arena_ready() { return Reader(State()) != nullptr; }
 Status LocalClient::Get(std::string_view key, Value* value) {
   value->Release();
   ThreadState* t = State();
-  if (shm::ArenaReader* r = Reader(t); r != nullptr && t->AcquireGuard()) {
+  if (Reader(t) != nullptr && t->AcquireGuard()) {
     // Straight into the Value: a copy through a local string_view cost a
     // failed store-to-load forward (two 8-byte stores, one 16-byte load).
     if (t->guard->Get(key, &value->view_).ok()) {

@@ -77,10 +77,16 @@ class Value {
   bool zero_copy() const { return state_ != nullptr; }
   // Ends a zero-copy read. kRevoked: the bytes may have changed while held
   // (read again). kOk otherwise, and for owned values.
-  shm::Status Release();
+  shm::Status Release() {
+    if (state_ != nullptr) return ReleaseGuard();
+    view_ = {};
+    owned_.clear();
+    return shm::Status::Ok();
+  }
 
  private:
   friend class LocalClient;
+  shm::Status ReleaseGuard();     // the zero-copy case of Release()
   ThreadState* state_ = nullptr;  // set while this Value holds the guard
   std::string owned_;
   std::string_view view_;
@@ -141,9 +147,11 @@ class LocalClient {
   // This thread's state, created (or recreated after fork) on first use.
   ThreadState* State();
   // The thread's arena reader if the zero-copy path is usable now, else
-  // null (reopening it when due).
+  // null (reopening it when due). Inline: the common case (mapped, ACTIVE,
+  // heartbeat checked within kClockEvery calls) is a few loads.
   shm::ArenaReader* Reader(ThreadState* t);
-  static void DestroyState(void* state);  // pthread key destructor
+  shm::ArenaReader* SlowReader(ThreadState* t);  // the rest of Reader()
+  static void DestroyState(void* state);         // pthread key destructor
 
   LocalOptions options_;
   const uint64_t id_;  // unique per client in this process, never reused
