@@ -81,11 +81,13 @@ shm::Status ColdStore::Open(const std::string& dir, FsyncMode fsync,
   options.allow_concurrent_memtable_write = false;
   options.inplace_update_support = true;
   // The arena holds the hot set; memtables only buffer writes on their way
-  // to SST files. Two of 16 MiB (RocksDB's default is 64 MiB) keep the
-  // server's heap small: at 1M keys they cost a third of the memory a
-  // 64 MiB one did, for more frequent (cheap, small) flushes.
+  // to SST files. 16 MiB ones (RocksDB's default is 64 MiB) keep the
+  // server's heap small: at 1M keys a third of the memory a 64 MiB one
+  // took, for more frequent (cheap, small) flushes. Three, so that a write
+  // finds room while two flush: a full set stops writes outright, and an
+  // inline commit would stop its network thread's reads with them.
   options.write_buffer_size = 16 << 20;
-  options.max_write_buffer_number = 2;
+  options.max_write_buffer_number = 3;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -120,7 +122,12 @@ void ColdStore::SyncLoop() {
   while (
       !cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
     lock.unlock();
-    if (!failed_.load(std::memory_order_acquire)) db_->SyncWAL();
+    if (!failed_.load(std::memory_order_acquire)) {
+      rocksdb::Status s = db_->SyncWAL();
+      // A failed sync means acknowledged writes may not be on disk: stop
+      // taking writes, as a failed write does.
+      if (!s.ok()) MarkFailed("a WAL sync: " + s.ToString());
+    }
     lock.lock();
   }
 }
@@ -183,13 +190,17 @@ shm::Status ColdStore::Apply(rocksdb::WriteBatch* batch, const char* what) {
   rocksdb::WriteOptions wo;
   wo.sync = fsync_ == FsyncMode::kAlways;
   rocksdb::Status s = db_->Write(wo, batch);
-  if (!s.ok()) {
-    // RocksDB stops writes after a failed WAL write, and Debian's build
-    // aborts on a later WAL sync: stop here instead, keep reads going.
-    failure_ = s.ToString();
-    failed_.store(true, std::memory_order_release);
-  }
+  // RocksDB stops writes after a failed WAL write, and Debian's build
+  // aborts on a later WAL sync: stop here instead, keep reads going.
+  if (!s.ok()) MarkFailed(s.ToString());
   return FromRocks(s, what);
+}
+
+void ColdStore::MarkFailed(const std::string& why) {
+  std::lock_guard<std::mutex> lock(failure_mu_);
+  if (failed_.load(std::memory_order_relaxed)) return;  // the first stays
+  failure_ = why;
+  failed_.store(true, std::memory_order_release);
 }
 
 uint64_t ColdStore::CountLive(uint64_t* expires) const {

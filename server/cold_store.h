@@ -55,7 +55,8 @@ class ColdStore {
   // failed write (a full or failing disk) the store refuses every later
   // write with a kIOError that says so and names the first failure, and
   // stops syncing the WAL; reads go on. A restart recovers (RocksDB replays
-  // its WAL): the failed batch is not there, everything before it is.
+  // its WAL): everything acknowledged before the failure is there; the
+  // failed batch was not acknowledged and may or may not be.
   shm::Status Write(const std::vector<ColdOp>& ops, uint64_t* seq);
   // Deletes every key (FLUSHALL).
   shm::Status Clear();
@@ -82,9 +83,14 @@ class ColdStore {
   std::string dir_;
   FsyncMode fsync_ = FsyncMode::kEverySec;
   std::unique_ptr<rocksdb::DB> db_;
-  // Set once by a failed write (Write/Clear thread); read by SyncLoop too.
+  // Records the first failure (a write, or the everysec WAL sync) and stops
+  // writes. A sync that races the failing write can still reach RocksDB's
+  // broken WAL: the window is the few microseconds before failed_ is set.
+  void MarkFailed(const std::string& why);
+  // Set once by MarkFailed; read by Apply and SyncLoop.
   std::atomic<bool> failed_{false};
-  std::string failure_;  // the first failure; written before failed_
+  std::mutex failure_mu_;  // serializes MarkFailed
+  std::string failure_;    // the first failure; written before failed_
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -71,6 +71,7 @@ std::string Server::InfoText(std::string_view section) {
     line("rocksdb_sequence", cold_ ? cold_->LatestSequence() : 0);
     line("rocksdb_bytes", cold_ ? cold_->ApproximateBytes() : 0);
     line("group_commits", load(stats_.group_commits));
+    line("group_commits_inline", load(stats_.inline_commits));
     line("writes_committed", load(stats_.writes_committed));
     line("cold_write_errors", load(stats_.cold_write_errors));
     // Redis's name; "err" once RocksDB failed a write (writes refused).

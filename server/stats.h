@@ -18,6 +18,7 @@ struct Stats {
   std::atomic<uint64_t> promotions{0};     // cold hits copied into the arena
   std::atomic<uint64_t> fills_dropped{0};  // promotions refused (a newer write)
   std::atomic<uint64_t> group_commits{0};
+  std::atomic<uint64_t> inline_commits{0};    // of those, on a network thread
   std::atomic<uint64_t> writes_committed{0};  // keys written to the cold tier
   std::atomic<uint64_t> cold_write_errors{0};
   std::atomic<uint64_t> protocol_errors{0};

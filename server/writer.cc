@@ -118,13 +118,13 @@ void Writer::Flush(asio::io_context* io) {
 }
 
 void Writer::Run() {
-  auto last_tick = std::chrono::steady_clock::now();
   while (true) {
     bool stopping = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      // Inline commits: network threads commit; this thread only ticks,
-      // so it sleeps its millisecond even with jobs queued.
+      // Inline commits: network threads commit; this thread drains what
+      // is left and ticks, so it sleeps its millisecond even with jobs
+      // queued.
       if (!stop_ && !handoff_ && (inline_commit_ || queue_.empty())) {
         waiting_ = true;
         cv_.wait_for(lock, std::chrono::milliseconds(1), [this] {
@@ -140,11 +140,6 @@ void Writer::Run() {
     {
       std::lock_guard<std::mutex> lock(commit_mu_);
       Drain(nullptr, &out);
-      const auto now = std::chrono::steady_clock::now();
-      if (now - last_tick >= std::chrono::milliseconds(1)) {
-        arena_->Tick();
-        last_tick = now;
-      }
     }
     Deliver(&out, nullptr);
     if (stopping) {
@@ -164,10 +159,17 @@ void Writer::Drain(asio::io_context* here, Deliveries* out) {
         jobs.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      if (jobs.empty()) fills.swap(fills_);
+      if (jobs.empty()) {
+        fills.swap(fills_);
+        // The queue ran dry: commits go back to the network threads (until
+        // the next deep queue), whoever drained it.
+        taken_over_ = false;
+      }
     }
     if (jobs.empty()) break;
     Commit(&jobs, out);
+    if (here != nullptr)
+      stats_->inline_commits.fetch_add(1, std::memory_order_relaxed);
     jobs.clear();
     // Other loops' replies leave now, not after the whole drain: their
     // clients wait for them to send more.
@@ -179,6 +181,15 @@ void Writer::Drain(asio::io_context* here, Deliveries* out) {
     Deliver(&others, here);
   }
   for (const Fill& f : fills) ApplyFill(f);
+  // Whoever holds commit_mu_ ticks (epoch, reclamation, heartbeat) when it
+  // is due: under write load network threads hold it most of the time, and
+  // the writer thread alone could fall behind (std::mutex is not fair), and
+  // a stale heartbeat sends local clients to the socket.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_tick_ >= std::chrono::milliseconds(1)) {
+    arena_->Tick();
+    last_tick_ = now;
+  }
 }
 
 void Writer::Deliver(Deliveries* out, asio::io_context* here) {

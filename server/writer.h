@@ -15,13 +15,15 @@
 // queued (deep pipelines), the writer thread takes over until the queue is
 // empty: its commits then overlap the network thread's parsing. Whoever holds
 // commit_mu_ commits everything queued, other threads' jobs too, and posts
-// their replies to their event loops. The writer thread then only ticks the
-// arena (epochs, reclamation, heartbeat) every millisecond and drains
-// leftovers. Thread safety: Submit/SubmitFill/completed_seq from any thread.
+// their replies to their event loops, and ticks the arena (epochs,
+// reclamation, heartbeat) once a millisecond has passed; the writer thread
+// wakes every millisecond to drain leftovers and tick an idle arena.
+// Thread safety: Submit/SubmitFill/completed_seq from any thread.
 #pragma once
 
 #include <asio.hpp>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -87,7 +89,8 @@ class Writer {
   // replies of `io`'s own connections directly.
   void Flush(asio::io_context* io);
   // REQUIRES commit_mu_ held. Commits every queued job, in batches of at
-  // most kMaxBatch, then applies queued fills. Replies for event loop
+  // most kMaxBatch, then applies queued fills, and ticks the arena when a
+  // millisecond has passed since the last tick. Replies for event loop
   // `here` (null: none) go to `*out`; the others are posted after each batch.
   void Drain(asio::io_context* here, Deliveries* out);
   void Commit(std::vector<WriteJob>* jobs, Deliveries* out);
@@ -128,6 +131,7 @@ class Writer {
   std::vector<uint64_t> started_;
   uint64_t next_seq_ = 0;
   uint64_t cleared_seq_ = 0;  // the last batch that ran FLUSHALL
+  std::chrono::steady_clock::time_point last_tick_{};  // arena_->Tick()
   std::atomic<uint64_t> completed_{0};
 };
 

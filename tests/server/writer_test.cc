@@ -160,6 +160,22 @@ TEST_P(WriterTest, OneRoundsWritesShareAGroupCommit) {
   EXPECT_TRUE(Hot("k99"));
 }
 
+// Regression: after one deep queue handed commits to the writer thread,
+// it kept them for as long as writes kept coming, and every small write
+// paid the thread hand-off the inline design removes.
+TEST_P(WriterTest, AfterADeepQueueSmallRoundsCommitInlineAgain) {
+  if (GetParam() == FsyncMode::kAlways) GTEST_SKIP() << "inline mode only";
+  std::vector<std::string> replies(200);
+  for (int i = 0; i < 200; ++i)
+    Queue(&io_, {"SET", "d" + std::to_string(i), "v"}, &replies[i]);
+  for (const std::string& r : replies) RunUntil(&io_, r);
+  const uint64_t inline_before = stats_.inline_commits.load();
+  for (int i = 0; i < 20; ++i) {  // writes keep coming, one at a time
+    EXPECT_EQ(Run({"SET", "s", std::to_string(i)}), "+OK\r\n");
+  }
+  EXPECT_GE(stats_.inline_commits.load() - inline_before, 15u);
+}
+
 // A job of another event loop, committed by whoever ran first, is answered
 // on its own loop, never on the committer's.
 TEST_P(WriterTest, RepliesGoToTheSubmittingEventLoop) {
