@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <atomic>
+#include <cstring>
 
 #include "shm/segment.h"
 
@@ -18,9 +19,15 @@ namespace {
 std::atomic<uint64_t> g_fork_generation{0};
 std::once_flag g_atfork_once;
 
-void OnForkChild() {
-  g_fork_generation.fetch_add(1, std::memory_order_relaxed);
-}
+// Every live client's registry, so fork() can hold their locks: a child
+// must not inherit a registry mutex locked by a thread it does not have.
+// Lock order: g_clients_mu, then each Registry::mu.
+std::mutex g_clients_mu;
+std::vector<Registry*> g_clients;  // GUARDED_BY(g_clients_mu)
+
+void BeforeFork();
+void AfterForkParent();
+void AfterForkChild();
 
 // Wall-clock milliseconds, as the writer's heartbeat (a vDSO call, no
 // system call).
@@ -60,8 +67,9 @@ constexpr uint32_t kClockEvery = 64;
 
 }  // namespace
 
-// One thread's reader slot, guard and connection. Owned by the client's
-// states_ list; the thread finds it through the client's pthread key.
+// One thread's reader slot, guard and connection. Listed in the client's
+// Registry, which frees it; the thread finds it through its Handle, the
+// client's pthread key value.
 struct ThreadState {
   LocalClient* client = nullptr;
   uint64_t fork_generation = 0;
@@ -86,7 +94,16 @@ struct ThreadState {
     return true;
   }
   Status ReleaseGuard() {
-    if (guard_users == 0 || --guard_users > 0) return Status::Ok();
+    if (guard_users == 0) return Status::Ok();
+    if (fork_generation != g_fork_generation.load(std::memory_order_relaxed)) {
+      --guard_users;  // a Value from before fork(): the slot is the parent's
+      return Status::Ok();
+    }
+    if (--guard_users > 0) {
+      // Shared with other Values: each one still learns of a revocation.
+      return guard->revoked() ? Status::Revoked("guard held past the lease")
+                              : Status::Ok();
+    }
     return guard->Release();
   }
   // Maps nothing any more: the guard goes first (it points at the reader).
@@ -94,7 +111,49 @@ struct ThreadState {
     guard.reset();
     reader.reset();
   }
+  // In a child after fork(): lets go of the parent's slot, guard and socket
+  // without touching them. The mapping stays while a Value may point into
+  // it; the socket (the parent's stream) is leaked, not closed.
+  void Abandon() {
+    if (guard) guard->Abandon();
+    if (reader) reader->Abandon();
+    if (guard_users == 0 && !multi_holds_guard) DropReader();
+    (void)remote.release();
+  }
 };
+
+// What a client shares with its threads. Each thread's Handle keeps it
+// alive, so a thread exiting while the client is destroyed touches no
+// freed memory.
+struct Registry {
+  std::mutex mu;
+  std::vector<ThreadState*> states;  // GUARDED_BY(mu): this generation's
+  LocalStats exited;                 // GUARDED_BY(mu): exited threads'
+  bool closed = false;  // GUARDED_BY(mu): the client freed `states`
+};
+
+// The pthread key's value: owned by its thread alone.
+struct Handle {
+  std::shared_ptr<Registry> registry;
+  ThreadState* state;
+};
+
+namespace {
+
+void BeforeFork() {
+  g_clients_mu.lock();
+  for (Registry* r : g_clients) r->mu.lock();
+}
+void AfterForkParent() {
+  for (Registry* r : g_clients) r->mu.unlock();
+  g_clients_mu.unlock();
+}
+void AfterForkChild() {
+  g_fork_generation.fetch_add(1, std::memory_order_relaxed);
+  AfterForkParent();
+}
+
+}  // namespace
 
 Status Value::ReleaseGuard() {
   Status s = state_->ReleaseGuard();
@@ -106,39 +165,61 @@ Status Value::ReleaseGuard() {
 Status LocalClient::Open(const LocalOptions& options,
                          std::unique_ptr<LocalClient>* out) {
   EMBER_RETURN_IF_ERROR(shm::ValidateName(options.name));
-  std::call_once(g_atfork_once,
-                 [] { pthread_atfork(nullptr, nullptr, OnForkChild); });
-  out->reset(new LocalClient(options));
+  std::call_once(g_atfork_once, [] {
+    pthread_atfork(BeforeFork, AfterForkParent, AfterForkChild);
+  });
+  std::unique_ptr<LocalClient> c(new LocalClient(options));
+  if (const int err = pthread_key_create(&c->key_, &LocalClient::DestroyState);
+      err != 0) {
+    return Status::IOError("LocalClient: pthread_key_create: " +
+                           std::string(std::strerror(err)));
+  }
+  c->key_created_ = true;
+  *out = std::move(c);
   return Status::Ok();
 }
 
 LocalClient::LocalClient(const LocalOptions& options)
     : options_(options),
-      id_(g_next_client_id.fetch_add(1, std::memory_order_relaxed)) {
+      id_(g_next_client_id.fetch_add(1, std::memory_order_relaxed)),
+      registry_(std::make_shared<Registry>()) {
   if (options_.remote.unix_socket.empty())
     options_.remote.unix_socket = options_.run_dir + "/ember.sock";
-  pthread_key_create(&key_, &LocalClient::DestroyState);
+  std::lock_guard<std::mutex> lock(g_clients_mu);
+  g_clients.push_back(registry_.get());
 }
 
 LocalClient::~LocalClient() {
-  // Threads still running lose their state here; the key's destructor no
-  // longer runs for them once the key is deleted.
-  pthread_key_delete(key_);
-  std::lock_guard<std::mutex> lock(mu_);
-  for (ThreadState* t : states_) delete t;
-  states_.clear();
+  {
+    std::lock_guard<std::mutex> lock(g_clients_mu);
+    std::erase(g_clients, registry_.get());
+  }
+  // No key destructor starts after this; one already running finds the
+  // registry closed and frees nothing. Live threads' Handles leak.
+  if (key_created_) pthread_key_delete(key_);
+  std::lock_guard<std::mutex> lock(registry_->mu);
+  registry_->closed = true;
+  const uint64_t gen = g_fork_generation.load(std::memory_order_relaxed);
+  for (ThreadState* t : registry_->states) {
+    if (t->fork_generation != gen) t->Abandon();  // the parent's, in a child
+    delete t;
+  }
+  registry_->states.clear();
 }
 
-void LocalClient::DestroyState(void* state) {
-  auto* t = static_cast<ThreadState*>(state);
-  if (t->fork_generation != g_fork_generation.load(std::memory_order_relaxed)) {
-    return;  // the parent's: left alone (see State)
-  }
-  LocalClient* c = t->client;
-  std::lock_guard<std::mutex> lock(c->mu_);
-  c->exited_.arena_hits += t->arena_hits.load(std::memory_order_relaxed);
-  c->exited_.server_reads += t->server_reads.load(std::memory_order_relaxed);
-  std::erase(c->states_, t);
+void LocalClient::DestroyState(void* handle) {
+  std::unique_ptr<Handle> h(static_cast<Handle*>(handle));
+  ThreadState* t = h->state;
+  if (t_last.state == t) t_last = {};
+  std::lock_guard<std::mutex> lock(h->registry->mu);
+  if (h->registry->closed) return;  // the client already freed `t`
+  if (t->fork_generation != g_fork_generation.load(std::memory_order_relaxed))
+    return;  // the parent's, still listed in this child: left to the client
+  h->registry->exited.arena_hits +=
+      t->arena_hits.load(std::memory_order_relaxed);
+  h->registry->exited.server_reads +=
+      t->server_reads.load(std::memory_order_relaxed);
+  std::erase(h->registry->states, t);
   delete t;
 }
 
@@ -147,32 +228,37 @@ ThreadState* LocalClient::State() {
   // The common case: this thread's last client was this one.
   if (t_last.client_id == id_ && t_last.fork_generation == gen)
     return t_last.state;
-  auto* t = static_cast<ThreadState*>(pthread_getspecific(key_));
-  if (t != nullptr && t->fork_generation == gen) {
-    t_last = {id_, gen, t};
-    return t;
+  auto* h = static_cast<Handle*>(pthread_getspecific(key_));
+  if (h != nullptr && h->state->fork_generation == gen) {
+    t_last = {id_, gen, h->state};
+    return h->state;
   }
-  if (t != nullptr) {
-    // A child after fork(): the slot, its lock and the socket are the
-    // parent's. Forget them without touching them, and leak the small
-    // state (Values made before the fork may still point at it).
-    if (t->guard) t->guard->Abandon();
-    if (t->reader) t->reader->Abandon();
-    (void)t->remote.release();  // its socket is the parent's stream
-    std::lock_guard<std::mutex> lock(mu_);
-    std::erase(states_, t);
-    std::erase_if(states_, [gen](ThreadState* s) {
-      return s->fork_generation != gen;  // other threads' (not in child)
-    });
+  std::lock_guard<std::mutex> lock(registry_->mu);
+  if (h != nullptr) {
+    // A child after fork(): the state is the parent's. Let go of its slot
+    // and socket without touching them, and leak the small struct (Values
+    // made before the fork may still point at it).
+    h->state->Abandon();
+    std::erase(registry_->states, h->state);
   }
-  t = new ThreadState();
+  // Other threads' states from before the fork: those threads do not exist
+  // in this process, so nothing can use them; let go and free them.
+  std::erase_if(registry_->states, [gen](ThreadState* s) {
+    if (s->fork_generation == gen) return false;
+    s->Abandon();
+    delete s;
+    return true;
+  });
+  auto* t = new ThreadState();
   t->client = this;
   t->fork_generation = gen;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    states_.push_back(t);
+  registry_->states.push_back(t);
+  if (h == nullptr) {
+    h = new Handle{registry_, t};
+    pthread_setspecific(key_, h);
+  } else {
+    h->state = t;
   }
-  pthread_setspecific(key_, t);
   t_last = {id_, gen, t};
   return t;
 }
@@ -326,9 +412,9 @@ Status LocalClient::Command(const std::vector<std::string>& args,
 }
 
 LocalStats LocalClient::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  LocalStats s = exited_;
-  for (const ThreadState* t : states_) {
+  std::lock_guard<std::mutex> lock(registry_->mu);
+  LocalStats s = registry_->exited;
+  for (const ThreadState* t : registry_->states) {
     s.arena_hits += t->arena_hits.load(std::memory_order_relaxed);
     s.server_reads += t->server_reads.load(std::memory_order_relaxed);
   }

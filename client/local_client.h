@@ -58,6 +58,7 @@ struct LocalOptions {
 
 class LocalClient;
 struct ThreadState;
+struct Registry;
 
 // A value read by LocalClient::Get. From the arena (zero_copy()): view()
 // points into the read-only shared mapping and the thread's read guard is
@@ -155,10 +156,11 @@ class LocalClient {
 
   LocalOptions options_;
   const uint64_t id_;  // unique per client in this process, never reused
-  pthread_key_t key_;
-  mutable std::mutex mu_;
-  std::vector<ThreadState*> states_;  // GUARDED_BY(mu_): every thread's
-  LocalStats exited_;                 // GUARDED_BY(mu_): exited threads'
+  pthread_key_t key_;  // value: the thread's Handle (local_client.cc)
+  bool key_created_ = false;
+  // The threads' states and the exited threads' counts, shared with each
+  // thread's Handle (so a thread exiting during ~LocalClient is safe).
+  std::shared_ptr<Registry> registry_;
 };
 
 }  // namespace ember::client

@@ -263,6 +263,11 @@ size_t ReadGuard::MultiGet(std::span<const std::string_view> keys,
   return hits;
 }
 
+bool ReadGuard::revoked() const {
+  return held_ && reader_->slot_->revocations.load(std::memory_order_acquire) !=
+                      revocations_;
+}
+
 Status ReadGuard::Release() {
   if (!held_) return Status::Ok();
   held_ = false;

@@ -121,6 +121,9 @@ class ReadGuard {
   // Ends the read. kRevoked when the writer revoked this guard (the values
   // may have changed under it: read again); otherwise kOk.
   Status Release();
+  // True when the writer revoked this held guard since it announced (what
+  // Release() would report), without ending it.
+  bool revoked() const;
   // In a child after fork(): ends the guard without touching the slot,
   // which is the parent's (see ArenaReader::Abandon).
   void Abandon() { held_ = false; }

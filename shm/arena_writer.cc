@@ -2,11 +2,13 @@
 // chunk, write the item, publish it with one slot store, retire the old one.
 #include "shm/arena_writer.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -36,6 +38,21 @@ Status ClearStale(const std::string& shm_name) {
   if (s.ok() && writable && old.owner() == geteuid() &&
       old.size() >= sizeof(ArenaHeader)) {
     auto* h = reinterpret_cast<ArenaHeader*>(old.base());
+    // The writer lock lives in run_dir, the segment's name only depends on
+    // the arena name: a server with the same name and another run_dir
+    // holds no lock of ours. One that still beats is alive: leave it be.
+    const uint32_t pid = h->writer_pid.load(std::memory_order_relaxed);
+    const uint64_t beat = h->heartbeat_unix_ms.load(std::memory_order_relaxed);
+    if (h->magic == kArenaMagic &&
+        h->state.load(std::memory_order_acquire) ==
+            static_cast<uint32_t>(ArenaState::kActive) &&
+        pid != 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) &&
+        NowUnixMs() < beat + 5000) {
+      return Status::Busy(ShmPath(shm_name) +
+                          " is in use by a live server (pid " +
+                          std::to_string(pid) +
+                          "), maybe with another run_dir; pick another name");
+    }
     if (h->magic == kArenaMagic) {
       h->state.store(static_cast<uint32_t>(ArenaState::kRetired),
                      std::memory_order_release);

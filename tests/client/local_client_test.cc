@@ -13,6 +13,7 @@
 #include <chrono>
 #include <thread>
 
+#include "client/arena_info.h"
 #include "tests/client/local_worker_process.h"
 #include "tests/client/server_fixture.h"
 
@@ -266,6 +267,49 @@ TEST_F(LocalClientTest, ForkedChildGetsItsOwnSlotAndConnection) {
   ASSERT_TRUE(c->Get("child", &v).ok());
   EXPECT_EQ(v.view(), "was here");
   ASSERT_TRUE(c->Set("after", "fork").ok());
+}
+
+// The arena's description line of this process's slot, or "".
+std::string MySlotLine(const testing::EmberServer& server) {
+  std::string text;
+  if (!DescribeArena(server.name(), server.run_dir(), &text).ok()) return "";
+  const std::string pid = "pid " + std::to_string(getpid()) + " ";
+  for (size_t at = text.find(pid); at != std::string::npos;
+       at = text.find(pid, at + 1)) {
+    const size_t start = text.rfind('\n', at) + 1;
+    return text.substr(start, text.find('\n', at) - start);
+  }
+  return "";
+}
+
+// Regression: a child that released a Value from before the fork (by
+// reusing it for a Get) or destroyed the LocalClient cleared the parent's
+// announce and unlocked its slot, so the writer could reclaim bytes the
+// parent was still reading.
+TEST_F(LocalClientTest, ChildLeavesTheParentsReadingSlotAlone) {
+  for (const bool destroy : {false, true}) {
+    auto c = Open();
+    ASSERT_TRUE(c->Set("k", "v").ok());
+    Value held;
+    ASSERT_TRUE(c->Get("k", &held).ok());
+    ASSERT_TRUE(held.zero_copy());
+    const std::string before = MySlotLine(server());
+    ASSERT_NE(before.find("alive reading"), std::string::npos) << before;
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      if (destroy) {
+        c.reset();  // frees the parent's states too
+      } else {
+        c->Get("k", &held);  // releases the pre-fork Value first
+      }
+      _exit(0);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_EQ(MySlotLine(server()), before) << (destroy ? "destroy" : "get");
+    EXPECT_TRUE(held.Release().ok());
+  }
 }
 
 TEST_F(LocalClientTest, ThreadsEachReadThroughTheirOwnSlot) {

@@ -50,6 +50,29 @@ TEST_F(BadInputTest, InvalidNamesAndOptionsAreRejected) {
   EXPECT_NE(s.message().find("arena_bytes"), std::string::npos);
 }
 
+// The writer lock is per run_dir, the segment per name: a second server
+// with the same name and another run_dir must not take over (retire and
+// unlink) the arena of a live one; it is refused, naming the holder.
+TEST_F(BadInputTest, SameNameInAnotherRunDirIsRefusedWhileTheOwnerLives) {
+  CreateWriter();
+  ASSERT_TRUE(writer_->Put("k", "v").ok());
+  char tmpl[] = "/tmp/ember-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  ArenaOptions other = options_;
+  other.run_dir = tmpl;
+  other.remove_on_close = false;
+  std::unique_ptr<ArenaWriter> second;
+  const Status s = ArenaWriter::Create(other, &second);
+  EXPECT_EQ(s.code(), Code::kBusy) << s.ToString();
+  EXPECT_NE(s.ToString().find("pid " + std::to_string(getpid())),
+            std::string::npos)
+      << s.ToString();
+  auto r = OpenReader();  // the first arena is untouched
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(Read(r.get(), "k"), "v");
+  std::filesystem::remove_all(tmpl);
+}
+
 TEST_F(BadInputTest, WrongMagicIsCorruption) {
   CreateWriter();
   MapHeaderRW()->magic = 0x454D4252;  // byte-swapped
