@@ -79,7 +79,8 @@ const Flag kFlags[] = {
      }},
     {"--local", "name",
      "GETs read arena <name> zero-copy (through the server's Unix socket on "
-     "a miss); other commands use the socket (default <run-dir>/ember.sock)",
+     "a miss); other commands use the socket: -s, else "
+     "<run-dir>/ember.sock (-h and -p are not used)",
      [](const std::string& v, CliOptions* o, std::string*) {
        o->local_name = v;
        return true;
@@ -155,15 +156,19 @@ class LocalSession : public Session {
   shm::Status Run(const std::vector<std::string>& args,
                   protocol::Reply* reply) override {
     if (args.size() == 2 && strcasecmp(args[0].c_str(), "get") == 0) {
-      Value v;
-      shm::Status s = client_->Get(args[1], &v);
-      if (s.code() == shm::Code::kNotFound) {
-        *reply = protocol::Reply::Null();
-        return shm::Status::Ok();
+      // A read held past the lease may be revoked: read it again, once.
+      for (int attempt = 0;; ++attempt) {
+        Value v;
+        shm::Status s = client_->Get(args[1], &v);
+        if (s.code() == shm::Code::kNotFound) {
+          *reply = protocol::Reply::Null();
+          return shm::Status::Ok();
+        }
+        if (!s.ok()) return s;
+        *reply = protocol::Reply::Bulk(v.view());
+        s = v.Release();
+        if (s.code() != shm::Code::kRevoked || attempt == 1) return s;
       }
-      if (!s.ok()) return s;
-      *reply = protocol::Reply::Bulk(v.view());
-      return v.Release();
     }
     return client_->Command(args, reply);
   }
