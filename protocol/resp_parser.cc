@@ -6,6 +6,7 @@
 #include <charconv>
 #include <utility>
 
+#include "protocol/crlf_line.h"
 #include "protocol/inline_args.h"
 
 namespace ember::protocol {
@@ -28,25 +29,6 @@ bool ParseLength(std::string_view s, int64_t* value) {
   const char* end = s.data() + s.size();
   auto [ptr, ec] = std::from_chars(s.data(), end, *value);
   return ec == std::errc() && ptr == end;
-}
-
-// Finds the "\r\n"-terminated line starting at `pos`. kLine: `*line` is the
-// line without "\r\n" and `*next` the position after it. kTooBig: more than
-// `max` bytes before the '\r', whether or not it has arrived, so the outcome
-// does not depend on how the input was split. kBadEnd: '\r' without '\n'.
-enum class LineStatus { kLine, kNeedMore, kTooBig, kBadEnd };
-LineStatus FindCrlfLine(std::string_view input, size_t pos, size_t max,
-                        std::string_view* line, size_t* next) {
-  size_t cr = input.find('\r', pos);
-  size_t end = cr == std::string_view::npos ? input.size() : cr;
-  if (end - pos > max) return LineStatus::kTooBig;
-  if (cr == std::string_view::npos || cr + 1 == input.size()) {
-    return LineStatus::kNeedMore;
-  }
-  if (input[cr + 1] != '\n') return LineStatus::kBadEnd;
-  *line = input.substr(pos, cr - pos);
-  *next = cr + 2;
-  return LineStatus::kLine;
 }
 
 }  // namespace

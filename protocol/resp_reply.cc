@@ -9,6 +9,7 @@
 #include <ostream>
 #include <utility>
 
+#include "protocol/crlf_line.h"
 #include "protocol/resp_writer.h"
 
 namespace ember::protocol {
@@ -211,21 +212,19 @@ ReplyParser::Step ReplyParser::ParseType(std::string_view input, size_t* pos) {
     return Fail(std::string("Protocol error: unexpected reply type byte '") +
                 type + "'");
   }
-  size_t cr = input.find('\r', *pos);
-  size_t end = cr == std::string_view::npos ? input.size() : cr;
-  // The bound holds whether or not the '\r' has arrived, so the outcome
-  // does not depend on how the input was split.
-  if (end - *pos - 1 > limits_.max_line_bytes) {
-    return Fail("Protocol error: too big reply line");
+  std::string_view line;
+  size_t next = 0;
+  switch (FindCrlfLine(input, *pos + 1, limits_.max_line_bytes, &line, &next)) {
+    case LineStatus::kTooBig:
+      return Fail("Protocol error: too big reply line");
+    case LineStatus::kNeedMore:
+      return Step::kNeedMore;
+    case LineStatus::kBadEnd:
+      return Fail("Protocol error: reply line not ended by CRLF");
+    case LineStatus::kLine:
+      break;
   }
-  if (cr == std::string_view::npos || cr + 1 == input.size()) {
-    return Step::kNeedMore;
-  }
-  if (input[cr + 1] != '\n') {
-    return Fail("Protocol error: reply line not ended by CRLF");
-  }
-  std::string_view line = input.substr(*pos + 1, cr - *pos - 1);
-  *pos = cr + 2;
+  *pos = next;
   if (!Charge(static_cast<int64_t>(sizeof(Reply) + line.size()))) {
     return Fail("Protocol error: reply too big");
   }
