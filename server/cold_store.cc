@@ -88,6 +88,11 @@ shm::Status ColdStore::Open(const std::string& dir, FsyncMode fsync,
   // inline commit would stop its network thread's reads with them.
   options.write_buffer_size = 16 << 20;
   options.max_write_buffer_number = 3;
+  // A bloom filter over the memtables' whole keys (like the SST files'):
+  // a GET of an absent key, which the arena always passes on to RocksDB,
+  // then skips the skiplist search. 1.6 MiB per 16 MiB memtable.
+  options.memtable_whole_key_filtering = true;
+  options.memtable_prefix_bloom_size_ratio = 0.1;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
