@@ -8,6 +8,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
@@ -209,22 +210,34 @@ void ColdStore::MarkFailed(const std::string& why) {
 }
 
 uint64_t ColdStore::CountLive(uint64_t* expires) const {
+  std::lock_guard<std::mutex> lock(count_mu_);
   const uint64_t now = shm::NowUnixMs();
-  uint64_t n = 0, with_expiry = 0;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string_view v;
-    uint64_t e = 0;
-    if (DecodeColdValue(
-            std::string_view(it->value().data(), it->value().size()), &v, &e) &&
-        (e == 0 || e > now)) {
-      ++n;
-      with_expiry += e != 0;
+  const uint64_t seq = db_->GetLatestSequenceNumber();
+  // Still exact: no write since, and no counted key has expired since.
+  if (!count_.valid || count_.seq != seq || now >= count_.valid_until_ms) {
+    uint64_t n = 0, with_expiry = 0, next_expiry = UINT64_MAX;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view v;
+      uint64_t e = 0;
+      if (DecodeColdValue(
+              std::string_view(it->value().data(), it->value().size()), &v,
+              &e) &&
+          (e == 0 || e > now)) {
+        ++n;
+        if (e != 0) {
+          ++with_expiry;
+          next_expiry = std::min(next_expiry, e);
+        }
+      }
     }
+    // A write racing the scan may or may not be in it: keyed by the
+    // sequence read before it, the next call after that write recounts.
+    count_ = {true, seq, n, with_expiry, next_expiry};
   }
-  if (expires != nullptr) *expires = with_expiry;
-  return n;
+  if (expires != nullptr) *expires = count_.expires;
+  return count_.keys;
 }
 
 std::string ColdStore::ScanFrom(const std::string& cursor, size_t count,

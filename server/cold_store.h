@@ -60,8 +60,10 @@ class ColdStore {
   shm::Status Write(const std::vector<ColdOp>& ops, uint64_t* seq);
   // Deletes every key (FLUSHALL).
   shm::Status Clear();
-  // Number of live (unexpired) keys, by a full scan; with `expires`, also
-  // how many of them have an expiry.
+  // Number of live (unexpired) keys; with `expires`, also how many of them
+  // have an expiry. A full scan, remembered until the next write or the
+  // next expiry of a counted key: repeated calls (INFO polled by
+  // monitoring, DBSIZE) on an unchanged store cost nothing.
   uint64_t CountLive(uint64_t* expires = nullptr) const;
   // Up to `count` live keys after cursor position `cursor` (SCAN): returns
   // the next cursor key ("" when done).
@@ -83,6 +85,15 @@ class ColdStore {
   std::string dir_;
   FsyncMode fsync_ = FsyncMode::kEverySec;
   std::unique_ptr<rocksdb::DB> db_;
+  // The last CountLive answer and how long it stays exact.
+  struct KeyCount {
+    bool valid = false;
+    uint64_t seq = 0;  // RocksDB sequence it counted
+    uint64_t keys = 0, expires = 0;
+    uint64_t valid_until_ms = 0;  // the first counted expiry
+  };
+  mutable std::mutex count_mu_;
+  mutable KeyCount count_;  // GUARDED_BY(count_mu_)
   // Records the first failure (a write, or the everysec WAL sync) and stops
   // writes. A sync that races the failing write can still reach RocksDB's
   // broken WAL: the window is the few microseconds before failed_ is set.

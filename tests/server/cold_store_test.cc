@@ -78,6 +78,25 @@ TEST_F(ColdStoreTest, ExpiredKeysAreInvisibleAndNotCounted) {
   EXPECT_EQ(keys, (std::vector<std::string>{"forever", "new"}));
 }
 
+// The count is remembered, and stays exact: a write, or the expiry of a
+// counted key, makes the next call count again.
+TEST_F(ColdStoreTest, RememberedCountFollowsWritesAndExpiries) {
+  OpenStore();
+  const uint64_t now = shm::NowUnixMs();
+  Write({{"a", "1", 0, false}, {"soon", "2", now + 150, false}});
+  uint64_t expires = 0;
+  EXPECT_EQ(store_->CountLive(&expires), 2u);
+  EXPECT_EQ(expires, 1u);
+  EXPECT_EQ(store_->CountLive(&expires), 2u);  // remembered
+  Write({{"b", "3", 0, false}});
+  EXPECT_EQ(store_->CountLive(), 3u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(store_->CountLive(&expires), 2u);  // "soon" expired, no write
+  EXPECT_EQ(expires, 0u);
+  Write({{"a", "", 0, true}});
+  EXPECT_EQ(store_->CountLive(), 1u);
+}
+
 TEST_F(ColdStoreTest, ScanPagesThroughEveryKey) {
   OpenStore();
   std::vector<std::string> names;  // the ops view these
