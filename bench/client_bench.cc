@@ -28,6 +28,7 @@
 #include <string>
 
 #include "bench/bench_fixture.h"
+#include "bench/machine.h"
 #include "client/local_client.h"
 #include "client/remote_client.h"
 
@@ -127,33 +128,14 @@ std::string ArenaBytes() {
   return std::to_string(std::max<uint64_t>(64 << 20, GetData().n * 160));
 }
 
-// CPU seconds (user + system) process `pid` has used; -1 if unreadable.
-double CpuSeconds(pid_t pid) {
-  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
-  if (f == nullptr) return -1;
-  char buf[1024];
-  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
-  const char* p = std::strrchr(buf, ')');  // the name may hold spaces
-  unsigned long utime = 0, stime = 0;
-  if (p == nullptr || std::sscanf(p + 2,
-                                  "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
-                                  "%*u %lu %lu",
-                                  &utime, &stime) != 2) {
-    return -1;
-  }
-  return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
-}
-
 // Waits (up to 60 s) until `pid` uses under 5% of a core: after a load,
 // RocksDB flushes and compacts for a while, and a run measured meanwhile
 // shares the two cores with it.
 void WaitUntilIdle(pid_t pid) {
   for (int i = 0; i < 240; ++i) {
-    const double before = CpuSeconds(pid);
+    const double before = ProcessCpuSeconds(pid);
     usleep(250000);
-    const double used = CpuSeconds(pid) - before;
+    const double used = ProcessCpuSeconds(pid) - before;
     if (before < 0 || used < 0.0125) return;
   }
 }

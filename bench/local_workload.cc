@@ -22,6 +22,7 @@
 #include "bench/keys.h"
 #include "bench/machine.h"
 #include "bench/report.h"
+#include "bench/server_info.h"
 #include "bench/workloads.h"
 #include "client/local_client.h"
 
@@ -192,18 +193,10 @@ std::vector<int64_t> ServerInfo(const Options& o,
                                 const std::vector<std::string>& names) {
   std::vector<int64_t> out(names.size(), -1);
   client::RemoteClient c(LocalOptionsOf(o).remote);
-  protocol::Reply reply;
-  if (!c.Command({"INFO"}, &reply).ok() ||
-      reply.kind != protocol::Reply::Kind::kBulk) {
-    return out;
-  }
-  std::istringstream in(reply.str);
-  for (std::string line; std::getline(in, line);) {
-    const size_t colon = line.find(':');
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (colon != line.npos && line.compare(0, colon, names[i]) == 0)
-        out[i] = std::atoll(line.c_str() + colon + 1);
-    }
+  const auto info = InfoFields(&c, "");
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (auto it = info.find(names[i]); it != info.end())
+      out[i] = std::atoll(it->second.c_str());
   }
   return out;
 }

@@ -5,13 +5,13 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
-#include <sstream>
 
 #include "bench/codec.h"
 #include "bench/keys.h"
 #include "bench/load_generator.h"
 #include "bench/machine.h"
 #include "bench/report.h"
+#include "bench/server_info.h"
 #include "bench/workloads.h"
 #include "client/remote_client.h"
 
@@ -29,21 +29,11 @@ void AddInfoMemory(const Options& o, Report* r) {
   ro.port = uint16_t(o.port);
   ro.reconnect = false;
   client::RemoteClient c(ro);
-  protocol::Reply reply;
-  if (!c.Connect().ok() || !c.Command({"INFO", "memory"}, &reply).ok() ||
-      reply.kind != protocol::Reply::Kind::kBulk) {
-    return;
-  }
-  std::istringstream in(reply.str);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const size_t colon = line.find(':');
-    if (colon == line.npos) continue;
-    for (const char* f : kInfoFields) {
-      if (line.compare(0, colon, f) == 0) {
-        r->Figure(std::string("info_") + f, line.substr(colon + 1));
-      }
-    }
+  if (!c.Connect().ok()) return;
+  const auto info = InfoFields(&c, "memory");
+  for (const char* f : kInfoFields) {
+    if (auto it = info.find(f); it != info.end())
+      r->Figure(std::string("info_") + f, it->second);
   }
 }
 

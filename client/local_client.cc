@@ -71,7 +71,6 @@ constexpr uint32_t kClockEvery = 64;
 // Registry, which frees it; the thread finds it through its Handle, the
 // client's pthread key value.
 struct ThreadState {
-  LocalClient* client = nullptr;
   uint64_t fork_generation = 0;
   std::unique_ptr<shm::ArenaReader> reader;  // null: arena not mapped
   // The thread's one guard object over `reader` (renewed per read, not
@@ -250,7 +249,6 @@ ThreadState* LocalClient::State() {
     return true;
   });
   auto* t = new ThreadState();
-  t->client = this;
   t->fork_generation = gen;
   registry_->states.push_back(t);
   if (h == nullptr) {

@@ -43,9 +43,13 @@ shm::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 
 }  // namespace
 
+void EncodeColdHeader(uint64_t expiry_ms, char* out) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(expiry_ms >> (8 * i));
+}
+
 std::string EncodeColdValue(std::string_view value, uint64_t expiry_ms) {
   std::string out(8 + value.size(), '\0');
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(expiry_ms >> (8 * i));
+  EncodeColdHeader(expiry_ms, out.data());
   std::memcpy(out.data() + 8, value.data(), value.size());
   return out;
 }
@@ -165,8 +169,7 @@ shm::Status ColdStore::Write(const std::vector<ColdOp>& ops, uint64_t* seq) {
       // The stored value is expiry header + bytes (EncodeColdValue), put
       // in two parts: no copy of the value before the batch's own.
       char header[8];
-      for (int i = 0; i < 8; ++i)
-        header[i] = static_cast<char>(op.expiry_ms >> (8 * i));
+      EncodeColdHeader(op.expiry_ms, header);
       const rocksdb::Slice parts[2] = {
           rocksdb::Slice(header, 8),
           rocksdb::Slice(op.value.data(), op.value.size())};

@@ -109,6 +109,8 @@ class ColdStore {
 };
 
 // Value encoding in RocksDB: 8-byte little-endian expiry, then the bytes.
+// Its first 8 bytes alone, into out[0..8).
+void EncodeColdHeader(uint64_t expiry_ms, char* out);
 std::string EncodeColdValue(std::string_view value, uint64_t expiry_ms);
 bool DecodeColdValue(std::string_view stored, std::string_view* value,
                      uint64_t* expiry_ms);
