@@ -167,7 +167,7 @@ void BM_MemoryOverhead(State& state) {
   state.counters["bytes_per_item_overhead"] =
       (index + hints + slack + heap) / items;
   state.counters["reserved_bytes_per_item"] =
-      (double(h->segment_bytes + w->ctl_bytes()) + heap) / items -
+      (double(h->segment_bytes + w->hints_bytes()) + heap) / items -
       double(kKeyBytes + kValueBytes);
 }
 

@@ -50,7 +50,7 @@ struct Server {
       waitpid(pid, nullptr, 0);
     }
     if (!name.empty()) {
-      for (const char* s : {"data", "ctl"})
+      for (const char* s : {"data"})
         unlink(("/dev/shm/ember." + name + "." + s).c_str());
     }
     if (!dir.empty()) std::filesystem::remove_all(dir);

@@ -3,8 +3,10 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <vector>
 
 #include "shm/arena_format.h"
+#include "shm/attach.h"
 #include "shm/reclaimer.h"
 #include "shm/segment.h"
 
@@ -42,48 +44,26 @@ uint64_t Load(const std::atomic<uint64_t>& a) {
   return a.load(std::memory_order_relaxed);
 }
 
-// The reader slots in use, from the control segment and the locks file.
-void DescribeReaders(const shm::ArenaPaths& paths, uint32_t max_readers,
-                     std::string* out) {
-  shm::Segment ctl;
-  Status s = shm::Segment::Open(paths.ctl_shm, /*writable=*/false,
-                                sizeof(shm::CtlHeader), &ctl);
+// The reader slots in use, as the live server lists them over the attach
+// socket (slots live in the server's memfds; there is nothing to map).
+void DescribeReaders(const std::string& name, const std::string& run_dir,
+                     uint32_t max_readers, std::string* out) {
+  shm::RunDir dir;
+  std::vector<shm::ReaderInfo> list;
+  Status s = shm::RunDir::OpenForReader(run_dir, &dir);
+  if (s.ok()) s = shm::ListReaders(dir, name, &list);
   if (!s.ok()) {
-    Line(out, "readers: cannot map %s: %s", paths.ctl_shm.c_str(),
-         s.ToString().c_str());
+    Line(out, "readers: unknown (%s)", s.ToString().c_str());
     return;
   }
-  const auto* ch = reinterpret_cast<const shm::CtlHeader*>(ctl.base());
-  const uint32_t n = std::min(max_readers, ch->max_readers);
-  if (ctl.size() <
-      sizeof(shm::CtlHeader) + uint64_t{n} * sizeof(shm::ReaderSlot)) {
-    Line(out, "readers: control segment too small");
-    return;
+  Line(out, "readers: %zu of %u slots claimed", list.size(), max_readers);
+  for (const shm::ReaderInfo& r : list) {
+    Line(out,
+         "  slot %4u  pid %-8u uid %-6u %-8s %s epoch %" PRIu64 "  revoked %u",
+         r.slot_index, r.pid, r.uid, r.internal ? "server" : "client",
+         (r.announce & 1) ? "reading," : "idle,   ", r.announce >> 1,
+         r.revocations);
   }
-  shm::ReaderLocks locks;
-  const bool have_locks =
-      locks.Open(paths.readers_file, /*create=*/false, n).ok();
-  const auto* slots = reinterpret_cast<const shm::ReaderSlot*>(
-      ctl.base() + sizeof(shm::CtlHeader));
-  uint32_t claimed = 0;
-  std::string rows;
-  for (uint32_t i = 0; i < n; ++i) {
-    const uint32_t pid = slots[i].pid.load(std::memory_order_relaxed);
-    const uint64_t announce = slots[i].announce.load(std::memory_order_relaxed);
-    const bool alive = have_locks && locks.IsHeldElsewhere(i);
-    if (pid == 0 && announce == 0 && !alive) continue;
-    ++claimed;
-    char buf[160];
-    std::snprintf(
-        buf, sizeof(buf),
-        "  slot %4u  pid %-8u %-5s %s epoch %" PRIu64 "  revoked %u\n", i, pid,
-        alive ? "alive" : "dead", (announce & 1) ? "reading," : "idle,   ",
-        announce >> 1, slots[i].revocations.load(std::memory_order_relaxed));
-    rows += buf;
-  }
-  Line(out, "readers: %u of %u slots claimed%s", claimed, n,
-       have_locks ? "" : " (locks file unreadable: liveness unknown)");
-  *out += rows;
 }
 
 }  // namespace
@@ -91,7 +71,7 @@ void DescribeReaders(const shm::ArenaPaths& paths, uint32_t max_readers,
 Status DescribeArena(const std::string& name, const std::string& run_dir,
                      std::string* out) {
   EMBER_RETURN_IF_ERROR(shm::ValidateName(name));
-  const shm::ArenaPaths paths = shm::PathsFor(name, run_dir);
+  const shm::ArenaPaths paths = shm::PathsFor(name);
   shm::Segment data;
   EMBER_RETURN_IF_ERROR(shm::Segment::Open(paths.data_shm, /*writable=*/false,
                                            sizeof(shm::ArenaHeader), &data));
@@ -157,7 +137,7 @@ Status DescribeArena(const std::string& name, const std::string& run_dir,
          ci.chunk_bytes, pages, ci.items.load(std::memory_order_relaxed),
          ci.evictions.load(std::memory_order_relaxed));
   }
-  DescribeReaders(paths, g.max_readers, out);
+  DescribeReaders(name, run_dir, g.max_readers, out);
   return Status::Ok();
 }
 

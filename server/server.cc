@@ -10,6 +10,7 @@
 #include "protocol/resp_writer.h"
 #include "server/connection.h"
 #include "shm/reclaimer.h"
+#include "shm/run_dir.h"
 
 namespace ember::server {
 
@@ -86,17 +87,25 @@ shm::Status Server::Listen() {
   config_.port = tcp_port_;
   acceptors_.push_back(std::move(tcp));
   if (!config_.unix_socket.empty()) {
+    // The socket's directory gets the run directory's checks (ours, closed
+    // to others; usually it is run_dir), and the socket is bound, unlinked
+    // and chmod'ed through the directory's descriptor, never by a path
+    // someone else could redirect.
     const std::filesystem::path path(config_.unix_socket);
-    std::filesystem::create_directories(path.parent_path(), ec);
-    ::unlink(config_.unix_socket.c_str());  // a stale socket of a dead server
+    shm::RunDir dir;
+    EMBER_RETURN_IF_ERROR(
+        shm::RunDir::OpenForServer(path.parent_path().string(), &dir));
+    const std::string name = path.filename().string();
+    const std::string via =
+        "/proc/self/fd/" + std::to_string(dir.fd()) + "/" + name;
+    dir.Unlink(name);  // a stale socket of a dead server
     auto unix_acc = std::make_unique<Acceptor>(*io_[0]);
-    asio::generic::stream_protocol::endpoint uep(
-        asio::local::stream_protocol::endpoint(config_.unix_socket));
+    const asio::generic::stream_protocol::endpoint uep{
+        asio::local::stream_protocol::endpoint(via)};
     unix_acc->open(uep.protocol(), ec);
     if (!ec) unix_acc->bind(uep, ec);
     if (!ec) unix_acc->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec ||
-        ::chmod(config_.unix_socket.c_str(), config_.unix_socket_mode) != 0) {
+    if (ec || !dir.Chmod(name, config_.unix_socket_mode)) {
       return shm::Status::IOError(
           "cannot listen on unix socket " + config_.unix_socket + ": " +
           (ec ? ec.message() : std::string(strerror(errno))));

@@ -7,10 +7,11 @@
 //   intent_offset   IntentSlot[intent_slots]          16 bytes each
 //   index_offset    Bucket[bucket_count]              64 bytes each
 //   data_offset     page_count pages of page_bytes    slab chunks
-// Control segment /dev/shm/ember.<name>.ctl (writer and readers RW):
-//   0               CtlHeader                         64 bytes
-//   64              ReaderSlot[max_readers]           64 bytes each
-//   hint_offset     uint8 hint[data_bytes >> kGranuleShift]
+// Hints: a sealed memfd shared by the writer and every reader (RW):
+//   0               uint8 hint[data_bytes >> kGranuleShift], page-rounded
+// Reader slot: a sealed memfd page per reader (its reader and the writer):
+//   0               ReaderSlot                        64 bytes
+// Readers get the three descriptors over the attach socket (shm/attach.h).
 //
 // Invariants (tests/shm/invariants_test.cc):
 //  1. A published item is never written again until it is unreachable from
@@ -18,9 +19,11 @@
 //     it was retired in.
 //  2. An index slot changes only by one aligned 8-byte release store, made
 //     after its item is complete.
-//  3. Only the writer writes the data segment. A reader writes only its own
-//     ReaderSlot and hint bytes; the writer writes slots' `revocations` and
-//     resets the hints of chunks it allocates.
+//  3. Only the writer writes the data segment; no reader can write, shrink
+//     or grow it. A reader writes only its own slot page and hint bytes;
+//     the writer writes slots' `revocations` and resets the hints of chunks
+//     it allocates. Nothing a reader writes there can crash the writer or
+//     make it return a value nobody wrote (DESIGN.md, "Trust boundary").
 //  4. Links are byte offsets from the segment base, never pointers; a reader
 //     bounds-checks every offset before following it.
 //  5. global_epoch, generation and hash_seed only increase or stay.
@@ -35,11 +38,9 @@ namespace ember::shm {
 
 // "EMBR" in memory order; a byte-swapped reader sees 0x454D4252 and refuses.
 inline constexpr uint32_t kArenaMagic = 0x52424D45;
-// "EMBC": the control segment.
-inline constexpr uint32_t kCtlMagic = 0x43424D45;
 // Bump on ANY change to the structs or constants in this file. Readers refuse
 // other values (kVersionMismatch); the server recreates the arena.
-inline constexpr uint32_t kLayoutVersion = 2;
+inline constexpr uint32_t kLayoutVersion = 3;
 
 inline constexpr uint32_t kHeaderBytes = 8192;
 inline constexpr uint32_t kMaxClasses = 160;
@@ -170,20 +171,7 @@ struct ItemHeader {
 static_assert(sizeof(ItemHeader) == 24);
 static_assert(std::is_trivially_copyable_v<ItemHeader>);
 
-struct CtlHeader {
-  uint32_t magic;  // kCtlMagic
-  uint32_t layout_version;
-  uint64_t abi_hash;
-  uint64_t segment_bytes;
-  uint64_t hint_offset;
-  uint64_t hint_bytes;  // == data_bytes >> kGranuleShift
-  uint32_t max_readers;
-  std::atomic<uint32_t> generation;  // matches ArenaHeader::generation
-  uint8_t pad[16];
-};
-static_assert(sizeof(CtlHeader) == 64);
-
-// One per reader thread, claimed by an OFD lock on byte i of the readers file.
+// One per reader thread, at offset 0 of its own sealed memfd page.
 struct alignas(64) ReaderSlot {
   // 0 = idle; epoch << 1 | 1 while a guard is held. Written by its reader.
   std::atomic<uint64_t> announce;
@@ -209,7 +197,6 @@ constexpr uint64_t AbiHash() {
                             sizeof(IntentSlot),
                             sizeof(Bucket),
                             sizeof(ItemHeader),
-                            sizeof(CtlHeader),
                             sizeof(ReaderSlot),
                             alignof(uint64_t),
                             offsetof(ItemHeader, expiry_unix_ms),

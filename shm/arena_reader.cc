@@ -2,11 +2,15 @@
 // announce the epoch, probe two buckets, validate, compare, return a view.
 #include "shm/arena_reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <utility>
 
 #include "shm/arena_writer.h"
+#include "shm/attach.h"
 #include "shm/barrier.h"
 #include "shm/key_hash.h"
 #include "shm/layout.h"
@@ -17,67 +21,89 @@ namespace ember::shm {
 Status ArenaReader::Open(const std::string& name, const std::string& run_dir,
                          std::unique_ptr<ArenaReader>* out) {
   EMBER_RETURN_IF_ERROR(ValidateName(name));
-  const ArenaPaths paths = PathsFor(name, run_dir);
-  std::unique_ptr<ArenaReader> r(new ArenaReader());
-  EMBER_RETURN_IF_ERROR(Segment::Open(paths.data_shm, /*writable=*/false,
-                                      kHeaderBytes, &r->data_));
-  EMBER_RETURN_IF_ERROR(Segment::Open(paths.ctl_shm, /*writable=*/true,
-                                      sizeof(CtlHeader), &r->ctl_));
-  if (r->ctl_.owner() != r->data_.owner()) {
-    return Status::Corruption(ShmPath(paths.ctl_shm) +
-                              " has another owner than its data segment");
+  RunDir dir;
+  EMBER_RETURN_IF_ERROR(RunDir::OpenForReader(run_dir, &dir));
+  ClaimedSlot claim;
+  EMBER_RETURN_IF_ERROR(ClaimSlot(dir, name, &claim));
+  const std::string what = ShmPath(PathsFor(name).data_shm);
+  // Whatever came over the socket is checked before it is mapped: the data
+  // segment must be the server's and read-only to us; the memfds must be
+  // sealed, so no other holder can shrink them under our mappings.
+  struct stat st;
+  if (fstat(claim.data_fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_uid != dir.owner() ||
+      static_cast<uint64_t>(st.st_size) < kHeaderBytes ||
+      (fcntl(claim.data_fd, F_GETFL) & O_ACCMODE) != O_RDONLY) {
+    return Status::Corruption(what +
+                              ": the server's data descriptor is not "
+                              "a read-only segment of run_dir's owner");
   }
-  EMBER_RETURN_IF_ERROR(r->Init(name, paths, r->data_.base(), r->data_.size(),
-                                r->ctl_.base(), r->ctl_.size()));
-  *out = std::move(r);
-  return Status::Ok();
-}
-
-Status ArenaReader::Attach(const ArenaWriter& writer,
-                           std::unique_ptr<ArenaReader>* out) {
-  const ArenaOptions& o = writer.options();
+  uint64_t hint_bytes = 0, slot_bytes = 0;
+  if (!IsSizeSealed(claim.hints_fd, 1, &hint_bytes) ||
+      !IsSizeSealed(claim.slot_fd, sizeof(ReaderSlot), &slot_bytes)) {
+    return Status::Corruption(what + ": hints or slot memfd is not sealed");
+  }
   std::unique_ptr<ArenaReader> r(new ArenaReader());
-  EMBER_RETURN_IF_ERROR(r->Init(o.name, PathsFor(o.name, o.run_dir),
-                                writer.data_base(), writer.data_bytes(),
-                                writer.ctl_base(), writer.ctl_bytes()));
+  EMBER_RETURN_IF_ERROR(
+      Mapping::Map(claim.data_fd, st.st_size, false, what, &r->data_map_));
+  EMBER_RETURN_IF_ERROR(
+      Mapping::Map(claim.hints_fd, hint_bytes, true, "hints", &r->hints_map_));
+  EMBER_RETURN_IF_ERROR(Mapping::Map(claim.slot_fd, sizeof(ReaderSlot), true,
+                                     "slot page", &r->slot_map_));
+  r->conn_ = std::exchange(claim.conn, -1);
+  r->slot_index_ = claim.slot_index;
+  EMBER_RETURN_IF_ERROR(
+      r->Init(what, r->data_map_.base(), r->data_map_.size(),
+              r->hints_map_.base(), r->hints_map_.size(),
+              reinterpret_cast<ReaderSlot*>(r->slot_map_.base())));
+  if (claim.generation != r->header_->generation.load()) {
+    return Status::Unavailable("arena " + name + " is being replaced");
+  }
   *out = std::move(r);
   return Status::Ok();
 }
 
-Status ArenaReader::Init(const std::string& name, const ArenaPaths& paths,
-                         const char* data, uint64_t data_size, char* ctl,
-                         uint64_t ctl_size) {
+Status ArenaReader::Attach(ArenaWriter& writer,
+                           std::unique_ptr<ArenaReader>* out) {
+  std::unique_ptr<ArenaReader> r(new ArenaReader());
+  r->own_slot_ = std::make_unique<ReaderSlot>();
+  if (!writer.registry()->Add(r->own_slot_.get(), getpid(), geteuid(), true,
+                              &r->slot_index_)) {
+    return Status::Busy("all " + std::to_string(writer.options().max_readers) +
+                        " reader slots of arena " + writer.options().name +
+                        " are taken");
+  }
+  r->registry_ = writer.registry();
+  EMBER_RETURN_IF_ERROR(
+      r->Init(ShmPath(PathsFor(writer.options().name).data_shm),
+              writer.data_base(), writer.data_bytes(), writer.hints_base(),
+              writer.hints_bytes(), r->own_slot_.get()));
+  *out = std::move(r);
+  return Status::Ok();
+}
+
+Status ArenaReader::Init(const std::string& what, const char* data,
+                         uint64_t data_size, char* hints, uint64_t hints_size,
+                         ReaderSlot* slot) {
   header_ = reinterpret_cast<const ArenaHeader*>(data);
   const ArenaHeader& h = *header_;
   if (h.state.load(std::memory_order_acquire) !=
           static_cast<uint32_t>(ArenaState::kActive) &&
       (h.magic == kArenaMagic || h.magic == 0)) {
     // Checked first: a header still being written is not corrupt.
-    return Status::Unavailable(ShmPath(paths.data_shm) + " is not active");
+    return Status::Unavailable(what + " is not active");
   }
-  EMBER_RETURN_IF_ERROR(ValidateHeader(h, data_size, ShmPath(paths.data_shm)));
-  const auto* ch = reinterpret_cast<const CtlHeader*>(ctl);
-  EMBER_RETURN_IF_ERROR(
-      ValidateCtl(*ch, h.geo, ctl_size, ShmPath(paths.ctl_shm)));
-  if (ch->generation.load() != h.generation.load()) {
-    return Status::Unavailable("arena " + name + " is being replaced");
+  EMBER_RETURN_IF_ERROR(ValidateHeader(h, data_size, what));
+  if (hints_size < (h.geo.data_bytes >> kGranuleShift)) {
+    return Status::Corruption(what + ": hints smaller than the data area");
   }
-  EMBER_RETURN_IF_ERROR(locks_.Open(paths.readers_file, false, 0));
-  auto* slots = reinterpret_cast<ReaderSlot*>(ctl + sizeof(CtlHeader));
-  uint32_t i = 0;
-  while (i < h.geo.max_readers && !locks_.TryLock(i)) ++i;
-  if (i == h.geo.max_readers) {
-    return Status::Busy("all " + std::to_string(h.geo.max_readers) +
-                        " reader slots of arena " + name + " are taken");
-  }
-  slot_index_ = i;
-  slot_ = &slots[i];
+  slot_ = slot;
   // A dead predecessor may have left an announce behind; the slot is ours.
   slot_->announce.store(0, std::memory_order_release);
   slot_->pid.store(static_cast<uint32_t>(getpid()), std::memory_order_relaxed);
   base_ = data;
   buckets_ = reinterpret_cast<const Bucket*>(base_ + h.geo.index_offset);
-  hints_ = reinterpret_cast<std::atomic<uint8_t>*>(ctl + ch->hint_offset);
+  hints_ = reinterpret_cast<std::atomic<uint8_t>*>(hints);
   // A reader may always use the exchange; the plain store needs this
   // process registered for the writer's membarrier.
   plain_announce_ =
@@ -94,8 +120,9 @@ ArenaReader::~ArenaReader() {
   if (slot_ != nullptr) {
     slot_->announce.store(0, std::memory_order_release);
     slot_->pid.store(0, std::memory_order_relaxed);
-    locks_.Unlock(slot_index_);
   }
+  if (registry_ != nullptr) registry_->Remove(slot_index_);
+  if (conn_ >= 0) close(conn_);  // the server frees the slot page
 }
 
 Status ArenaReader::Get(std::string_view key, std::string* value) {

@@ -1,5 +1,6 @@
 // shm/arena_reader.h: finds keys in a server's arena with no system call and
-// no copy. Maps the data segment read-only and claims one reader slot.
+// no copy. Claims one reader slot over the attach socket (shm/attach.h) and
+// maps the data segment read-only.
 // Thread safety: one thread at a time per ArenaReader; give each thread its
 // own (they share nothing but the mappings' pages).
 #pragma once
@@ -11,7 +12,8 @@
 #include <string_view>
 
 #include "shm/arena_format.h"
-#include "shm/segment.h"
+#include "shm/mapping.h"
+#include "shm/reader_registry.h"
 #include "shm/status.h"
 
 namespace ember::shm {
@@ -21,15 +23,18 @@ struct Probe;
 
 class ArenaReader {
  public:
-  // Maps arena `name` and claims a reader slot (an OFD lock on one byte of
-  // the readers file in `run_dir`). kUnavailable: no arena, or it is not
-  // kActive. kVersionMismatch: another layout or build. kCorruption: a
-  // header or geometry that does not fit. kBusy: every slot is taken.
+  // Checks `run_dir` (a directory only its owner can change), claims a
+  // reader slot from the server of arena `name` listening in it (which must
+  // be run_dir's owner), and maps what it hands over. kUnavailable: no
+  // server, or the arena is not kActive. kVersionMismatch: another layout or
+  // build. kCorruption: a header, geometry or descriptor that does not fit.
+  // kBusy: every slot is taken. kIOError: run_dir is open to others.
   static Status Open(const std::string& name, const std::string& run_dir,
                      std::unique_ptr<ArenaReader>* out);
   // Same, for a thread of the writer's own process: reads through the
-  // writer's mapping (no second mapping). REQUIRES: `writer` outlives this.
-  static Status Attach(const class ArenaWriter& writer,
+  // writer's mapping, with a slot in private memory that no client can
+  // write. kBusy: every slot is taken. REQUIRES: `writer` outlives this.
+  static Status Attach(class ArenaWriter& writer,
                        std::unique_ptr<ArenaReader>* out);
   ~ArenaReader();  // releases the slot
   ArenaReader(const ArenaReader&) = delete;
@@ -41,9 +46,13 @@ class ArenaReader {
   Status Get(std::string_view key, std::string* value);
 
   // In a child after fork(): forgets the slot without touching it (it, and
-  // its lock, stay the parent's). Destroying this reader then only unmaps
-  // and closes the child's copies. No guard may be used after this.
-  void Abandon() { slot_ = nullptr; }
+  // the connection that holds it, stay the parent's). Destroying this
+  // reader then only unmaps and closes the child's copies. No guard may be
+  // used after this.
+  void Abandon() {
+    slot_ = nullptr;
+    registry_ = nullptr;
+  }
 
   const ArenaHeader& header() const { return *header_; }
   uint32_t slot_index() const { return slot_index_; }
@@ -58,19 +67,21 @@ class ArenaReader {
  private:
   friend class ReadGuard;
   ArenaReader() = default;
-  // Validates the mapped segments and claims a slot.
-  Status Init(const std::string& name, const ArenaPaths& paths,
-              const char* data, uint64_t data_size, char* ctl,
-              uint64_t ctl_size);
+  // Validates the mapped data segment and hints; `slot` is claimed.
+  Status Init(const std::string& what, const char* data, uint64_t data_size,
+              char* hints, uint64_t hints_size, ReaderSlot* slot);
   // Looks `key` up; REQUIRES a guard is announced.
   bool Find(std::string_view key, const Probe& p, uint64_t* now_ms,
             std::string_view* value) const;
   bool Match(uint64_t slot, std::string_view key, uint64_t* now_ms,
              std::string_view* value) const;
 
-  Segment data_;
-  Segment ctl_;
-  ReaderLocks locks_;
+  // Open(): the mappings and the connection that holds the slot.
+  Mapping data_map_, hints_map_, slot_map_;
+  int conn_ = -1;
+  // Attach(): the private slot and the registry it is in.
+  std::unique_ptr<ReaderSlot> own_slot_;
+  ReaderRegistry* registry_ = nullptr;
   const ArenaHeader* header_ = nullptr;
   const char* base_ = nullptr;
   const Bucket* buckets_ = nullptr;

@@ -2,7 +2,7 @@
 // chunk, write the item, publish it with one slot store, retire the old one.
 #include "shm/arena_writer.h"
 
-#include <signal.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,12 +20,13 @@
 namespace ember::shm {
 namespace {
 
-// Retires a stale object of a dead writer, refusing one owned by another
-// user (it is not ours to remove). A data segment is marked kRetired first:
-// readers still mapping it (a killed server's arena stays kActive) then
-// stop reading it at their next guard instead of serving its values while
-// this writer takes new writes elsewhere. We hold the writer lock, so no
-// writer of the old segment lives.
+// Retires a stale data segment of a dead writer, refusing one owned by
+// another user (it is not ours to remove) and one whose writer lives (it
+// holds the segment's writer lock: a server with the same name and another
+// run_dir). A dead writer's segment is marked kRetired first: readers still
+// mapping it (a killed server leaves it kActive) then stop reading it at
+// their next guard instead of serving its values while this writer takes
+// new writes elsewhere.
 Status ClearStale(const std::string& shm_name) {
   Segment old;
   bool writable = true;
@@ -35,39 +36,44 @@ Status ClearStale(const std::string& shm_name) {
     s = Segment::Open(shm_name, writable, 0, &old);
   }
   if (s.code() == Code::kUnavailable) return Status::Ok();
-  if (s.ok() && writable && old.owner() == geteuid() &&
-      old.size() >= sizeof(ArenaHeader)) {
-    auto* h = reinterpret_cast<ArenaHeader*>(old.base());
-    // The writer lock lives in run_dir, the segment's name only depends on
-    // the arena name: a server with the same name and another run_dir
-    // holds no lock of ours. One that still beats is alive: leave it be.
-    const uint32_t pid = h->writer_pid.load(std::memory_order_relaxed);
-    const uint64_t beat = h->heartbeat_unix_ms.load(std::memory_order_relaxed);
-    if (h->magic == kArenaMagic &&
-        h->state.load(std::memory_order_acquire) ==
-            static_cast<uint32_t>(ArenaState::kActive) &&
-        pid != 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) &&
-        NowUnixMs() < beat + 5000) {
-      return Status::Busy(ShmPath(shm_name) +
-                          " is in use by a live server (pid " +
-                          std::to_string(pid) +
-                          "), maybe with another run_dir; pick another name");
-    }
-    if (h->magic == kArenaMagic) {
-      h->state.store(static_cast<uint32_t>(ArenaState::kRetired),
-                     std::memory_order_release);
-    }
-  }
   if (s.ok() && old.owner() != geteuid()) {
     return Status::IOError(ShmPath(shm_name) + " is owned by uid " +
                            std::to_string(old.owner()) + ", not uid " +
                            std::to_string(geteuid()) +
                            "; remove it or run as its owner");
   }
+  if (s.ok() && SegmentWriterAlive(old.fd())) {
+    const auto* h = reinterpret_cast<const ArenaHeader*>(old.base());
+    const uint32_t pid = old.size() >= sizeof(ArenaHeader)
+                             ? h->writer_pid.load(std::memory_order_relaxed)
+                             : 0;
+    return Status::Busy(ShmPath(shm_name) +
+                        " is in use by a live server (pid " +
+                        std::to_string(pid) +
+                        "), maybe with another run_dir; pick another name");
+  }
+  if (s.ok() && writable && old.size() >= sizeof(ArenaHeader)) {
+    auto* h = reinterpret_cast<ArenaHeader*>(old.base());
+    if (h->magic == kArenaMagic) {
+      h->state.store(static_cast<uint32_t>(ArenaState::kRetired),
+                     std::memory_order_release);
+    }
+  }
   // Ours (or unreadable as an arena): readers see it vanish, and detach
   // when they find kRetired or a generation change.
   Segment::Remove(shm_name);
   return Status::Ok();
+}
+
+// A read-only descriptor of the segment behind `fd`, for readers: reopened
+// through /proc so it is the same file whatever /dev/shm's names say now.
+int ReopenReadOnly(int fd, Status* s) {
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  const int ro = open(proc.c_str(), O_RDONLY | O_CLOEXEC);
+  *s = ro >= 0 ? Status::Ok()
+               : Status::IOError("cannot reopen the data segment read-only: " +
+                                 std::string(std::strerror(errno)));
+  return ro;
 }
 
 }  // namespace
@@ -77,27 +83,36 @@ Status ArenaWriter::Create(const ArenaOptions& options,
   EMBER_RETURN_IF_ERROR(ValidateName(options.name));
   Geometry geo;
   EMBER_RETURN_IF_ERROR(ComputeGeometry(options, &geo));
-  std::error_code ec;
-  std::filesystem::create_directories(options.run_dir, ec);
-  if (ec) {
-    return Status::IOError("cannot create run_dir " + options.run_dir + ": " +
-                           ec.message());
-  }
-  const ArenaPaths paths = PathsFor(options.name, options.run_dir);
+  RunDir dir;
+  EMBER_RETURN_IF_ERROR(RunDir::OpenForServer(options.run_dir, &dir));
+  const ArenaPaths paths = PathsFor(options.name);
   auto lock = std::make_unique<WriterLock>();
-  EMBER_RETURN_IF_ERROR(lock->Acquire(paths.writer_file));
+  EMBER_RETURN_IF_ERROR(lock->Acquire(dir, paths.writer_file));
   EMBER_RETURN_IF_ERROR(ClearStale(paths.data_shm));
-  EMBER_RETURN_IF_ERROR(ClearStale(paths.ctl_shm));
 
-  Segment data, ctl;
+  // Created 0600 and opened to the group only once locked, so no reader
+  // can hold a descriptor of a segment whose writer lock is not yet taken.
+  Segment data;
   EMBER_RETURN_IF_ERROR(
-      Segment::Create(paths.data_shm, options.arena_bytes, 0640, &data));
-  Status s = Segment::Create(paths.ctl_shm, CtlBytes(geo), 0660, &ctl);
-  auto reader_locks = std::make_unique<ReaderLocks>();
-  if (s.ok()) s = reader_locks->Open(paths.readers_file, true, geo.max_readers);
+      Segment::Create(paths.data_shm, options.arena_bytes, 0600, &data));
+  Status s;
+  int ro_fd = -1, hints_fd = -1;
+  Mapping hints;
+  if (!LockSegmentWriter(data.fd()) || fchmod(data.fd(), 0640) != 0) {
+    s = Status::IOError("cannot lock " + ShmPath(paths.data_shm) + ": " +
+                        std::strerror(errno));
+  }
+  if (s.ok()) ro_fd = ReopenReadOnly(data.fd(), &s);
+  const uint64_t hint_bytes = HintBytes(geo);
+  if (s.ok()) {
+    hints_fd =
+        CreateSealedMemfd("ember." + options.name + ".hints", hint_bytes, &s);
+  }
+  if (s.ok()) s = Mapping::Map(hints_fd, hint_bytes, true, "hints", &hints);
   if (!s.ok()) {
+    if (ro_fd >= 0) close(ro_fd);
+    if (hints_fd >= 0) close(hints_fd);
     Segment::Remove(paths.data_shm);
-    Segment::Remove(paths.ctl_shm);
     return s;
   }
 
@@ -129,53 +144,52 @@ Status ArenaWriter::Create(const ArenaOptions& options,
   for (int c = 0; c < classes.count(); ++c) {
     h->classes[c].chunk_bytes = classes.chunk_bytes(c);
   }
-  auto* ch = reinterpret_cast<CtlHeader*>(ctl.base());
-  ch->magic = kCtlMagic;
-  ch->layout_version = kLayoutVersion;
-  ch->abi_hash = AbiHash();
-  ch->segment_bytes = ctl.size();
-  ch->hint_offset = HintOffset(geo);
-  ch->hint_bytes = geo.data_bytes >> kGranuleShift;
-  ch->max_readers = geo.max_readers;
-  ch->generation.store(1);
 
-  out->reset(new ArenaWriter(options, std::move(data), std::move(ctl),
-                             std::move(lock), std::move(reader_locks)));
-  (*out)->SetState(ArenaState::kActive);
+  std::unique_ptr<ArenaWriter> w(
+      new ArenaWriter(options, std::move(dir), std::move(data), ro_fd, hints_fd,
+                      std::move(hints), std::move(lock)));
+  s = SlotBroker::Start(w->dir_, options.name, w->data_ro_fd_, w->hints_fd_,
+                        w->header_, &w->registry_, &w->broker_);
+  if (!s.ok()) return s;  // ~ArenaWriter marks it kClean or removes it
+  w->SetState(ArenaState::kActive);
+  *out = std::move(w);
   return Status::Ok();
 }
 
-ArenaWriter::ArenaWriter(const ArenaOptions& options, Segment data, Segment ctl,
-                         std::unique_ptr<WriterLock> lock,
-                         std::unique_ptr<ReaderLocks> reader_locks)
+ArenaWriter::ArenaWriter(const ArenaOptions& options, RunDir dir, Segment data,
+                         int data_ro_fd, int hints_fd, Mapping hints,
+                         std::unique_ptr<WriterLock> lock)
     : options_(options),
+      dir_(std::move(dir)),
       data_(std::move(data)),
-      ctl_(std::move(ctl)),
+      data_ro_fd_(data_ro_fd),
+      hints_fd_(hints_fd),
+      hints_(std::move(hints)),
       writer_lock_(std::move(lock)),
-      reader_locks_(std::move(reader_locks)),
       header_(reinterpret_cast<ArenaHeader*>(data_.base())),
+      registry_(header_, header_->geo.max_readers),
       seed_(header_->hash_seed),
       classes_(header_->geo.page_bytes),
       slabs_(header_, &classes_),
       evictor_(header_->geo, &slabs_,
-               reinterpret_cast<std::atomic<uint8_t>*>(
-                   ctl_.base() + HintOffset(header_->geo)),
+               reinterpret_cast<std::atomic<uint8_t>*>(hints_.base()),
                classes_.count()),
-      reclaimer_(header_,
-                 reinterpret_cast<ReaderSlot*>(ctl_.base() + sizeof(CtlHeader)),
-                 reader_locks_.get(), options.reader_lease_ms),
+      reclaimer_(header_, &registry_, options.reader_lease_ms),
       intents_(reinterpret_cast<IntentSlot*>(data_.base() +
                                              header_->geo.intent_offset),
                header_->geo.intent_slots),
       steal_cursor_(classes_.count(), 0) {}
 
 ArenaWriter::~ArenaWriter() {
+  broker_.reset();  // no new readers; clients' slots are let go
   if (options_.remove_on_close) {
     SetState(ArenaState::kRetired);
     Destroy(options_.name, options_.run_dir);
   } else {
     SetState(ArenaState::kClean);
   }
+  close(data_ro_fd_);
+  close(hints_fd_);
 }
 
 void ArenaWriter::SetState(ArenaState s) {
@@ -183,11 +197,13 @@ void ArenaWriter::SetState(ArenaState s) {
 }
 
 void ArenaWriter::Destroy(const std::string& name, const std::string& run_dir) {
-  const ArenaPaths p = PathsFor(name, run_dir);
+  const ArenaPaths p = PathsFor(name);
   Segment::Remove(p.data_shm);
-  Segment::Remove(p.ctl_shm);
-  unlink(p.readers_file.c_str());
-  unlink(p.writer_file.c_str());
+  RunDir dir;
+  if (RunDir::OpenExisting(run_dir, &dir).ok()) {
+    dir.Unlink(p.writer_file);
+    dir.Unlink(p.attach_socket);
+  }
 }
 
 uint64_t ArenaWriter::HashOf(std::string_view key) const {
@@ -406,14 +422,8 @@ void ArenaWriter::SweepExpired(uint32_t buckets) {
 }
 
 void ArenaWriter::Tick() {
-  const uint64_t now = NowUnixMs();
-  header_->heartbeat_unix_ms.store(now, std::memory_order_relaxed);
   SweepExpired(64);
   ReclaimNow(false);
-  if (now - last_reader_count_ms_ >= 1000) {
-    last_reader_count_ms_ = now;
-    reclaimer_.CountReaders();
-  }
 }
 
 uint64_t ArenaWriter::PrivateBytes() const {

@@ -13,20 +13,26 @@
 #include "shm/evictor.h"
 #include "shm/intent_ring.h"
 #include "shm/key_hash.h"
+#include "shm/mapping.h"
+#include "shm/reader_registry.h"
 #include "shm/reclaimer.h"
+#include "shm/run_dir.h"
 #include "shm/segment.h"
 #include "shm/size_classes.h"
 #include "shm/slab_allocator.h"
+#include "shm/slot_broker.h"
 #include "shm/status.h"
 
 namespace ember::shm {
 
 class ArenaWriter {
  public:
-  // Takes the writer lock, creates fresh segments (a stale arena left by a
-  // dead writer of the same user is retired and unlinked) and marks the
-  // arena kActive. kBusy: another writer owns `options.name`. kIOError:
-  // /dev/shm lacks room, or a segment belongs to another user.
+  // Opens (creating) and checks the run directory, takes the writer lock,
+  // creates a fresh data segment (a stale arena left by a dead writer of the
+  // same user is retired and unlinked), the hints memfd and the attach
+  // socket, and marks the arena kActive. kBusy: a live writer owns
+  // `options.name`. kIOError: /dev/shm lacks room, the run directory or a
+  // segment belongs to another user or is open to others.
   static Status Create(const ArenaOptions& options,
                        std::unique_ptr<ArenaWriter>* out);
   // Marks the arena kClean (or unlinks it with remove_on_close).
@@ -46,8 +52,8 @@ class ArenaWriter {
   Status Delete(std::string_view key);
   // Removes every key (FLUSHALL).
   void Clear();
-  // Housekeeping, about once a millisecond: heartbeat, epoch, reclaim,
-  // a slice of the expiry sweep, reader stats once a second.
+  // Housekeeping, about once a millisecond: epoch, reclaim, a slice of the
+  // expiry sweep. (The heartbeat beats on the broker's thread.)
   void Tick();
 
   // The intent ring of this arena (used by the server's write path).
@@ -57,11 +63,12 @@ class ArenaWriter {
   const ArenaOptions& options() const { return options_; }
   // Bytes of writer-private bookkeeping (for the memory overhead report).
   uint64_t PrivateBytes() const;
-  uint64_t ctl_bytes() const { return ctl_.size(); }
-  // The mappings, for in-process readers (ArenaReader::Attach).
+  uint64_t hints_bytes() const { return hints_.size(); }
+  // The mappings and slots, for in-process readers (ArenaReader::Attach).
   const char* data_base() const { return data_.base(); }
   uint64_t data_bytes() const { return data_.size(); }
-  char* ctl_base() const { return ctl_.base(); }
+  char* hints_base() const { return hints_.base(); }
+  ReaderRegistry* registry() { return &registry_; }
   // Sets the state word (kClean on graceful stop, kRetired to tell readers
   // to detach).
   void SetState(ArenaState s);
@@ -70,9 +77,9 @@ class ArenaWriter {
   static void Destroy(const std::string& name, const std::string& run_dir);
 
  private:
-  ArenaWriter(const ArenaOptions& options, Segment data, Segment ctl,
-              std::unique_ptr<WriterLock> lock,
-              std::unique_ptr<ReaderLocks> reader_locks);
+  ArenaWriter(const ArenaOptions& options, RunDir dir, Segment data,
+              int data_ro_fd, int hints_fd, Mapping hints,
+              std::unique_ptr<WriterLock> lock);
   struct SlotRef {
     std::atomic<uint64_t>* slot = nullptr;
     uint64_t off = 0;
@@ -106,11 +113,14 @@ class ArenaWriter {
   void SweepExpired(uint32_t buckets);
 
   ArenaOptions options_;
+  RunDir dir_;
   Segment data_;
-  Segment ctl_;
+  int data_ro_fd_;  // handed to readers: they can neither write nor resize
+  int hints_fd_;    // sealed memfd
+  Mapping hints_;
   std::unique_ptr<WriterLock> writer_lock_;
-  std::unique_ptr<ReaderLocks> reader_locks_;
   ArenaHeader* header_;
+  ReaderRegistry registry_;
   uint64_t seed_;
   SizeClasses classes_;
   SlabAllocator slabs_;
@@ -119,9 +129,10 @@ class ArenaWriter {
   IntentRing intents_;
   std::vector<uint32_t> steal_cursor_;
   uint64_t sweep_cursor_ = 0;
-  uint64_t last_reader_count_ms_ = 0;
   uint32_t retires_since_reclaim_ = 0;
   uint64_t expiring_items_ = 0;  // indexed items with an expiry time
+  // Last: stopped first, while the registry and mappings it uses live.
+  std::unique_ptr<SlotBroker> broker_;
 };
 
 }  // namespace ember::shm

@@ -64,13 +64,8 @@ Status ComputeGeometry(const ArenaOptions& o, Geometry* geo) {
   return Status::Ok();
 }
 
-uint64_t HintOffset(const Geometry& geo) {
-  return RoundUp(
-      sizeof(CtlHeader) + uint64_t{geo.max_readers} * sizeof(ReaderSlot), 64);
-}
-
-uint64_t CtlBytes(const Geometry& geo) {
-  return RoundUp(HintOffset(geo) + (geo.data_bytes >> kGranuleShift), kAlign);
+uint64_t HintBytes(const Geometry& geo) {
+  return RoundUp(geo.data_bytes >> kGranuleShift, kAlign);
 }
 
 Status ValidateHeader(const ArenaHeader& h, uint64_t mapped,
@@ -106,21 +101,6 @@ Status ValidateHeader(const ArenaHeader& h, uint64_t mapped,
       g.max_readers <= 65536;
   if (!fits)
     return Status::Corruption(path + ": geometry does not fit the segment");
-  return Status::Ok();
-}
-
-Status ValidateCtl(const CtlHeader& c, const Geometry& geo, uint64_t mapped,
-                   const std::string& path) {
-  if (c.magic != kCtlMagic) return Status::Corruption(path + ": bad magic");
-  if (c.layout_version != kLayoutVersion || c.abi_hash != AbiHash()) {
-    return Status::VersionMismatch(path + ": another layout version");
-  }
-  if (c.segment_bytes != mapped || c.max_readers != geo.max_readers ||
-      c.hint_offset != HintOffset(geo) ||
-      c.hint_bytes != (geo.data_bytes >> kGranuleShift) ||
-      c.hint_offset + c.hint_bytes > mapped) {
-    return Status::Corruption(path + ": does not match its data segment");
-  }
   return Status::Ok();
 }
 

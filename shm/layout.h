@@ -16,17 +16,14 @@ namespace ember::shm {
 // option that makes a layout impossible (e.g. arena_bytes below one page).
 Status ComputeGeometry(const ArenaOptions& options, Geometry* geo);
 
-// Bytes of the control segment for `geo` (header, slots, hints).
-uint64_t CtlBytes(const Geometry& geo);
-uint64_t HintOffset(const Geometry& geo);
+// Bytes of the hints memfd for `geo`: one byte per granule of the data
+// area, rounded up to a 4096-byte page.
+uint64_t HintBytes(const Geometry& geo);
 
 // Checks a mapped data segment: magic (byte order), layout version, ABI
 // hash, recorded size against the mapping, and that every region fits.
 // kVersionMismatch for another format, kCorruption for the rest.
 Status ValidateHeader(const ArenaHeader& h, uint64_t mapped_bytes,
                       const std::string& path);
-// Checks the control segment against the data segment's geometry.
-Status ValidateCtl(const CtlHeader& c, const Geometry& geo,
-                   uint64_t mapped_bytes, const std::string& path);
 
 }  // namespace ember::shm

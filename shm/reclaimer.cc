@@ -22,13 +22,9 @@ uint64_t NowUnixMs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-Reclaimer::Reclaimer(ArenaHeader* header, ReaderSlot* slots, ReaderLocks* locks,
+Reclaimer::Reclaimer(ArenaHeader* header, ReaderRegistry* registry,
                      uint32_t lease_ms)
-    : header_(header),
-      slots_(slots),
-      locks_(locks),
-      lease_ms_(lease_ms),
-      trackers_(header->geo.max_readers) {}
+    : header_(header), registry_(registry), lease_ms_(lease_ms) {}
 
 void Reclaimer::Retire(uint64_t off) {
   // The slot store that unlinked `off` precedes this load; a reader that
@@ -58,32 +54,35 @@ size_t Reclaimer::Reclaim(bool memory_short,
   const uint64_t oldest = retired_.front().epoch;
   uint64_t min_epoch = UINT64_MAX;
   uint64_t now = 0;
-  for (uint32_t i = 0; i < trackers_.size(); ++i) {
-    const uint64_t a = slots_[i].announce.load(std::memory_order_seq_cst);
-    if ((a & 1) == 0) continue;
-    const uint64_t e = a >> 1;
-    if (e > oldest) {
-      min_epoch = std::min(min_epoch, e);
-      continue;
-    }
-    Tracker& t = trackers_[i];
-    if (t.ignored == a) continue;
-    if (!locks_->IsHeldElsewhere(i)) {  // its reader died mid-guard
-      t.ignored = a;
-      continue;
+  // A slot blocks when it holds a guard of an epoch no newer than the
+  // oldest retirement. An honest reader blocks for one guard's length; the
+  // lease counts from the first scan that saw a slot blocking and restarts
+  // only after a scan saw it not blocking, so no value a client writes into
+  // its slot (older epochs, changing ones) keeps it from being revoked.
+  registry_->ForEach([&](uint32_t, ReaderEntry& e) {
+    const uint64_t a = e.slot->announce.load(std::memory_order_seq_cst);
+    const uint64_t epoch = a >> 1;
+    if ((a & 1) == 0 || epoch <= e.ignore_upto || epoch > oldest) {
+      e.blocking_since_ms = 0;
+      if ((a & 1) != 0 && epoch > e.ignore_upto) {
+        min_epoch = std::min(min_epoch, epoch);
+      }
+      return;
     }
     if (now == 0) now = NowMonotonicMs();
-    if (t.seen != a) {
-      t.seen = a;
-      t.since_ms = now;
-    } else if (memory_short && now - t.since_ms >= lease_ms_) {
-      slots_[i].revocations.fetch_add(1, std::memory_order_release);
+    if (e.blocking_since_ms == 0) {
+      e.blocking_since_ms = now;
+    } else if (memory_short && now - e.blocking_since_ms >= lease_ms_) {
+      e.slot->revocations.fetch_add(1, std::memory_order_release);
       header_->stats.revocations.fetch_add(1, std::memory_order_relaxed);
-      t.ignored = a;
-      continue;
+      // Every retirement so far is at or below the current epoch: the
+      // revoked reader must announce a newer one to count again.
+      e.ignore_upto = header_->global_epoch.load(std::memory_order_relaxed);
+      e.blocking_since_ms = 0;
+      return;
     }
-    min_epoch = std::min(min_epoch, e);
-  }
+    min_epoch = std::min(min_epoch, epoch);
+  });
   size_t freed = 0;
   while (!retired_.empty() && retired_.front().epoch < min_epoch) {
     free_chunk(retired_.front().off);
@@ -94,20 +93,6 @@ size_t Reclaimer::Reclaim(bool memory_short,
                                        std::memory_order_relaxed);
   header_->stats.reclaimed.fetch_add(freed, std::memory_order_relaxed);
   return freed;
-}
-
-void Reclaimer::CountReaders() {
-  uint64_t live = 0;
-  for (uint32_t i = 0; i < trackers_.size(); ++i) {
-    if (!locks_->IsHeldElsewhere(i)) continue;
-    ++live;
-    const uint32_t pid = slots_[i].pid.load(std::memory_order_relaxed);
-    if (pid != trackers_[i].pid) {
-      trackers_[i].pid = pid;
-      header_->stats.readers_seen.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
-  header_->stats.live_readers.store(live, std::memory_order_relaxed);
 }
 
 }  // namespace ember::shm

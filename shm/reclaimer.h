@@ -1,9 +1,12 @@
 // shm/reclaimer.h: epoch-based reclamation of chunks. A chunk unlinked from
 // the index is retired with the current global epoch; it is freed once every
-// live reader slot is idle or announces a later epoch. Dead readers (their
-// OFD lock gone) are ignored; a live reader that holds one guard longer than
-// the lease while memory is short is revoked (told so when it releases) and
-// then ignored until it announces again.
+// registered reader slot (shm/reader_registry.h) is idle or announces a
+// later epoch. A dead reader's slot leaves the registry when its connection
+// closes. A slot that blocks reclamation for longer than the lease while
+// memory is short is revoked (its reader is told so when it releases) and
+// then ignored until it announces an epoch newer than the revocation. What a
+// client writes into its own slot can delay reclamation by one lease at a
+// time, never stop it: see Reclaim.
 // Thread safety: writer thread only.
 #pragma once
 
@@ -13,14 +16,14 @@
 #include <vector>
 
 #include "shm/arena_format.h"
-#include "shm/segment.h"
+#include "shm/reader_registry.h"
 
 namespace ember::shm {
 
 class Reclaimer {
  public:
-  Reclaimer(ArenaHeader* header, ReaderSlot* slots, ReaderLocks* locks,
-            uint32_t lease_ms);
+  // `header` and `registry` outlive the reclaimer.
+  Reclaimer(ArenaHeader* header, ReaderRegistry* registry, uint32_t lease_ms);
 
   // Retires `off`. REQUIRES: its slot was already cleared or replaced.
   void Retire(uint64_t off);
@@ -30,31 +33,17 @@ class Reclaimer {
   size_t Reclaim(bool memory_short,
                  const std::function<void(uint64_t)>& free_chunk);
   size_t pending() const { return retired_.size(); }
-  uint64_t PrivateBytes() const {
-    return retired_.size() * sizeof(Retired) +
-           trackers_.capacity() * sizeof(Tracker);
-  }
-  // Refreshes live_readers / readers_seen in the header (one lock probe
-  // per slot, so call it about once a second).
-  void CountReaders();
+  uint64_t PrivateBytes() const { return retired_.size() * sizeof(Retired); }
 
  private:
   struct Retired {
     uint64_t off;
     uint64_t epoch;
   };
-  struct Tracker {
-    uint64_t seen = 0;      // announce value last seen blocking
-    uint64_t since_ms = 0;  // when `seen` was first seen
-    uint64_t ignored = 0;   // announce value of a dead or revoked holder
-    uint32_t pid = 0;       // for readers_seen
-  };
   ArenaHeader* header_;
-  ReaderSlot* slots_;
-  ReaderLocks* locks_;
+  ReaderRegistry* registry_;
   uint32_t lease_ms_;
   std::deque<Retired> retired_;
-  std::vector<Tracker> trackers_;
 };
 
 // Wall-clock milliseconds since the Unix epoch (the unit of expiry times).

@@ -14,12 +14,11 @@
 namespace ember::shm {
 namespace bip = boost::interprocess;
 
-ArenaPaths PathsFor(const std::string& name, const std::string& run_dir) {
+ArenaPaths PathsFor(const std::string& name) {
   ArenaPaths p;
   p.data_shm = "ember." + name + ".data";
-  p.ctl_shm = "ember." + name + ".ctl";
-  p.readers_file = run_dir + "/ember." + name + ".readers";
-  p.writer_file = run_dir + "/ember." + name + ".writer";
+  p.writer_file = "ember." + name + ".writer";
+  p.attach_socket = "ember." + name + ".attach";
   return p;
 }
 
@@ -143,10 +142,11 @@ WriterLock::~WriterLock() {
   if (fd_ >= 0) close(fd_);  // releases the flock
 }
 
-Status WriterLock::Acquire(const std::string& path) {
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return Status::IOError("cannot open " + path + ": " + Errno(errno));
+Status WriterLock::Acquire(const RunDir& dir, const std::string& name) {
+  Status s;
+  const int fd = dir.OpenFile(name, O_RDWR | O_CREAT, 0600, &s);
+  if (fd < 0) return s;
+  const std::string path = dir.PathOf(name);
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     char buf[32] = {0};
@@ -169,56 +169,29 @@ Status WriterLock::Acquire(const std::string& path) {
   return Status::Ok();
 }
 
-ReaderLocks::~ReaderLocks() {
-  if (fd_ >= 0) close(fd_);  // releases every OFD lock of this description
-}
-
-Status ReaderLocks::Open(const std::string& path, bool create,
-                         uint32_t max_readers) {
-  int flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0);
-  int fd = open(path.c_str(), flags, 0660);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOENT) return Status::Unavailable(path + " does not exist");
-    return Status::IOError("cannot open " + path + ": " + Errno(err));
-  }
-  if (create) {
-    if (fchmod(fd, 0660) != 0 || ftruncate(fd, max_readers) != 0) {
-      int err = errno;
-      close(fd);
-      return Status::IOError("cannot size " + path + ": " + Errno(err));
-    }
-  }
-  fd_ = fd;
-  return Status::Ok();
-}
-
 namespace {
-struct flock ByteLock(short type, uint32_t i) {
+struct flock ByteZero(short type) {
   struct flock fl;
   std::memset(&fl, 0, sizeof(fl));
   fl.l_type = type;
   fl.l_whence = SEEK_SET;
-  fl.l_start = i;
+  fl.l_start = 0;
   fl.l_len = 1;
   return fl;
 }
 }  // namespace
 
-bool ReaderLocks::TryLock(uint32_t i) {
-  struct flock fl = ByteLock(F_WRLCK, i);
-  return fcntl(fd_, F_OFD_SETLK, &fl) == 0;
+bool LockSegmentWriter(int fd) {
+  struct flock fl = ByteZero(F_WRLCK);
+  return fcntl(fd, F_OFD_SETLK, &fl) == 0;
 }
 
-void ReaderLocks::Unlock(uint32_t i) {
-  struct flock fl = ByteLock(F_UNLCK, i);
-  fcntl(fd_, F_OFD_SETLK, &fl);
-}
-
-bool ReaderLocks::IsHeldElsewhere(uint32_t i) const {
-  struct flock fl = ByteLock(F_WRLCK, i);
-  if (fcntl(fd_, F_OFD_GETLK, &fl) != 0) return true;  // unsure: assume live
-  return fl.l_type != F_UNLCK;
+bool SegmentWriterAlive(int fd) {
+  // A read-lock probe conflicts with write locks only: readers' read locks
+  // (all a read-only descriptor allows) are not mistaken for a writer.
+  struct flock fl = ByteZero(F_RDLCK);
+  if (fcntl(fd, F_OFD_GETLK, &fl) != 0) return true;  // unsure: assume live
+  return fl.l_type == F_WRLCK;
 }
 
 }  // namespace ember::shm

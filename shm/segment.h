@@ -11,19 +11,19 @@
 #include <cstdint>
 #include <string>
 
+#include "shm/run_dir.h"
 #include "shm/status.h"
 
 namespace ember::shm {
 
-// Names of the objects of arena `name`: shm objects live in /dev/shm, the
-// lock files in `run_dir`.
+// Names of the objects of arena `name`: the data segment lives in /dev/shm,
+// the writer lock file and the attach socket in `run_dir`.
 struct ArenaPaths {
-  std::string data_shm;      // "ember.<name>.data" (shm_open name)
-  std::string ctl_shm;       // "ember.<name>.ctl"
-  std::string readers_file;  // "<run_dir>/ember.<name>.readers"
-  std::string writer_file;   // "<run_dir>/ember.<name>.writer"
+  std::string data_shm;       // "ember.<name>.data" (shm_open name)
+  std::string writer_file;    // "ember.<name>.writer", inside run_dir
+  std::string attach_socket;  // "ember.<name>.attach", inside run_dir
 };
-ArenaPaths PathsFor(const std::string& name, const std::string& run_dir);
+ArenaPaths PathsFor(const std::string& name);
 
 // Instance names are 1-64 of [A-Za-z0-9_-]; anything else kInvalidArgument.
 Status ValidateName(const std::string& name);
@@ -56,6 +56,7 @@ class Segment {
   uid_t owner() const { return owner_; }
   mode_t mode() const { return mode_; }  // permission bits only
   bool mapped() const { return region_.get_address() != nullptr; }
+  int fd() const { return shm_.get_mapping_handle().handle; }
 
  private:
   // Maps `shm` whole with `mode` and keeps it; `st` is its fstat.
@@ -67,8 +68,9 @@ class Segment {
   mode_t mode_ = 0;
 };
 
-// Exclusive flock on the writer file: one writer per arena. The pid of the
-// holder is written into the file for messages.
+// Exclusive flock on the writer file in the run directory: one writer per
+// arena and run_dir. The pid of the holder is written into the file for
+// messages.
 class WriterLock {
  public:
   WriterLock() = default;
@@ -76,31 +78,19 @@ class WriterLock {
   WriterLock& operator=(const WriterLock&) = delete;
   ~WriterLock();
   // kBusy naming the holder's pid when another process holds it; kIOError
-  // when the file cannot be created.
-  Status Acquire(const std::string& path);
+  // when the file cannot be created or is not a regular file of ours.
+  Status Acquire(const RunDir& dir, const std::string& name);
 
  private:
   int fd_ = -1;
 };
 
-// The readers file: byte i locked (OFD lock, released by the kernel when the
-// holder dies or closes) while reader slot i is claimed.
-class ReaderLocks {
- public:
-  ReaderLocks() = default;
-  ReaderLocks(const ReaderLocks&) = delete;
-  ReaderLocks& operator=(const ReaderLocks&) = delete;
-  ~ReaderLocks();
-  // Opens (with `create`, creates mode 0660 and sizes) the file at `path`.
-  Status Open(const std::string& path, bool create, uint32_t max_readers);
-  // Locks byte `i` for this open file description; false if held elsewhere.
-  bool TryLock(uint32_t i);
-  void Unlock(uint32_t i);
-  // True when another open file description holds byte `i`.
-  bool IsHeldElsewhere(uint32_t i) const;
-
- private:
-  int fd_ = -1;
-};
+// Writer liveness, per segment and whatever the run_dir: a live writer holds
+// an OFD write lock on byte 0 of its data segment. Readers' descriptors are
+// read-only and can take read locks only, so no reader can fake it, and the
+// kernel drops it the moment the writer dies (before the process is reaped,
+// unlike its pid). Lock: false when another holds it.
+bool LockSegmentWriter(int fd);
+bool SegmentWriterAlive(int fd);
 
 }  // namespace ember::shm

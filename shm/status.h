@@ -59,6 +59,10 @@ class Status {
   static Status Revoked(std::string_view m) {
     return Status(Code::kRevoked, m);
   }
+  // A code that crossed a process boundary (e.g. the attach socket).
+  static Status FromCode(Code code, std::string_view m) {
+    return Status(code, m);
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }

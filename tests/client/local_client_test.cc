@@ -294,7 +294,7 @@ TEST_F(LocalClientTest, ChildLeavesTheParentsReadingSlotAlone) {
     ASSERT_TRUE(c->Get("k", &held).ok());
     ASSERT_TRUE(held.zero_copy());
     const std::string before = MySlotLine(server());
-    ASSERT_NE(before.find("alive reading"), std::string::npos) << before;
+    ASSERT_NE(before.find("client   reading"), std::string::npos) << before;
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {

@@ -56,7 +56,7 @@ EmberServer::~EmberServer() {
   if (running()) Kill();
   std::error_code ec;
   std::filesystem::remove_all(root_, ec);
-  for (const char* suffix : {"data", "ctl"}) {
+  for (const char* suffix : {"data"}) {
     ::unlink(("/dev/shm/ember." + name_ + "." + suffix).c_str());
   }
 }

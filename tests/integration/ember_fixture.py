@@ -188,7 +188,7 @@ class EmberServer:
         if self.running():
             self.kill()
         shutil.rmtree(self.root, ignore_errors=True)
-        for suffix in ("data", "ctl"):
+        for suffix in ("data",):
             try:
                 os.unlink(f"/dev/shm/ember.{self.name}.{suffix}")
             except FileNotFoundError:

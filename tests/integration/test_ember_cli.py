@@ -264,7 +264,7 @@ class EmberCliLocal(CliTestCase):
         self.assertRegex(text, r"fill: [1-9]\d* items")
         self.assertIn("classes (chunk bytes", text)
         self.assertRegex(text, r"readers: [1-9]\d* of \d+ slots claimed")
-        self.assertIn("alive", text)
+        self.assertRegex(text, r"slot +\d+  pid \d+ +uid \d+ +server ")
 
     def test_arena_of_no_server_names_the_missing_object(self):
         done = self.run_cli("--run-dir", self.server.run_dir, "arena",
