@@ -7,6 +7,19 @@
 //     a key that is never deleted must always be found. Exit 0 when clean.
 //   shm_worker holder NAME RUN_DIR KEY
 //     takes a guard, reads KEY, prints "held" and waits to be killed.
+//   shm_worker hostile NAME RUN_DIR SECONDS UID GID
+//     a hostile local client (as UID:GID when run as root, UID != 0): tries
+//     to write, resize, chmod and reseal what it can reach, printing
+//     "refused <what>" or "ALLOWED <what>" for each; holds locks on the data
+//     segment; then for SECONDS scribbles random bytes over its slot page
+//     and the hints, and opens, abuses and drops attach connections.
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,7 +34,10 @@
 
 #include "shm/arena_reader.h"
 #include "shm/arena_writer.h"
+#include "shm/attach.h"
 #include "shm/key_hash.h"
+#include "shm/run_dir.h"
+#include "tests/shm/worker_value.h"
 
 using namespace ember::shm;
 using Clock = std::chrono::steady_clock;
@@ -30,27 +46,11 @@ namespace {
 
 std::string Key(uint64_t i) { return "key:" + std::to_string(i); }
 
-// "<key>|<version>|<filler>|<16 hex digits of XXH3 of what precedes>".
 std::string Value(const std::string& key, uint64_t version) {
-  std::string v =
-      key + "|" + std::to_string(version) + "|" +
-      std::string((version * 7 + key.size()) % 200, 'a' + version % 26) + "|";
-  char sum[17];
-  std::snprintf(
-      sum, sizeof(sum), "%016llx",
-      static_cast<unsigned long long>(XXH3_64bits(v.data(), v.size())));
-  return v + sum;
+  return ember::shm::testing::WorkerValue(key, version);
 }
-
 bool ValueIsSound(std::string_view key, std::string_view v) {
-  if (v.size() < 17 || v.substr(0, key.size()) != key || v[key.size()] != '|')
-    return false;
-  std::string_view body = v.substr(0, v.size() - 16);
-  char sum[17];
-  std::snprintf(
-      sum, sizeof(sum), "%016llx",
-      static_cast<unsigned long long>(XXH3_64bits(body.data(), body.size())));
-  return v.substr(v.size() - 16) == sum;
+  return ember::shm::testing::WorkerValueIsSound(key, v);
 }
 
 int RunWriter(char** argv) {
@@ -184,6 +184,118 @@ int RunHolder(char** argv) {
   while (true) pause();
 }
 
+void Say(bool refused, const char* what) {
+  std::printf("%s %s\n", refused ? "refused" : "ALLOWED", what);
+  std::fflush(stdout);
+}
+
+// Connects to the attach socket and writes `bytes` (garbage or a partial
+// request), then drops the connection.
+void AbuseAttach(const RunDir& dir, const std::string& name,
+                 const std::string& bytes) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  const std::string path = dir.PathOf(AttachSocketName(name));
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  }
+  close(fd);
+}
+
+int RunHostile(char** argv) {
+  const std::string name = argv[2], run_dir = argv[3];
+  const int seconds = std::atoi(argv[4]);
+  const uid_t uid = std::strtoul(argv[5], nullptr, 10);
+  const gid_t gid = std::strtoul(argv[6], nullptr, 10);
+  if (geteuid() == 0 && uid != 0) {
+    if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+      std::perror("hostile: dropping privileges");
+      return 2;
+    }
+  }
+  const std::string data_path = ShmPath(PathsFor(name).data_shm);
+  Say(open(data_path.c_str(), O_RDWR) < 0, "open data segment read-write");
+  Say(truncate(data_path.c_str(), 0) != 0, "truncate data segment by path");
+  Say(chmod(data_path.c_str(), 0666) != 0, "chmod data segment");
+  Say(unlink(data_path.c_str()) != 0, "unlink data segment");
+  const std::string writer_path = run_dir + "/" + PathsFor(name).writer_file;
+  Say(open(writer_path.c_str(), O_RDWR) < 0, "open the writer lock file");
+  const std::string planted = run_dir + "/planted";
+  Say(open(planted.c_str(), O_CREAT | O_WRONLY, 0666) < 0,
+      "create a file in run_dir");
+  RunDir dir;
+  Status s = RunDir::OpenForReader(run_dir, &dir);
+  if (!s.ok()) {
+    std::fprintf(stderr, "hostile: %s\n", s.ToString().c_str());
+    return 3;
+  }
+  ClaimedSlot claim;
+  s = ClaimSlot(dir, name, &claim);
+  if (!s.ok()) {
+    std::fprintf(stderr, "hostile: %s\n", s.ToString().c_str());
+    return 4;
+  }
+  Say(ftruncate(claim.data_fd, 0) != 0, "ftruncate data descriptor");
+  Say(fchmod(claim.data_fd, 0666) != 0, "fchmod data descriptor");
+  Say(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, claim.data_fd,
+           0) == MAP_FAILED,
+      "map the data segment writable");
+  for (int fd : {claim.hints_fd, claim.slot_fd}) {
+    struct stat st;
+    fstat(fd, &st);
+    Say(ftruncate(fd, 0) != 0, "shrink a memfd");
+    Say(ftruncate(fd, st.st_size + (1 << 20)) != 0, "grow a memfd");
+    Say(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) != 0,
+        "seal a memfd against writes");
+  }
+  // Locks a reader can take: they must stop nothing.
+  std::printf("locked the data segment (flock and an OFD read lock)\n");
+  flock(claim.data_fd, LOCK_EX | LOCK_NB);
+  struct flock fl {};
+  fl.l_type = F_RDLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_len = 0;
+  fcntl(claim.data_fd, F_OFD_SETLK, &fl);
+  struct stat hs;
+  fstat(claim.hints_fd, &hs);
+  auto* hints =
+      static_cast<uint8_t*>(mmap(nullptr, hs.st_size, PROT_READ | PROT_WRITE,
+                                 MAP_SHARED, claim.hints_fd, 0));
+  auto* slot = static_cast<uint64_t*>(mmap(
+      nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, claim.slot_fd, 0));
+  if (hints == MAP_FAILED || slot == MAP_FAILED) return 5;
+  // More slots, held open and then dropped, and garbage on the socket.
+  std::vector<std::unique_ptr<ClaimedSlot>> extra;
+  std::mt19937_64 rng(getpid());
+  const auto end = Clock::now() + std::chrono::seconds(seconds);
+  uint64_t scribbles = 0;
+  while (Clock::now() < end) {
+    // The first half holds a guard of an ancient epoch (the lease must end
+    // it), the second half announces whatever comes.
+    const bool steady = Clock::now() < end - std::chrono::seconds(seconds) / 2;
+    for (int i = 0; i < 512; ++i) slot[1 + rng() % 511] = rng();
+    slot[0] = steady ? (1 << 1 | 1) : rng();
+    for (int i = 0; i < 4096; ++i) hints[rng() % hs.st_size] = rng();
+    ++scribbles;
+    if (scribbles % 64 == 0) {
+      if (extra.size() < 4) {
+        auto c = std::make_unique<ClaimedSlot>();
+        if (ClaimSlot(dir, name, c.get()).ok()) extra.push_back(std::move(c));
+      } else {
+        extra.clear();
+      }
+      std::string junk(rng() % 64, '\0');
+      for (char& ch : junk) ch = static_cast<char>(rng());
+      AbuseAttach(dir, name, junk);
+    }
+  }
+  std::printf("hostile: %llu scribble rounds\n",
+              static_cast<unsigned long long>(scribbles));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -191,6 +303,7 @@ int main(int argc, char** argv) {
   if (role == "writer" && argc == 7) return RunWriter(argv);
   if (role == "reader" && argc == 7) return RunReader(argv);
   if (role == "holder" && argc == 5) return RunHolder(argv);
+  if (role == "hostile" && argc == 7) return RunHostile(argv);
   std::fprintf(stderr, "usage: see the top of tests/shm/shm_worker.cc\n");
   return 64;
 }
