@@ -13,11 +13,11 @@
 //   0               ReaderSlot                        64 bytes
 // Readers get the three descriptors over the attach socket (shm/attach.h).
 //
-// Invariants (tests/shm/invariants_test.cc):
+// Invariants (numbered in DESIGN.md, "Invariants"; tests cite the numbers):
 //  1. A published item is never written again until it is unreachable from
 //     the index and every live reader announced an epoch newer than the one
 //     it was retired in.
-//  2. An index slot changes only by one aligned 8-byte release store, made
+//  2. An index slot changes only by one aligned 8-byte seq_cst store, made
 //     after its item is complete.
 //  3. Only the writer writes the data segment; no reader can write, shrink
 //     or grow it. A reader writes only its own slot page and hint bytes;

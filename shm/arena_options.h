@@ -8,12 +8,13 @@
 namespace ember::shm {
 
 struct ArenaOptions {
-  // Instance name: objects are /dev/shm/ember.<name>.{data,ctl}.
+  // Instance name: the data segment is /dev/shm/ember.<name>.data.
   std::string name = "default";
-  // Directory for the writer and readers lock files; created if missing.
+  // Directory for the writer lock file and the attach socket: created 0750
+  // if missing, refused if another uid's or open to others.
   std::string run_dir = "/tmp/ember";
   // Size of the data segment in bytes (header, intents, index and pages).
-  // The control segment adds about 1/32 of the page bytes for hints.
+  // The hints memfd adds 1/32 of the page bytes.
   uint64_t arena_bytes = uint64_t{256} << 20;
   // Slab page size in bytes: the largest item (header + key + value).
   // A multiple of 4096, at most 64 MiB.
@@ -31,7 +32,7 @@ struct ArenaOptions {
   // per reclaim scan, when the kernel has it. False: readers always use a
   // seq_cst exchange (slower lookups; what ThreadSanitizer builds use).
   bool use_membarrier = true;
-  // Unlink the segments and lock files when the writer closes (tests).
+  // Unlink the segment, lock file and socket when the writer closes (tests).
   bool remove_on_close = false;
 };
 

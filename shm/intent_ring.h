@@ -1,5 +1,5 @@
 // shm/intent_ring.h: the record of writes that are between "cold store
-// written" and "arena published" (DESIGN.md invariant 5). A restarted writer
+// written" and "arena published" (DESIGN.md invariant 10). A restarted writer
 // drops every key it finds pending here, since the arena may be behind.
 // Thread safety: Begin/End on the writer thread; Pending from anywhere.
 #pragma once

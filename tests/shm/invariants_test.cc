@@ -102,8 +102,15 @@ TEST_F(InvariantsTest, CopyAtAnotherAddressReadsTheSame) {
         writer_->Put("k" + std::to_string(i), "v" + std::to_string(i * 7))
             .ok());
   }
-  std::vector<char> copy(writer_->data_base(),
-                         writer_->data_base() + writer_->data_bytes());
+  // The heartbeat word is stored by the broker's thread meanwhile: copied
+  // with an atomic load, the rest byte for byte.
+  const char* src = writer_->data_base();
+  const size_t beat = offsetof(ArenaHeader, heartbeat_unix_ms);
+  std::vector<char> copy(src, src + beat);
+  const uint64_t beat_ms = writer_->header().heartbeat_unix_ms.load();
+  copy.insert(copy.end(), reinterpret_cast<const char*>(&beat_ms),
+              reinterpret_cast<const char*>(&beat_ms) + 8);
+  copy.insert(copy.end(), src + beat + 8, src + writer_->data_bytes());
   const char* base = copy.data();
   const auto* h = reinterpret_cast<const ArenaHeader*>(base);
   const auto* buckets =
@@ -144,7 +151,7 @@ TEST_F(InvariantsTest, EpochGenerationAndSeedNeverDecrease) {
   EXPECT_EQ(h.hash_seed, seed);
 }
 
-// DESIGN invariant 5: pending writes are visible in the intent ring, from
+// DESIGN.md invariant 10: pending writes are visible in the intent ring, from
 // another process's mapping, until they are marked done.
 TEST_F(InvariantsTest, IntentRingShowsPendingWritesToOtherMappings) {
   CreateWriter();
