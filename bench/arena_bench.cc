@@ -12,9 +12,15 @@
 //   BM_EmberChain        dependent chain: bytes 0-7 of each value index the
 //                        next key (one N-long cycle); loads cannot overlap
 //   BM_UnorderedMapChain the same chain through std::unordered_map
+//   BM_LmdbChain         the same chain through LMDB
 //   BM_EmberMultiGet16   MultiGet of 16 random keys per guard (per key:
 //                        items/s, ns_per_key)
 //   BM_EmberHotGet       as BM_EmberGet over a hot set of 10,000 keys
+//   BM_LocalGet, BM_LocalChain, BM_LocalHotGet, BM_LocalMultiGet16
+//                        the same through client::LocalClient (what an
+//                        application calls: thread state, heartbeat check,
+//                        guard reuse, Value), on the same arena; its slot is
+//                        claimed over the attach socket like any client's
 //   BM_EmberPut          writer Put overwriting random keys in the warm arena
 //   BM_MemoryOverhead    one shot, N items in an arena of just enough pages:
 //                        bytes_per_item_overhead (index, hints, chunk bytes
@@ -38,6 +44,7 @@
 #include <vector>
 
 #include "bench/bench_fixture.h"
+#include "client/local_client.h"
 #include "shm/arena_reader.h"
 #include "shm/arena_writer.h"
 
@@ -79,7 +86,8 @@ void MapLookups(State& state) {
 void BM_UnorderedMapFind(State& state) { MapLookups<false>(state); }
 void BM_UnorderedMapChain(State& state) { MapLookups<true>(state); }
 
-void BM_LmdbGet(State& state) {
+template <bool kChain>
+void LmdbLookups(State& state) {
   Lmdb& l = GetLmdb();
   MDB_txn* txn = nullptr;  // this thread's, reset between lookups
   if (!l.error.empty()) return state.SkipWithError(l.error.c_str());
@@ -87,17 +95,20 @@ void BM_LmdbGet(State& state) {
     return state.SkipWithError(mdb_strerror(rc));
   }
   mdb_txn_reset(txn);
-  Lookups<false>(state, GetData().seq_keys,
-                 [&](std::string_view key, uint64_t* word) {
-                   mdb_txn_renew(txn);
-                   MDB_val k = Val(key), v;
-                   const bool hit = mdb_get(txn, l.dbi, &k, &v) == 0;
-                   if (hit) std::memcpy(word, v.mv_data, 8);
-                   mdb_txn_reset(txn);
-                   return hit;
-                 });
+  Lookups<kChain>(state, GetData().seq_keys,
+                  [&](std::string_view key, uint64_t* word) {
+                    mdb_txn_renew(txn);
+                    MDB_val k = Val(key), v;
+                    const bool hit = mdb_get(txn, l.dbi, &k, &v) == 0;
+                    if (hit) std::memcpy(word, v.mv_data, 8);
+                    mdb_txn_reset(txn);
+                    return hit;
+                  });
   mdb_txn_abort(txn);
 }
+
+void BM_LmdbGet(State& state) { LmdbLookups<false>(state); }
+void BM_LmdbChain(State& state) { LmdbLookups<true>(state); }
 
 void BM_EmberMultiGet16(State& state) {
   constexpr int kBatch = 16;
@@ -116,6 +127,62 @@ void BM_EmberMultiGet16(State& state) {
       if (found[j]) t.sink += uint8_t(values[j][8]);
     }
     g.Release();
+  };
+  const double seconds = Run(state, t, op, kBatch);
+  state.counters["ns_per_key"] =
+      seconds * 1e9 / double(state.iterations() * kBatch);
+}
+
+// The process's LocalClient on the benchmark arena; null after
+// SkipWithError if the arena did not load. Each thread's first Get maps it.
+client::LocalClient* LocalFor(State& state) {
+  if (ReaderFor(state) == nullptr) return nullptr;  // loads and warms
+  static std::unique_ptr<client::LocalClient> c = [] {
+    client::LocalOptions o;
+    o.name = GetEmber().writer->options().name;
+    o.run_dir = GetEmber().writer->options().run_dir;
+    std::unique_ptr<client::LocalClient> out;
+    return client::LocalClient::Open(o, &out).ok() ? std::move(out) : nullptr;
+  }();
+  if (c == nullptr || !c->arena_ready()) {
+    state.SkipWithError("LocalClient could not map the arena");
+    return nullptr;
+  }
+  return c.get();
+}
+
+template <bool kChain>
+void LocalLookups(State& state, const std::vector<char>& keys) {
+  client::LocalClient* c = LocalFor(state);
+  if (c == nullptr) return;
+  client::Value v;  // reused: Get releases the previous read first
+  Lookups<kChain>(state, keys, [c, &v](std::string_view key, uint64_t* word) {
+    if (!c->Get(key, &v).ok() || !v.zero_copy()) return false;
+    std::memcpy(word, v.view().data(), 8);
+    return true;
+  });
+}
+
+void BM_LocalGet(State& s) { LocalLookups<false>(s, GetData().seq_keys); }
+void BM_LocalHotGet(State& s) { LocalLookups<false>(s, GetData().hot_keys); }
+void BM_LocalChain(State& s) { LocalLookups<true>(s, GetData().seq_keys); }
+
+void BM_LocalMultiGet16(State& state) {
+  constexpr int kBatch = 16;
+  const Data& d = GetData();
+  client::LocalClient* c = LocalFor(state);
+  if (c == nullptr) return;
+  size_t pos = StartPos(state);
+  Tally t;
+  std::string_view keys[kBatch], values[kBatch];
+  bool found[kBatch];
+  auto op = [&] {
+    for (auto& k : keys) k = KeyAt(d.seq_keys, pos++);
+    if (!c->MultiGet(keys, values, found).ok()) ++t.misses;
+    for (int j = 0; j < kBatch; ++j) {
+      if (found[j]) t.sink += uint8_t(values[j][8]);
+    }
+    c->ReleaseMulti();
   };
   const double seconds = Run(state, t, op, kBatch);
   state.counters["ns_per_key"] =
@@ -176,8 +243,13 @@ BENCHMARK(BM_LmdbGet)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_UnorderedMapFind)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_EmberChain)->UseRealTime();
 BENCHMARK(BM_UnorderedMapChain)->UseRealTime();
+BENCHMARK(BM_LmdbChain)->UseRealTime();
 BENCHMARK(BM_EmberMultiGet16)->UseRealTime();
 BENCHMARK(BM_EmberHotGet)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_LocalGet)->UseRealTime();
+BENCHMARK(BM_LocalChain)->UseRealTime();
+BENCHMARK(BM_LocalHotGet)->UseRealTime();
+BENCHMARK(BM_LocalMultiGet16)->UseRealTime();
 BENCHMARK(BM_EmberPut)->UseRealTime();
 // Deterministic up to the hash seed: one repetition is enough.
 BENCHMARK(BM_MemoryOverhead)

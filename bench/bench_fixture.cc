@@ -55,11 +55,28 @@ uint64_t PagesFor(uint64_t n) {
   return (n + per_page - 1) / per_page;
 }
 
+// A run directory of this process's own (mkdtemp: mode 0700), removed at
+// exit.
+const std::string& RunDir() {
+  static const struct Dir {
+    std::string path;
+    Dir() {
+      char tmpl[] = "/tmp/ember_bench.XXXXXX";
+      path = mkdtemp(tmpl) != nullptr ? tmpl : "/tmp/ember_bench";
+    }
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  } dir;
+  return dir.path;
+}
+
 std::string Load(const Data& d, const std::string& tag, uint64_t pages,
                  std::unique_ptr<shm::ArenaWriter>* w) {
   shm::ArenaOptions o;
   o.name = "bench_" + tag + "_" + std::to_string(getpid());
-  o.run_dir = "/tmp/ember_bench";
+  o.run_dir = RunDir();
   o.page_bytes = kPageBytes;
   o.bytes_per_index_slot = kBytesPerIndexSlot;
   o.remove_on_close = true;

@@ -332,25 +332,36 @@ Status LocalClient::Get(std::string_view key, Value* value) {
 Status LocalClient::MultiGet(const std::vector<std::string_view>& keys,
                              std::vector<std::string_view>* values,
                              std::vector<bool>* found) {
-  ReleaseMulti();
-  ThreadState* t = State();
   values->assign(keys.size(), std::string_view());
   std::unique_ptr<bool[]> hit(new bool[keys.size()]());
+  Status s = MultiGet(std::span<const std::string_view>(keys), values->data(),
+                      hit.get());
+  found->assign(hit.get(), hit.get() + keys.size());
+  return s;
+}
+
+Status LocalClient::MultiGet(std::span<const std::string_view> keys,
+                             std::string_view* values, bool* found) {
+  ReleaseMulti();
+  ThreadState* t = State();
+  size_t hits = 0;
   if (Reader(t) != nullptr && t->AcquireGuard()) {
     t->multi_holds_guard = true;
-    const size_t hits = t->guard->MultiGet(keys, values->data(), hit.get());
+    hits = t->guard->MultiGet(keys, values, found);
     Bump(&t->arena_hits, hits);
+  } else {
+    std::fill(found, found + keys.size(), false);
+    std::fill(values, values + keys.size(), std::string_view());
   }
+  if (hits == keys.size()) return Status::Ok();  // no allocation
   std::vector<std::string> mget = {"MGET"};
   std::vector<size_t> where;
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (!hit[i]) {
+    if (!found[i]) {
       mget.emplace_back(keys[i]);
       where.push_back(i);
     }
   }
-  found->assign(hit.get(), hit.get() + keys.size());
-  if (where.empty()) return Status::Ok();
   if (!t->remote) t->remote = std::make_unique<RemoteClient>(options_.remote);
   Bump(&t->server_reads, where.size());
   protocol::Reply reply;
@@ -365,8 +376,8 @@ Status LocalClient::MultiGet(const std::vector<std::string_view>& keys,
     protocol::Reply& e = reply.elements[j];
     if (e.kind != protocol::Reply::Kind::kBulk) continue;
     t->multi_owned.push_back(std::move(e.str));
-    (*values)[where[j]] = t->multi_owned.back();
-    (*found)[where[j]] = true;
+    values[where[j]] = t->multi_owned.back();
+    found[where[j]] = true;
   }
   return Status::Ok();
 }
