@@ -106,6 +106,7 @@ Config ParseConfig(int argc, const char* const* argv, bool* help,
                          "page_bytes",
                          "max_value_bytes_hot",
                          "reader_lease_ms",
+                         "huge_pages",
                          "data_dir",
                          "fsync",
                          "cold_tier",
@@ -169,6 +170,12 @@ Config ParseConfig(int argc, const char* const* argv, bool* help,
       [&](auto k, auto v) { c.max_value_bytes_hot = ParseBytes(k, v); });
   get("reader_lease_ms",
       [&](auto k, auto v) { c.reader_lease_ms = ParseUint(k, v, 1, 3600000); });
+  get("huge_pages", [&](auto k, auto v) {
+    c.huge_pages = ParseChoice<shm::HugePages>(k, v,
+                                               {{"try", shm::HugePages::kTry},
+                                                {"on", shm::HugePages::kOn},
+                                                {"off", shm::HugePages::kOff}});
+  });
   get("data_dir", [&](auto, auto v) { c.data_dir = v; });
   get("fsync", [&](auto k, auto v) {
     c.fsync = ParseChoice<FsyncMode>(k, v,

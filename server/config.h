@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "shm/arena_options.h"
+
 namespace ember::server {
 
 enum class FsyncMode { kAlways, kEverySec, kNo };
@@ -24,6 +26,7 @@ struct Config {
   uint32_t page_bytes = 1u << 20;
   uint64_t max_value_bytes_hot = 256 << 10;
   uint32_t reader_lease_ms = 1000;
+  shm::HugePages huge_pages = shm::HugePages::kTry;
   std::string data_dir = "./data";
   FsyncMode fsync = FsyncMode::kEverySec;
   ColdTier cold_tier = ColdTier::kRocksDb;

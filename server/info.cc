@@ -54,6 +54,7 @@ std::string Server::InfoText(std::string_view section) {
     o << "# Memory\r\n";
     line("used_memory_rss", RssBytes());
     line("arena_bytes", h.segment_bytes);
+    line("arena_huge_bytes", load(h.stats.huge_bytes));
     line("arena_items", load(h.stats.items));
     line("arena_kv_bytes", load(h.stats.kv_bytes));
     line("arena_chunk_bytes", load(h.stats.chunk_bytes));

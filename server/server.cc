@@ -43,10 +43,14 @@ shm::Status Server::Start() {
   o.arena_bytes = config_.arena_bytes;
   o.page_bytes = config_.page_bytes;
   o.reader_lease_ms = config_.reader_lease_ms;
+  o.huge_pages = config_.huge_pages;
   EMBER_RETURN_IF_ERROR(shm::ArenaWriter::Create(o, &arena_));
-  spdlog::info("arena: /dev/shm/ember.{}.data, {} bytes, {} pages",
-               config_.name, arena_->header().segment_bytes,
-               arena_->header().geo.page_count);
+  spdlog::info(
+      "arena: /dev/shm/ember.{}.data, {} bytes, {} pages, {} bytes on huge "
+      "pages",
+      config_.name, arena_->header().segment_bytes,
+      arena_->header().geo.page_count,
+      arena_->header().stats.huge_bytes.load());
   readers_.resize(io_.size());
   for (auto& r : readers_) {
     shm::Status rs = shm::ArenaReader::Attach(*arena_, &r);

@@ -93,7 +93,8 @@ struct ArenaStats {
   std::atomic<uint64_t> free_pages;
   std::atomic<uint64_t> page_moves;   // pages moved between classes
   std::atomic<uint64_t> index_moves;  // items moved to their other bucket
-  std::atomic<uint64_t> reserved[16];
+  std::atomic<uint64_t> huge_bytes;   // of the writer's mapping, at start
+  std::atomic<uint64_t> reserved[15];
 };
 static_assert(sizeof(ArenaStats) == 256);
 

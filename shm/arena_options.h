@@ -7,6 +7,13 @@
 
 namespace ember::shm {
 
+// Whether the data segment asks for transparent huge pages (PostgreSQL's
+// huge_pages): a 2 GiB arena on 4 KiB pages misses the TLB on every lookup.
+// Huge pages come only where the kernel gives them to shared memory
+// (/sys/kernel/mm/transparent_hugepage/shmem_enabled "advise" or better, or
+// /dev/shm mounted with huge=within_size).
+enum class HugePages { kOff, kTry, kOn };
+
 struct ArenaOptions {
   // Instance name: the data segment is /dev/shm/ember.<name>.data.
   std::string name = "default";
@@ -32,6 +39,8 @@ struct ArenaOptions {
   // per reclaim scan, when the kernel has it. False: readers always use a
   // seq_cst exchange (slower lookups; what ThreadSanitizer builds use).
   bool use_membarrier = true;
+  // Huge pages for the data segment (see HugePages).
+  HugePages huge_pages = HugePages::kTry;
   // Unlink the segment, lock file and socket when the writer closes (tests).
   bool remove_on_close = false;
 };

@@ -3,6 +3,7 @@
 #include "shm/arena_reader.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,8 +45,11 @@ Status ArenaReader::Open(const std::string& name, const std::string& run_dir,
     return Status::Corruption(what + ": hints or slot memfd is not sealed");
   }
   std::unique_ptr<ArenaReader> r(new ArenaReader());
-  EMBER_RETURN_IF_ERROR(
-      Mapping::Map(claim.data_fd, st.st_size, false, what, &r->data_map_));
+  // Aligned and advised like the writer's, so the segment's huge pages (if
+  // the kernel gave it any) are mapped whole here too.
+  EMBER_RETURN_IF_ERROR(Mapping::Map(claim.data_fd, st.st_size, false, what,
+                                     &r->data_map_, /*huge_aligned=*/true));
+  madvise(r->data_map_.base(), r->data_map_.size(), MADV_HUGEPAGE);
   EMBER_RETURN_IF_ERROR(
       Mapping::Map(claim.hints_fd, hint_bytes, true, "hints", &r->hints_map_));
   EMBER_RETURN_IF_ERROR(Mapping::Map(claim.slot_fd, sizeof(ReaderSlot), true,

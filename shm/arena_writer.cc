@@ -93,8 +93,8 @@ Status ArenaWriter::Create(const ArenaOptions& options,
   // Created 0600 and opened to the group only once locked, so no reader
   // can hold a descriptor of a segment whose writer lock is not yet taken.
   Segment data;
-  EMBER_RETURN_IF_ERROR(
-      Segment::Create(paths.data_shm, options.arena_bytes, 0600, &data));
+  EMBER_RETURN_IF_ERROR(Segment::Create(paths.data_shm, options.arena_bytes,
+                                        0600, &data, options.huge_pages));
   Status s;
   int ro_fd = -1, hints_fd = -1;
   Mapping hints;
@@ -139,6 +139,7 @@ Status ArenaWriter::Create(const ArenaOptions& options,
                                                      : BarrierMode::kExchange);
   h->global_epoch.store(1);
   h->heartbeat_unix_ms.store(NowUnixMs());
+  h->stats.huge_bytes.store(HugeMappedBytes(data.base()));
   h->geo = geo;
   SizeClasses classes(geo.page_bytes);
   for (int c = 0; c < classes.count(); ++c) {

@@ -12,11 +12,28 @@
 namespace ember::shm {
 
 Status Mapping::Map(int fd, uint64_t bytes, bool writable,
-                    const std::string& what, Mapping* out) {
-  void* p = mmap(nullptr, bytes, writable ? PROT_READ | PROT_WRITE : PROT_READ,
-                 MAP_SHARED, fd, 0);
+                    const std::string& what, Mapping* out, bool huge_aligned) {
+  constexpr uint64_t kHuge = 2u << 20;
+  void* at = nullptr;
+  if (huge_aligned) {
+    // Reserve a range with room to align in, then map over its aligned part.
+    void* r = mmap(nullptr, bytes + kHuge, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (r != MAP_FAILED) {
+      const auto lo = reinterpret_cast<uintptr_t>(r);
+      const uintptr_t aligned = (lo + kHuge - 1) & ~(kHuge - 1);
+      if (aligned > lo) munmap(r, aligned - lo);
+      munmap(reinterpret_cast<void*>(aligned + bytes),
+             lo + bytes + kHuge - aligned - bytes);
+      at = reinterpret_cast<void*>(aligned);
+    }
+  }
+  void* p = mmap(at, bytes, writable ? PROT_READ | PROT_WRITE : PROT_READ,
+                 MAP_SHARED | (at != nullptr ? MAP_FIXED : 0), fd, 0);
   if (p == MAP_FAILED) {
-    return Status::IOError("cannot map " + what + ": " + std::strerror(errno));
+    const int e = errno;
+    if (at != nullptr) munmap(at, bytes);
+    return Status::IOError("cannot map " + what + ": " + std::strerror(e));
   }
   out->Reset();
   out->base_ = static_cast<char*>(p);

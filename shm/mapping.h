@@ -30,9 +30,11 @@ class Mapping {
   ~Mapping() { Reset(); }
 
   // Maps `bytes` of `fd` shared, read-only or read-write. The fd may be
-  // closed afterwards. kIOError naming `what` on failure.
+  // closed afterwards. `huge_aligned`: at a 2 MiB boundary, so huge pages
+  // of the file can be mapped whole. kIOError naming `what` on failure.
   static Status Map(int fd, uint64_t bytes, bool writable,
-                    const std::string& what, Mapping* out);
+                    const std::string& what, Mapping* out,
+                    bool huge_aligned = false);
   void Reset();
   char* base() const { return base_; }
   uint64_t size() const { return size_; }

@@ -4,15 +4,17 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <utility>
 
 namespace ember::shm {
-namespace bip = boost::interprocess;
 
 ArenaPaths PathsFor(const std::string& name) {
   ArenaPaths p;
@@ -54,16 +56,30 @@ uint64_t ShmFreeBytes() {
 
 }  // namespace
 
-void Segment::Adopt(bip::shared_memory_object shm, bip::mode_t mode,
-                    const struct stat& st) {
-  region_ = bip::mapped_region(shm, mode);  // maps the whole object
-  shm_ = std::move(shm);
-  owner_ = st.st_uid;
-  mode_ = st.st_mode & 07777;
+Segment::Segment(Segment&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)),
+      map_(std::move(o.map_)),
+      owner_(o.owner_),
+      mode_(o.mode_) {}
+
+Segment& Segment::operator=(Segment&& o) noexcept {
+  if (this != &o) {
+    map_ = std::move(o.map_);
+    if (fd_ >= 0) close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+    owner_ = o.owner_;
+    mode_ = o.mode_;
+  }
+  return *this;
+}
+
+Segment::~Segment() {
+  map_.Reset();
+  if (fd_ >= 0) close(fd_);
 }
 
 Status Segment::Create(const std::string& shm_name, uint64_t bytes, mode_t mode,
-                       Segment* out) {
+                       Segment* out, HugePages huge) {
   const std::string path = ShmPath(shm_name);
   uint64_t free_bytes = ShmFreeBytes();
   if (bytes > free_bytes) {
@@ -72,70 +88,129 @@ Status Segment::Create(const std::string& shm_name, uint64_t bytes, mode_t mode,
                            std::to_string(bytes) +
                            "; lower arena_bytes or enlarge /dev/shm");
   }
-  try {
-    bip::permissions perm(mode);
-    bip::shared_memory_object shm(bip::create_only, shm_name.c_str(),
-                                  bip::read_write, perm);
-    int fd = shm.get_mapping_handle().handle;
-    int err = posix_fallocate(fd, 0, static_cast<off_t>(bytes));
-    if (err != 0) {
-      bip::shared_memory_object::remove(shm_name.c_str());
-      return Status::IOError("cannot reserve " + std::to_string(bytes) +
-                             " bytes for " + path + ": " + Errno(err) +
-                             (err == ENOSPC ? " (/dev/shm is full)" : ""));
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-      int e = errno;
-      bip::shared_memory_object::remove(shm_name.c_str());
-      return Status::IOError("fstat " + path + ": " + Errno(e));
-    }
-    out->Adopt(std::move(shm), bip::read_write, st);
-    return Status::Ok();
-  } catch (const bip::interprocess_exception& e) {
-    if (e.get_error_code() == bip::already_exists_error) {
-      return Status::Busy(path + " already exists");
-    }
-    bip::shared_memory_object::remove(shm_name.c_str());
-    return Status::IOError("cannot create " + path + ": " + e.what());
+  const std::string name = "/" + shm_name;
+  const int fd = shm_open(
+      name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0) {
+    const int e = errno;
+    if (e == EEXIST) return Status::Busy(path + " already exists");
+    return Status::IOError("cannot create " + path + ": " + Errno(e));
   }
+  Segment seg;
+  seg.fd_ = fd;
+  Status s;
+  struct stat st;
+  if (fchmod(fd, mode) != 0 || ftruncate(fd, static_cast<off_t>(bytes)) != 0 ||
+      fstat(fd, &st) != 0) {
+    s = Status::IOError("cannot size " + path + ": " + Errno(errno));
+  }
+  if (s.ok()) {
+    s = Mapping::Map(fd, bytes, true, path, &seg.map_,
+                     /*huge_aligned=*/huge != HugePages::kOff);
+  }
+  if (s.ok()) {
+    madvise(seg.map_.base(), bytes,
+            huge == HugePages::kOff ? MADV_NOHUGEPAGE : MADV_HUGEPAGE);
+    // Every page now: a full /dev/shm is an error here, not a SIGBUS later.
+    // Faulting through the advised mapping (rather than fallocate) lets the
+    // kernel hand out huge pages.
+    if (madvise(seg.map_.base(), bytes, MADV_POPULATE_WRITE) != 0) {
+      const int e = errno;
+      const int err = e == EINVAL ? posix_fallocate(fd, 0, bytes) : e;
+      if (err != 0) {
+        s = Status::IOError("cannot reserve " + std::to_string(bytes) +
+                            " bytes for " + path + ": " + Errno(err) +
+                            (err == ENOSPC || err == ENOMEM || err == EFAULT
+                                 ? " (/dev/shm is full)"
+                                 : ""));
+      }
+    }
+  }
+  if (s.ok() && huge == HugePages::kOn && HugeMappedBytes(seg.base()) == 0) {
+    s = Status::IOError(
+        "huge_pages = on, but the kernel gave " + path +
+        " no huge pages: set /sys/kernel/mm/transparent_hugepage/"
+        "shmem_enabled to advise, or mount /dev/shm with huge=within_size, "
+        "or set huge_pages = try");
+  }
+  if (!s.ok()) {
+    seg = Segment();
+    shm_unlink(name.c_str());
+    return s;
+  }
+  seg.owner_ = st.st_uid;
+  seg.mode_ = mode & 07777;
+  *out = std::move(seg);
+  return Status::Ok();
 }
 
 Status Segment::Open(const std::string& shm_name, bool writable,
                      uint64_t min_bytes, Segment* out) {
   const std::string path = ShmPath(shm_name);
-  try {
-    bip::shared_memory_object shm(bip::open_only, shm_name.c_str(),
-                                  writable ? bip::read_write : bip::read_only);
-    struct stat st;
-    if (fstat(shm.get_mapping_handle().handle, &st) != 0) {
-      return Status::IOError("fstat " + path + ": " + Errno(errno));
-    }
-    if (!S_ISREG(st.st_mode)) {
-      return Status::Corruption(path + " is not a shared-memory object");
-    }
-    if (st.st_mode & S_IWOTH) {
-      return Status::Corruption(path + " is world-writable; refusing it");
-    }
-    if (static_cast<uint64_t>(st.st_size) < min_bytes) {
-      return Status::Corruption(path + " is " + std::to_string(st.st_size) +
-                                " bytes, smaller than its header");
-    }
-    out->Adopt(std::move(shm), writable ? bip::read_write : bip::read_only, st);
-    return Status::Ok();
-  } catch (const bip::interprocess_exception& e) {
-    if (e.get_error_code() == bip::not_found_error) {
+  const std::string name = "/" + shm_name;
+  const int fd = shm_open(
+      name.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW, 0);
+  if (fd < 0) {
+    const int e = errno;
+    if (e == ENOENT) {
       return Status::Unavailable(path + " does not exist (no server?)");
     }
-    if (e.get_error_code() == bip::security_error) {
+    if (e == EACCES)
       return Status::IOError("permission denied opening " + path);
-    }
-    return Status::IOError("cannot open " + path + ": " + e.what());
+    return Status::IOError("cannot open " + path + ": " + Errno(e));
   }
+  Segment seg;
+  seg.fd_ = fd;
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    return Status::IOError("fstat " + path + ": " + Errno(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Status::Corruption(path + " is not a shared-memory object");
+  }
+  if (st.st_mode & S_IWOTH) {
+    return Status::Corruption(path + " is world-writable; refusing it");
+  }
+  if (static_cast<uint64_t>(st.st_size) < min_bytes) {
+    return Status::Corruption(path + " is " + std::to_string(st.st_size) +
+                              " bytes, smaller than its header");
+  }
+  if (st.st_size > 0) {
+    EMBER_RETURN_IF_ERROR(
+        Mapping::Map(fd, st.st_size, writable, path, &seg.map_));
+  }
+  seg.owner_ = st.st_uid;
+  seg.mode_ = st.st_mode & 07777;
+  *out = std::move(seg);
+  return Status::Ok();
 }
 
 void Segment::Remove(const std::string& shm_name) {
-  bip::shared_memory_object::remove(shm_name.c_str());
+  shm_unlink(("/" + shm_name).c_str());
+}
+
+uint64_t HugeMappedBytes(const void* base) {
+  FILE* f = std::fopen("/proc/self/smaps", "re");
+  if (f == nullptr) return 0;
+  char line[512];
+  bool in = false;
+  uint64_t kb = 0;
+  const auto want = reinterpret_cast<uintptr_t>(base);
+  while (std::fgets(line, sizeof(line), f) != nullptr) {
+    unsigned long lo = 0, hi = 0;
+    if (std::sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+        std::strchr(line, '-') && line[0] != ' ') {
+      in = lo == want;
+      continue;
+    }
+    unsigned long v = 0;
+    if (in && (std::sscanf(line, "ShmemPmdMapped: %lu kB", &v) == 1 ||
+               std::sscanf(line, "FilePmdMapped: %lu kB", &v) == 1)) {
+      kb += v;
+    }
+  }
+  std::fclose(f);
+  return kb * 1024;
 }
 
 WriterLock::~WriterLock() {

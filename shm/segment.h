@@ -1,16 +1,16 @@
-// shm/segment.h: one POSIX shared-memory object, created or opened through
-// Boost.Interprocess and mapped whole. Also names every object of an arena.
+// shm/segment.h: one POSIX shared-memory object (shm_open), created or
+// opened and mapped whole. Also names every object of an arena.
 // Thread safety: a Segment is owned by one object; its mapping is shared.
 #pragma once
 
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <boost/interprocess/mapped_region.hpp>
-#include <boost/interprocess/shared_memory_object.hpp>
 #include <cstdint>
 #include <string>
 
+#include "shm/arena_options.h"
+#include "shm/mapping.h"
 #include "shm/run_dir.h"
 #include "shm/status.h"
 
@@ -34,15 +34,20 @@ std::string ShmPath(const std::string& shm_name);
 class Segment {
  public:
   Segment() = default;
-  Segment(Segment&&) = default;
-  Segment& operator=(Segment&&) = default;
+  Segment(Segment&& o) noexcept;
+  Segment& operator=(Segment&& o) noexcept;
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+  ~Segment();
 
-  // Creates `shm_name` exclusively with `mode`, reserves `bytes` of /dev/shm
-  // (kIOError naming the shortfall when it lacks room, so a full /dev/shm
-  // fails here and never as a SIGBUS later) and maps it read-write, zeroed.
-  // kBusy when the object already exists.
+  // Creates `shm_name` exclusively with `mode`, maps it read-write, zeroed,
+  // and faults in every page now (kIOError naming the shortfall when
+  // /dev/shm lacks room, so a full /dev/shm fails here and never as a
+  // SIGBUS later). `huge`: kTry asks for huge pages (madvise) and takes
+  // what comes; kOn also fails (kIOError) when none came; kOff asks for
+  // none. kBusy when the object already exists.
   static Status Create(const std::string& shm_name, uint64_t bytes, mode_t mode,
-                       Segment* out);
+                       Segment* out, HugePages huge = HugePages::kOff);
   // Opens an existing object and maps it whole. kUnavailable when absent,
   // kIOError when permission is denied, kCorruption when it is not a regular
   // object, is world-writable, or is smaller than `min_bytes`.
@@ -51,22 +56,23 @@ class Segment {
   // Unlinks `shm_name`; an absent object is not an error.
   static void Remove(const std::string& shm_name);
 
-  char* base() const { return static_cast<char*>(region_.get_address()); }
-  uint64_t size() const { return region_.get_size(); }
+  char* base() const { return map_.base(); }
+  uint64_t size() const { return map_.size(); }
   uid_t owner() const { return owner_; }
   mode_t mode() const { return mode_; }  // permission bits only
-  bool mapped() const { return region_.get_address() != nullptr; }
-  int fd() const { return shm_.get_mapping_handle().handle; }
+  bool mapped() const { return map_.base() != nullptr; }
+  int fd() const { return fd_; }
 
  private:
-  // Maps `shm` whole with `mode` and keeps it; `st` is its fstat.
-  void Adopt(boost::interprocess::shared_memory_object shm,
-             boost::interprocess::mode_t mode, const struct stat& st);
-  boost::interprocess::shared_memory_object shm_;
-  boost::interprocess::mapped_region region_;
+  int fd_ = -1;
+  Mapping map_;
   uid_t owner_ = 0;
   mode_t mode_ = 0;
 };
+
+// Bytes of the mapping at `base` that are mapped with huge pages (from
+// /proc/self/smaps; 0 when unknown).
+uint64_t HugeMappedBytes(const void* base);
 
 // Exclusive flock on the writer file in the run directory: one writer per
 // arena and run_dir. The pid of the holder is written into the file for

@@ -53,6 +53,8 @@ TEST_F(ConfigTest, ShippedConfigParsesToTheDefaults) {
   EXPECT_EQ(c.cold_tier, ColdTier::kRocksDb);
   EXPECT_EQ(c.requirepass, "");
   EXPECT_EQ(c.unix_socket_mode, 0660u);
+  EXPECT_EQ(c.huge_pages, d.huge_pages);
+  EXPECT_EQ(c.reader_lease_ms, d.reader_lease_ms);
 }
 
 TEST_F(ConfigTest, CommandLineOverridesTheFile) {

@@ -4,6 +4,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <random>
 
 #include "shm/layout.h"
@@ -231,6 +232,37 @@ TEST_F(BadInputTest, CorruptIndexNeverLeadsOutsideTheArena) {
     }
   }
   EXPECT_LT(hits, 200);
+}
+
+// huge_pages = on where the kernel gives shared memory no huge pages fails
+// the start, naming what to change, and leaves nothing behind; try starts.
+TEST_F(BadInputTest, HugePagesOnWithoutKernelSupportIsRefused) {
+  std::ifstream f("/sys/kernel/mm/transparent_hugepage/shmem_enabled");
+  std::string modes;
+  std::getline(f, modes);
+  std::ifstream mounts("/proc/mounts");
+  std::string line;
+  bool huge_mount = false;
+  while (std::getline(mounts, line)) {
+    if (line.find(" /dev/shm ") != std::string::npos &&
+        line.find("huge=") != std::string::npos &&
+        line.find("huge=never") == std::string::npos) {
+      huge_mount = true;
+    }
+  }
+  if (modes.find("[never]") == std::string::npos || huge_mount) {
+    GTEST_SKIP() << "this kernel gives shared memory huge pages";
+  }
+  options_.huge_pages = HugePages::kOn;
+  options_.arena_bytes = 8 << 20;
+  Status s = ArenaWriter::Create(options_, &writer_);
+  EXPECT_EQ(s.code(), Code::kIOError) << s.ToString();
+  EXPECT_NE(s.message().find("huge_pages"), std::string::npos) << s.ToString();
+  EXPECT_EQ(access(ShmPath(PathsFor(options_.name).data_shm).c_str(), F_OK),
+            -1);
+  options_.huge_pages = HugePages::kTry;
+  CreateWriter();
+  EXPECT_EQ(writer_->header().stats.huge_bytes.load(), 0u);
 }
 
 }  // namespace
