@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command (README.md): installs what is missing, builds, runs every
-# test with CTest.
+# The test command (README.md): installs what is missing, builds with
+# warnings as errors (-DEMBER_WERROR=ON), runs every test with CTest.
 #   scripts/test.sh                       optimized build, every test
 #   scripts/test.sh --sanitize=thread     shm tests under ThreadSanitizer
 #   scripts/test.sh --sanitize=address    shm tests under ASan + UBSan
@@ -23,7 +23,7 @@ if [ -n "$sanitize" ]; then
   build="build-$sanitize"
   filter=(-L shm)
 fi
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_WERROR=ON \
   -DEMBER_SANITIZE="$sanitize" >/dev/null
 cmake --build "$build" -j2
 

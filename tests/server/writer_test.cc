@@ -152,7 +152,7 @@ TEST_P(WriterTest, OneRoundsWritesShareAGroupCommit) {
   std::vector<std::string> replies(kJobs);
   const uint64_t before = stats_.group_commits.load();
   for (int i = 0; i < kJobs; ++i)
-    Queue(&io_, {"SET", "k" + std::to_string(i), "v"}, &replies[i]);
+    Queue(&io_, {"SET", 'k' + std::to_string(i), "v"}, &replies[i]);
   for (const std::string& r : replies) RunUntil(&io_, r);
   for (const std::string& r : replies) EXPECT_EQ(r, "+OK\r\n");
   EXPECT_LE(stats_.group_commits.load() - before, 10u);
@@ -167,7 +167,7 @@ TEST_P(WriterTest, AfterADeepQueueSmallRoundsCommitInlineAgain) {
   if (GetParam() == FsyncMode::kAlways) GTEST_SKIP() << "inline mode only";
   std::vector<std::string> replies(200);
   for (int i = 0; i < 200; ++i)
-    Queue(&io_, {"SET", "d" + std::to_string(i), "v"}, &replies[i]);
+    Queue(&io_, {"SET", 'd' + std::to_string(i), "v"}, &replies[i]);
   for (const std::string& r : replies) RunUntil(&io_, r);
   const uint64_t inline_before = stats_.inline_commits.load();
   for (int i = 0; i < 20; ++i) {  // writes keep coming, one at a time
