@@ -169,7 +169,7 @@ void Server::DoAccept(Acceptor* acceptor, bool tcp) {
           Connection::Socket(std::move(socket)), io, this, peer,
           next_client_id_.fetch_add(1));
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         std::erase_if(connections_, [](const auto& w) { return w.expired(); });
         connections_.push_back(conn);
       }
@@ -222,7 +222,7 @@ void Server::Shutdown() {
     signals_->cancel();
     std::vector<std::shared_ptr<Connection>> live;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       for (auto& w : connections_) {
         if (auto c = w.lock()) live.push_back(c);
       }
@@ -233,7 +233,7 @@ void Server::Shutdown() {
 }
 
 uint64_t Server::RememberCursor(const std::string& next_key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const uint64_t id = next_cursor_++;
   cursors_[id] = next_key;
   while (cursors_.size() > 65536) cursors_.erase(cursors_.begin());
@@ -241,7 +241,7 @@ uint64_t Server::RememberCursor(const std::string& next_key) {
 }
 
 bool Server::RecallCursor(uint64_t cursor, std::string* next_key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = cursors_.find(cursor);
   if (it == cursors_.end()) return false;
   *next_key = it->second;

@@ -32,9 +32,12 @@ Writer::Writer(const Config& config, ColdStore* cold, shm::ArenaWriter* arena,
 Writer::~Writer() { Stop(); }
 
 void Writer::Start() {
-  // The committer reads through its own slot, sharing the writer's mapping;
-  // whichever thread holds commit_mu_ uses it.
-  shm::ArenaReader::Attach(*arena_, &reader_);
+  {
+    // The committer reads through its own slot, sharing the writer's
+    // mapping; whichever thread holds commit_mu_ uses it.
+    MutexLock lock(&commit_mu_);
+    shm::ArenaReader::Attach(*arena_, &reader_);
+  }
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "ember-writer");
     Run();
@@ -43,11 +46,12 @@ void Writer::Start() {
 
 void Writer::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_one();
+  cv_.Signal();
   if (thread_.joinable()) thread_.join();
+  MutexLock lock(&commit_mu_);
   reader_.reset();
 }
 
@@ -57,7 +61,7 @@ void Writer::Submit(std::vector<WriteJob>* jobs) {
   bool wake = false;
   bool post = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (WriteJob& j : *jobs) queue_.push_back(std::move(j));
     if (inline_commit_) {
       // A deep queue (pipelines) goes to the writer thread at once, so its
@@ -78,7 +82,7 @@ void Writer::Submit(std::vector<WriteJob>* jobs) {
   // Posted, not run here: handlers already ready in this round (other
   // connections' reads) run first and join the same group commit.
   if (post) asio::post(*io, [this, io] { Flush(io); });
-  if (wake) cv_.notify_one();
+  if (wake) cv_.Signal();
 }
 
 bool& Writer::FlushPosted(asio::io_context* io) {
@@ -90,7 +94,7 @@ bool& Writer::FlushPosted(asio::io_context* io) {
 
 void Writer::SubmitFill(std::string key, std::string value, uint64_t expiry_ms,
                         uint64_t token) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (fills_.size() < 4096) {  // promotion is best effort under load
     fills_.push_back({std::move(key), std::move(value), expiry_ms, token});
   }
@@ -103,7 +107,7 @@ size_t Writer::StartedIndex(std::string_view key) const {
 void Writer::Flush(asio::io_context* io) {
   {
     // Cleared before draining: jobs queued from now on post a new Flush.
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     FlushPosted(io) = false;
     // Handed off: the writer thread commits all that is queued, and will
     // see the jobs of this round (handoff_ was set after its last clear).
@@ -111,7 +115,7 @@ void Writer::Flush(asio::io_context* io) {
   }
   Deliveries out;
   {
-    std::lock_guard<std::mutex> lock(commit_mu_);
+    MutexLock lock(&commit_mu_);
     Drain(io, &out);
   }
   Deliver(&out, io);
@@ -121,15 +125,17 @@ void Writer::Run() {
   while (true) {
     bool stopping = false;
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       // Inline commits: network threads commit; this thread drains what
       // is left and ticks, so it sleeps its millisecond even with jobs
       // queued.
       if (!stop_ && !handoff_ && (inline_commit_ || queue_.empty())) {
         waiting_ = true;
-        cv_.wait_for(lock, std::chrono::milliseconds(1), [this] {
-          return stop_ || handoff_ || (!inline_commit_ && !queue_.empty());
-        });
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+        while (!stop_ && !handoff_ && (inline_commit_ || queue_.empty()) &&
+               cv_.WaitUntil(&mu_, deadline)) {
+        }
         waiting_ = false;
       }
       taken_over_ = handoff_;
@@ -138,12 +144,12 @@ void Writer::Run() {
     }
     Deliveries out;
     {
-      std::lock_guard<std::mutex> lock(commit_mu_);
+      MutexLock lock(&commit_mu_);
       Drain(nullptr, &out);
     }
     Deliver(&out, nullptr);
     if (stopping) {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (queue_.empty()) return;  // else a late Submit: one more round
     }
   }
@@ -154,7 +160,7 @@ void Writer::Drain(asio::io_context* here, Deliveries* out) {
   std::deque<Fill> fills;
   while (true) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       while (!queue_.empty() && jobs.size() < kMaxBatch) {
         jobs.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -183,7 +189,7 @@ void Writer::Drain(asio::io_context* here, Deliveries* out) {
   for (const Fill& f : fills) ApplyFill(f);
   // Whoever holds commit_mu_ ticks (epoch, reclamation, heartbeat) when it
   // is due: under write load network threads hold it most of the time, and
-  // the writer thread alone could fall behind (std::mutex is not fair), and
+  // the writer thread alone could fall behind (a mutex is not fair), and
   // a stale heartbeat sends local clients to the socket.
   const auto now = std::chrono::steady_clock::now();
   if (now - last_tick_ >= std::chrono::milliseconds(1)) {

@@ -24,11 +24,9 @@
 #include <asio.hpp>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +34,7 @@
 #include "server/cold_store.h"
 #include "server/command_table.h"
 #include "server/stats.h"
+#include "server/thread_annotations.h"
 #include "shm/arena_reader.h"
 #include "shm/arena_writer.h"
 
@@ -57,18 +56,18 @@ class Writer {
   Writer(const Config& config, ColdStore* cold, shm::ArenaWriter* arena,
          ServerInfo* info, Stats* stats);
   ~Writer();  // Stop()
-  void Start();
+  void Start() EXCLUDES(commit_mu_);
   // Finishes every queued job, then joins the thread.
-  void Stop();
+  void Stop() EXCLUDES(commit_mu_, mu_);
 
   // Queues jobs, in order; one lock and at most one wake-up or post per
   // call. REQUIRES: all jobs share one event loop, and a network thread
   // submits only jobs of its own event loop.
-  void Submit(std::vector<WriteJob>* jobs);
+  void Submit(std::vector<WriteJob>* jobs) EXCLUDES(mu_);
   // Offers a cold hit for promotion. `token` is completed_seq() read before
   // the cold read began.
   void SubmitFill(std::string key, std::string value, uint64_t expiry_ms,
-                  uint64_t token);
+                  uint64_t token) EXCLUDES(mu_);
   uint64_t completed_seq() const {
     return completed_.load(std::memory_order_acquire);
   }
@@ -84,23 +83,25 @@ class Writer {
       std::vector<std::pair<std::function<void(std::string)>, std::string>>;
   using Deliveries = std::vector<std::pair<asio::io_context*, Delivery>>;
 
-  void Run();
+  void Run() EXCLUDES(commit_mu_, mu_);
   // On a network thread, `io`'s: commits what is queued, then sends the
   // replies of `io`'s own connections directly.
-  void Flush(asio::io_context* io);
-  // REQUIRES commit_mu_ held. Commits every queued job, in batches of at
-  // most kMaxBatch, then applies queued fills, and ticks the arena when a
-  // millisecond has passed since the last tick. Replies for event loop
-  // `here` (null: none) go to `*out`; the others are posted after each batch.
-  void Drain(asio::io_context* here, Deliveries* out);
-  void Commit(std::vector<WriteJob>* jobs, Deliveries* out);
-  void ApplyFill(const Fill& f);
+  void Flush(asio::io_context* io) EXCLUDES(commit_mu_, mu_);
+  // Commits every queued job, in batches of at most kMaxBatch, then applies
+  // queued fills, and ticks the arena when a millisecond has passed since
+  // the last tick. Replies for event loop `here` (null: none) go to `*out`;
+  // the others are posted after each batch.
+  void Drain(asio::io_context* here, Deliveries* out) REQUIRES(commit_mu_)
+      EXCLUDES(mu_);
+  void Commit(std::vector<WriteJob>* jobs, Deliveries* out)
+      REQUIRES(commit_mu_);
+  void ApplyFill(const Fill& f) REQUIRES(commit_mu_);
   size_t StartedIndex(std::string_view key) const;
   // Runs replies for `here` in place (REQUIRES: on its thread; commit_mu_
   // not held, a reply may lead to another Submit) and posts the others.
   static void Deliver(Deliveries* out, asio::io_context* here);
-  // The flag "a Flush is posted to `io` and has not started". REQUIRES mu_.
-  bool& FlushPosted(asio::io_context* io);
+  // The flag "a Flush is posted to `io` and has not started".
+  bool& FlushPosted(asio::io_context* io) REQUIRES(mu_);
 
   const Config& config_;
   ColdStore* cold_;
@@ -109,30 +110,31 @@ class Writer {
   Stats* stats_;
   const bool inline_commit_;  // network threads commit (fsync != always)
 
-  // Held while committing, applying fills or ticking: everything below it
-  // up to mu_ is touched only under it.
-  std::mutex commit_mu_;
-  std::unique_ptr<shm::ArenaReader> reader_;  // the committer's own slot
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<WriteJob> queue_;  // GUARDED_BY(mu_)
-  std::deque<Fill> fills_;      // GUARDED_BY(mu_)
-  bool stop_ = false;           // GUARDED_BY(mu_)
-  bool waiting_ = false;        // GUARDED_BY(mu_): the writer sleeps on cv_
-  bool handoff_ = false;        // GUARDED_BY(mu_): a deep queue, the thread's
-  bool taken_over_ = false;     // GUARDED_BY(mu_): the thread drains a handoff
-  std::vector<std::pair<asio::io_context*, bool>> flush_posted_;  // mu_
-  std::thread thread_;
-
-  // Fill tokens (GUARDED_BY(commit_mu_)): per key-hash bucket, the batch
-  // that last started writing a key there; completed_ is the last batch
-  // fully published.
-  std::vector<uint64_t> started_;
-  uint64_t next_seq_ = 0;
-  uint64_t cleared_seq_ = 0;  // the last batch that ran FLUSHALL
-  std::chrono::steady_clock::time_point last_tick_{};  // arena_->Tick()
+  // Lock order: commit_mu_, then mu_ (Drain takes the queue under it).
+  // Held while committing, applying fills or ticking.
+  Mutex commit_mu_ ACQUIRED_BEFORE(mu_);
+  // The committer's own slot.
+  std::unique_ptr<shm::ArenaReader> reader_ GUARDED_BY(commit_mu_);
+  // Fill tokens: per key-hash bucket, the batch that last started writing a
+  // key there; completed_ is the last batch fully published.
+  std::vector<uint64_t> started_ GUARDED_BY(commit_mu_);
+  uint64_t next_seq_ GUARDED_BY(commit_mu_) = 0;
+  // The last batch that ran FLUSHALL.
+  uint64_t cleared_seq_ GUARDED_BY(commit_mu_) = 0;
+  // When arena_->Tick() last ran.
+  std::chrono::steady_clock::time_point last_tick_ GUARDED_BY(commit_mu_){};
   std::atomic<uint64_t> completed_{0};
+
+  Mutex mu_;
+  CondVar cv_;  // waits on mu_
+  std::deque<WriteJob> queue_ GUARDED_BY(mu_);
+  std::deque<Fill> fills_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool waiting_ GUARDED_BY(mu_) = false;     // the writer sleeps on cv_
+  bool handoff_ GUARDED_BY(mu_) = false;     // a deep queue, the thread's
+  bool taken_over_ GUARDED_BY(mu_) = false;  // the thread drains a handoff
+  std::vector<std::pair<asio::io_context*, bool>> flush_posted_ GUARDED_BY(mu_);
+  std::thread thread_;
 };
 
 }  // namespace ember::server
