@@ -33,6 +33,7 @@
 
 #include "server/cold_store.h"
 #include "server/command_table.h"
+#include "server/keyspaces.h"
 #include "server/stats.h"
 #include "server/thread_annotations.h"
 #include "shm/arena_reader.h"
@@ -93,9 +94,20 @@ class Writer {
   // the others are posted after each batch.
   void Drain(asio::io_context* here, Deliveries* out) REQUIRES(commit_mu_)
       EXCLUDES(mu_);
+  // Runs `jobs`, publishes their changes, and queues the replies on `out`.
   void Commit(std::vector<WriteJob>* jobs, Deliveries* out)
       REQUIRES(commit_mu_);
+  // The steps of Commit: the batch on one overlay, its replies; then
+  // Publish.
+  void RunBatch(const std::vector<WriteJob>& jobs,
+                std::vector<std::string>* replies) REQUIRES(commit_mu_);
+  // Publishes `ks`'s changes under one sequence number: intents, RocksDB,
+  // then the arena. Not kOk: the cold tier failed (nothing of the changes
+  // published; *cleared says whether a FLUSHALL's clear happened).
+  shm::Status Publish(const BatchKeyspace& ks, bool* cleared)
+      REQUIRES(commit_mu_);
   void ApplyFill(const Fill& f) REQUIRES(commit_mu_);
+  static constexpr size_t kStartedSlots = size_t{1} << 16;  // fill tokens
   size_t StartedIndex(std::string_view key) const;
   // Runs replies for `here` in place (REQUIRES: on its thread; commit_mu_
   // not held, a reply may lead to another Submit) and posts the others.
