@@ -23,6 +23,8 @@ Writer::Writer(const Config& config, ColdStore* cold, shm::ArenaWriter* arena,
       info_(info),
       stats_(stats),
       inline_commit_(config.fsync != FsyncMode::kAlways),
+      limits_{arena->header().geo.max_key_bytes, arena->header().geo.page_bytes,
+              config.max_value_bytes_hot},
       started_(kStartedSlots, 0) {}
 
 Writer::~Writer() { Stop(); }

@@ -6,6 +6,15 @@
 // cold hits in the arena (promotion) unless a write to the same key started
 // after the reader took its fill token.
 //
+// With no cold tier (cold_tier = none) the arena is the only copy, and no
+// write it cannot take is acknowledged. Each job is published before the
+// next runs (there is no WriteBatch to share), so a refused job is answered
+// alone: over a limit (Keyspace::CheckStore, before anything changes) with
+// ERR, arena full (Put's kBusy) with Redis's OOM error, and its changes are
+// undone. The undo is best effort: Put's kBusy has already dropped the old
+// value from the arena, and putting it back can fail the same way; then the
+// key is gone, as if evicted (INFO oom_keys_dropped counts those).
+//
 // Who runs a group commit. With fsync=always, the writer thread: a commit
 // waits for the disk, and network threads keep serving reads meanwhile.
 // Otherwise the network thread that queued the jobs, at the end of its
@@ -97,13 +106,16 @@ class Writer {
   // Runs `jobs`, publishes their changes, and queues the replies on `out`.
   void Commit(std::vector<WriteJob>* jobs, Deliveries* out)
       REQUIRES(commit_mu_);
-  // The steps of Commit: the batch on one overlay, its replies; then
-  // Publish.
+  // The steps of Commit. With a cold tier: the batch on one overlay, one
+  // WriteBatch. Without: job by job (see the top of this file).
   void RunBatch(const std::vector<WriteJob>& jobs,
                 std::vector<std::string>* replies) REQUIRES(commit_mu_);
+  void RunEach(const std::vector<WriteJob>& jobs,
+               std::vector<std::string>* replies) REQUIRES(commit_mu_);
   // Publishes `ks`'s changes under one sequence number: intents, RocksDB,
   // then the arena. Not kOk: the cold tier failed (nothing of the changes
-  // published; *cleared says whether a FLUSHALL's clear happened).
+  // published; *cleared says whether a FLUSHALL's clear happened), or with
+  // no cold tier the arena refused a change and the job was undone.
   shm::Status Publish(const BatchKeyspace& ks, bool* cleared)
       REQUIRES(commit_mu_);
   void ApplyFill(const Fill& f) REQUIRES(commit_mu_);
@@ -121,6 +133,7 @@ class Writer {
   ServerInfo* info_;
   Stats* stats_;
   const bool inline_commit_;  // network threads commit (fsync != always)
+  const ArenaLimits limits_;  // checked when there is no cold tier
 
   // Lock order: commit_mu_, then mu_ (Drain takes the queue under it).
   // Held while committing, applying fills or ticking.

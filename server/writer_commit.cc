@@ -1,6 +1,6 @@
 // server/writer_commit.cc: one group commit, in steps: run the jobs on an
-// overlay, publish (intents, RocksDB, the arena, intents ended), reply; and
-// promotion of cold hits.
+// overlay, publish (intents, RocksDB, the arena, intents ended), undo a job
+// the arena refused when it is the only tier; and promotion of cold hits.
 #include <algorithm>
 
 #include "protocol/resp_writer.h"
@@ -9,10 +9,85 @@
 #include "server/writer.h"
 
 namespace ember::server {
+namespace {
+
+// The error reply for a job the arena refused (no cold tier).
+std::string RefusalError(const shm::Status& s) {
+  // kBusy: no chunk could be freed; memory is the cause, as for Redis's
+  // maxmemory, and so are Redis's words.
+  if (s.code() == shm::Code::kBusy)
+    return "OOM command not allowed when used memory > 'maxmemory'.";
+  // A limit CheckStore should have caught (the arena's own message).
+  return s.message().starts_with("ERR ") ? s.message() : "ERR " + s.message();
+}
+
+// What the arena holds for a key.
+struct Before {
+  bool present = false;
+  std::string value;
+  uint64_t expiry_ms = 0;
+};
+
+// For each of `ks`'s changes, in key order, what the arena holds now.
+std::vector<Before> ReadBefore(shm::ArenaReader* reader,
+                               const BatchKeyspace& ks) {
+  std::vector<Before> before(ks.changes().size());
+  size_t i = 0;
+  for (const auto& [key, c] : ks.changes()) {
+    Before& b = before[i++];
+    bool from_cold = false;
+    b.present =
+        LoadTiered(reader, nullptr, key, &b.value, &b.expiry_ms, &from_cold)
+            .ok();
+  }
+  return before;
+}
+
+// No cold tier: puts `ks`'s changes in the arena. When the arena refuses
+// one (kBusy when full), the keys changed so far and the refused one get
+// back what `before` (ReadBefore) says, and the refusal is returned.
+shm::Status PublishHotOnly(shm::ArenaWriter* arena, const BatchKeyspace& ks,
+                           const std::vector<Before>& before,
+                           uint64_t max_value_bytes_hot, Stats* stats) {
+  shm::Status refused;
+  size_t touched = 0;  // changes, in key order, that reached the arena
+  for (const auto& [key, c] : ks.changes()) {
+    if (!c.deleted && c.value.size() > max_value_bytes_hot) {
+      // CheckStore refuses these first; not tried, so nothing to undo here.
+      refused = shm::Status::InvalidArgument(kValueTooBig);
+      break;
+    }
+    ++touched;  // a refused Put drops the old value too: undone as well
+    if (c.deleted) {
+      arena->Delete(key);
+      continue;
+    }
+    refused = arena->Put(key, c.value, c.expiry_ms);
+    if (!refused.ok()) break;
+  }
+  if (refused.ok()) return refused;
+  // Every touched key gets back what the arena held before the job.
+  auto it = ks.changes().begin();
+  for (size_t i = 0; i < touched; ++i, ++it) {
+    const Before& b = before[i];
+    if (!b.present) {
+      arena->Delete(it->first);
+    } else if (!arena->Put(it->first, b.value, b.expiry_ms).ok()) {
+      stats->oom_keys_dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  return refused;
+}
+
+}  // namespace
 
 void Writer::Commit(std::vector<WriteJob>* jobs, Deliveries* out) {
   std::vector<std::string> replies(jobs->size());
-  RunBatch(*jobs, &replies);
+  if (cold_ != nullptr) {
+    RunBatch(*jobs, &replies);
+  } else {
+    RunEach(*jobs, &replies);
+  }
   // Grouped per event loop (usually a handful), in job order within each:
   // one wake-up per loop and batch, not one per reply.
   for (size_t i = 0; i < jobs->size(); ++i) {
@@ -48,7 +123,29 @@ void Writer::RunBatch(const std::vector<WriteJob>& jobs,
   }
 }
 
+void Writer::RunEach(const std::vector<WriteJob>& jobs,
+                     std::vector<std::string>* replies) {
+  BatchKeyspace ks(reader_.get(), nullptr, &limits_);
+  Session session;  // auth was checked when the job was queued
+  session.authenticated = true;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    CommandContext ctx{&ks, &session, info_};
+    Execute(*jobs[i].spec, jobs[i].args, ctx, &(*replies)[i]);
+    if (ks.changes().empty() && !ks.clear_all()) continue;
+    bool cleared = false;
+    const shm::Status s = Publish(ks, &cleared);
+    ks.Reset();  // the next job reads the arena as it now is
+    if (s.ok()) continue;
+    (*replies)[i].clear();
+    protocol::AppendError(&(*replies)[i], RefusalError(s));
+  }
+}
+
 shm::Status Writer::Publish(const BatchKeyspace& ks, bool* cleared) {
+  // No cold tier: what the arena held, for an undo; read first, before a
+  // full intent ring drops keys from the arena.
+  const std::vector<Before> before =
+      cold_ == nullptr ? ReadBefore(reader_.get(), ks) : std::vector<Before>();
   const uint64_t seq = ++next_seq_;
   std::vector<ColdOp> ops;
   std::vector<int64_t> tickets;
@@ -79,7 +176,9 @@ shm::Status Writer::Publish(const BatchKeyspace& ks, bool* cleared) {
   }
   if (s.ok() && cold_ != nullptr && !ops.empty())
     s = cold_->Write(ops, &cold_seq);
-  if (s.ok()) {
+  if (s.ok() && cold_ == nullptr) {
+    s = PublishHotOnly(arena_, ks, before, config_.max_value_bytes_hot, stats_);
+  } else if (s.ok()) {
     for (const ColdOp& op : ops) {
       if (op.is_delete || op.value.size() > config_.max_value_bytes_hot) {
         arena_->Delete(op.key);
@@ -87,6 +186,8 @@ shm::Status Writer::Publish(const BatchKeyspace& ks, bool* cleared) {
         arena_->Put(op.key, op.value, op.expiry_ms);  // kBusy: left cold
       }
     }
+  }
+  if (s.ok()) {
     stats_->writes_committed.fetch_add(ops.size(), std::memory_order_relaxed);
   }
   for (int64_t t : tickets) arena_->intents().End(t);
