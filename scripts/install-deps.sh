@@ -6,6 +6,7 @@ set -euo pipefail
 
 pkgs=(
   build-essential cmake pkg-config
+  clang                   # the second compiler CI builds with (Debian 12: 14)
   libboost-dev            # Boost.Interprocess (header-only)
   libxxhash-dev           # key hashes and item checksums
   libgtest-dev libgmock-dev

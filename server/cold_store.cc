@@ -116,10 +116,10 @@ shm::Status ColdStore::Open(const std::string& dir, FsyncMode fsync,
 
 ColdStore::~ColdStore() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (syncer_.joinable()) syncer_.join();
   if (db_) {
     if (!failed_.load()) db_->SyncWAL();
@@ -128,17 +128,21 @@ ColdStore::~ColdStore() {
 }
 
 void ColdStore::SyncLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (
-      !cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
-    lock.unlock();
+  while (true) {
+    {
+      MutexLock lock(&mu_);
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      while (!stop_ && cv_.WaitUntil(&mu_, deadline)) {
+      }
+      if (stop_) return;
+    }
     if (!failed_.load(std::memory_order_acquire)) {
       rocksdb::Status s = db_->SyncWAL();
       // A failed sync means acknowledged writes may not be on disk: stop
       // taking writes, as a failed write does.
       if (!s.ok()) MarkFailed("a WAL sync: " + s.ToString());
     }
-    lock.lock();
   }
 }
 
@@ -206,14 +210,14 @@ shm::Status ColdStore::Apply(rocksdb::WriteBatch* batch, const char* what) {
 }
 
 void ColdStore::MarkFailed(const std::string& why) {
-  std::lock_guard<std::mutex> lock(failure_mu_);
+  MutexLock lock(&failure_mu_);
   if (failed_.load(std::memory_order_relaxed)) return;  // the first stays
   failure_ = why;
   failed_.store(true, std::memory_order_release);
 }
 
 uint64_t ColdStore::CountLive(uint64_t* expires) const {
-  std::lock_guard<std::mutex> lock(count_mu_);
+  MutexLock lock(&count_mu_);
   const uint64_t now = shm::NowUnixMs();
   const uint64_t seq = db_->GetLatestSequenceNumber();
   // Still exact: no write since, and no counted key has expired since.

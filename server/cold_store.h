@@ -6,16 +6,15 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "server/config.h"
+#include "server/thread_annotations.h"
 #include "shm/status.h"
 
 namespace rocksdb {
@@ -77,7 +76,7 @@ class ColdStore {
 
  private:
   ColdStore() = default;
-  void SyncLoop();
+  void SyncLoop() EXCLUDES(mu_);
   // Writes `batch`, unless an earlier write failed; `what` prefixes the
   // error message.
   shm::Status Apply(rocksdb::WriteBatch* batch, const char* what);
@@ -92,19 +91,21 @@ class ColdStore {
     uint64_t keys = 0, expires = 0;
     uint64_t valid_until_ms = 0;  // the first counted expiry
   };
-  mutable std::mutex count_mu_;
-  mutable KeyCount count_;  // GUARDED_BY(count_mu_)
+  mutable Mutex count_mu_;
+  mutable KeyCount count_ GUARDED_BY(count_mu_);
   // Records the first failure (a write, or the everysec WAL sync) and stops
   // writes. A sync that races the failing write can still reach RocksDB's
   // broken WAL: the window is the few microseconds before failed_ is set.
-  void MarkFailed(const std::string& why);
+  void MarkFailed(const std::string& why) EXCLUDES(failure_mu_);
   // Set once by MarkFailed; read by Apply and SyncLoop.
   std::atomic<bool> failed_{false};
-  std::mutex failure_mu_;  // serializes MarkFailed
-  std::string failure_;    // the first failure; written before failed_
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
+  Mutex failure_mu_;  // serializes MarkFailed
+  // The first failure: written (under failure_mu_) before failed_ is set,
+  // read without the lock once failed_ reads true.
+  std::string failure_;
+  Mutex mu_;
+  CondVar cv_;  // waits on mu_
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread syncer_;  // fsync=everysec: SyncWAL once a second
 };
 

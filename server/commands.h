@@ -11,6 +11,11 @@ namespace ember::server {
 
 // Appends "-ERR <status>" for a cold-tier failure; true when it did.
 bool ReplyIfFailed(const shm::Status& s, std::string* reply);
+// Appends the error and returns true when `key` with a value of
+// `value_bytes` cannot be stored (Keyspace::CheckStore). Call it for every
+// key before the first Store, so that a refused command changes nothing.
+bool ReplyIfCannotStore(CommandContext& ctx, std::string_view key,
+                        size_t value_bytes, std::string* reply);
 
 #define EMBER_COMMAND(fn) \
   void fn(const Args& a, CommandContext& ctx, std::string* reply)

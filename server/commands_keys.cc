@@ -87,6 +87,8 @@ static void SetExpiry(const Args& a, CommandContext& ctx, int64_t unit_ms,
   if (when <= now) {
     ctx.keys->Remove(a[1]);
   } else {
+    // It is stored already; checked all the same (Store requires it).
+    if (ReplyIfCannotStore(ctx, a[1], v.size(), reply)) return;
     ctx.keys->Store(a[1], v, static_cast<uint64_t>(when));
   }
   pr::AppendInteger(reply, 1);
@@ -125,6 +127,7 @@ void CmdPersist(const Args& a, CommandContext& ctx, std::string* reply) {
   shm::Status s = ctx.keys->Load(a[1], &v, &expiry);
   if (ReplyIfFailed(s, reply)) return;
   if (!s.ok() || expiry == 0) return pr::AppendInteger(reply, 0);
+  if (ReplyIfCannotStore(ctx, a[1], v.size(), reply)) return;
   ctx.keys->Store(a[1], v, 0);
   pr::AppendInteger(reply, 1);
 }

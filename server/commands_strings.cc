@@ -19,6 +19,14 @@ bool ReplyIfFailed(const shm::Status& s, std::string* reply) {
   return true;
 }
 
+bool ReplyIfCannotStore(CommandContext& ctx, std::string_view key,
+                        size_t value_bytes, std::string* reply) {
+  const shm::Status s = ctx.keys->CheckStore(key, value_bytes);
+  if (s.ok()) return false;
+  pr::AppendError(reply, s.message());
+  return true;
+}
+
 void CmdGet(const Args& a, CommandContext& ctx, std::string* reply) {
   std::string v;
   uint64_t expiry = 0;
@@ -75,6 +83,7 @@ void CmdSet(const Args& a, CommandContext& ctx, std::string* reply) {
       return pr::AppendError(reply, kSyntaxError);
     }
   }
+  if (ReplyIfCannotStore(ctx, a[1], a[2].size(), reply)) return;
   std::string old;
   uint64_t old_expiry = 0;
   bool exists = false;
@@ -115,6 +124,10 @@ void CmdMSet(const Args& a, CommandContext& ctx, std::string* reply) {
     return pr::AppendError(reply,
                            "ERR wrong number of arguments for 'mset' command");
   }
+  // All or nothing: every pair is checked before the first is stored.
+  for (size_t i = 1; i < a.size(); i += 2) {
+    if (ReplyIfCannotStore(ctx, a[i], a[i + 1].size(), reply)) return;
+  }
   for (size_t i = 1; i < a.size(); i += 2) ctx.keys->Store(a[i], a[i + 1], 0);
   pr::AppendOk(reply);
 }
@@ -134,7 +147,9 @@ static void AddTo(const std::string& key, int64_t delta, CommandContext& ctx,
     return pr::AppendError(reply, "ERR increment or decrement would overflow");
   }
   cur += delta;
-  ctx.keys->Store(key, std::to_string(cur), s.ok() ? expiry : 0);
+  const std::string text = std::to_string(cur);
+  if (ReplyIfCannotStore(ctx, key, text.size(), reply)) return;
+  ctx.keys->Store(key, text, s.ok() ? expiry : 0);
   pr::AppendInteger(reply, cur);
 }
 
@@ -168,6 +183,7 @@ void CmdAppend(const Args& a, CommandContext& ctx, std::string* reply) {
     return pr::AppendError(
         reply, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
   }
+  if (ReplyIfCannotStore(ctx, a[1], v.size(), reply)) return;
   ctx.keys->Store(a[1], v, s.ok() ? expiry : 0);
   pr::AppendInteger(reply, static_cast<int64_t>(v.size()));
 }

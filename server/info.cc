@@ -95,6 +95,7 @@ std::string Server::InfoText(std::string_view section) {
     line("evicted_keys",
          load(h.stats.evictions) + load(h.stats.index_evictions));
     line("arena_put_failures", load(h.stats.put_failures));
+    line("oom_keys_dropped", load(stats_.oom_keys_dropped));
     line("reader_revocations", load(h.stats.revocations));
     line("total_error_replies_protocol", load(stats_.protocol_errors));
     o << "\r\n";

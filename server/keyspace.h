@@ -22,6 +22,15 @@ class Keyspace {
                            uint64_t* expiry_ms) = 0;
   // True in the writer: Store/Remove/RemoveAll may be called.
   virtual bool CanWrite() const { return false; }
+  // Whether `key` with a value of `value_bytes` can be stored: kOk, or
+  // kInvalidArgument whose message is the error reply. Only an arena with no
+  // cold tier behind it has limits. A command checks every key it will
+  // store before it stores any, so that a refused command changes nothing.
+  virtual shm::Status CheckStore(std::string_view /*key*/,
+                                 size_t /*value_bytes*/) const {
+    return shm::Status::Ok();
+  }
+  // REQUIRES: CheckStore(key, value.size()) is kOk.
   virtual void Store(std::string_view /*key*/, std::string_view /*value*/,
                      uint64_t /*expiry_ms*/) {}
   virtual void Remove(std::string_view /*key*/) {}

@@ -2,7 +2,10 @@
 // batch overlay.
 #include "server/keyspaces.h"
 
+#include <cassert>
+
 #include "server/writer.h"
+#include "shm/arena_format.h"
 
 namespace ember::server {
 
@@ -70,8 +73,34 @@ shm::Status BatchKeyspace::Load(std::string_view key, std::string* value,
   return LoadTiered(reader_, cold_, key, value, expiry_ms, &from_cold);
 }
 
+shm::Status BatchKeyspace::CheckStore(std::string_view key,
+                                      size_t value_bytes) const {
+  if (limits_ == nullptr) return shm::Status::Ok();
+  // Redis's words for too-long input ("ERR string exceeds maximum allowed
+  // size (proto-max-bulk-len)"), naming Ember's limit.
+  if (key.empty()) {
+    return shm::Status::InvalidArgument(
+        "ERR empty keys are not supported with cold_tier none");
+  }
+  if (key.size() > limits_->max_key_bytes) {
+    return shm::Status::InvalidArgument(
+        "ERR key exceeds maximum allowed size (" +
+        std::to_string(limits_->max_key_bytes) + " bytes)");
+  }
+  if (value_bytes > limits_->max_value_bytes) {
+    return shm::Status::InvalidArgument(kValueTooBig);
+  }
+  if (sizeof(shm::ItemHeader) + key.size() + value_bytes >
+      limits_->page_bytes) {
+    return shm::Status::InvalidArgument(
+        "ERR string exceeds maximum allowed size (page_bytes)");
+  }
+  return shm::Status::Ok();
+}
+
 void BatchKeyspace::Store(std::string_view key, std::string_view value,
                           uint64_t expiry_ms) {
+  assert(CheckStore(key, value.size()).ok() && "Store before CheckStore");
   Change& c = changes_[std::string(key)];
   c.value.assign(value.data(), value.size());
   c.expiry_ms = expiry_ms;

@@ -48,6 +48,17 @@ class NetKeyspace : public Keyspace {
   Stats* stats_;
 };
 
+// What the arena can hold, for a server with no cold tier: there a write the
+// arena cannot take is refused (CheckStore), never acknowledged and lost.
+struct ArenaLimits {
+  uint64_t max_key_bytes = 0;  // keys are 1..max_key_bytes bytes
+  uint64_t page_bytes = 0;     // the largest item: 24-byte header + key + value
+  uint64_t max_value_bytes = 0;  // max_value_bytes_hot
+};
+// CheckStore's error for a value over max_value_bytes_hot (without '-').
+inline constexpr std::string_view kValueTooBig =
+    "ERR string exceeds maximum allowed size (max_value_bytes_hot)";
+
 class BatchKeyspace : public Keyspace {
  public:
   struct Change {
@@ -55,15 +66,25 @@ class BatchKeyspace : public Keyspace {
     uint64_t expiry_ms = 0;
     bool deleted = false;
   };
-  BatchKeyspace(shm::ArenaReader* reader, ColdStore* cold)
-      : reader_(reader), cold_(cold) {}
+  // `limits`: null when a cold tier takes what the arena cannot; else
+  // CheckStore enforces them. REQUIRES: `limits` outlives the keyspace.
+  BatchKeyspace(shm::ArenaReader* reader, ColdStore* cold,
+                const ArenaLimits* limits = nullptr)
+      : reader_(reader), cold_(cold), limits_(limits) {}
   shm::Status Load(std::string_view key, std::string* value,
                    uint64_t* expiry_ms) override;
   bool CanWrite() const override { return true; }
+  shm::Status CheckStore(std::string_view key,
+                         size_t value_bytes) const override;
   void Store(std::string_view key, std::string_view value,
              uint64_t expiry_ms) override;
   void Remove(std::string_view key) override;
   void RemoveAll() override;
+  // Forgets the staged changes (they have been published).
+  void Reset() {
+    changes_.clear();
+    clear_all_ = false;
+  }
   uint64_t CountKeys() override;
   std::string Scan(const std::string& cursor, size_t count,
                    std::vector<std::string>* keys) override;
@@ -77,6 +98,7 @@ class BatchKeyspace : public Keyspace {
  private:
   shm::ArenaReader* reader_;
   ColdStore* cold_;
+  const ArenaLimits* limits_;
   std::map<std::string, Change, std::less<>> changes_;
   bool clear_all_ = false;
 };

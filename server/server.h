@@ -8,7 +8,6 @@
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "server/config.h"
 #include "server/server_info.h"
 #include "server/stats.h"
+#include "server/thread_annotations.h"
 #include "server/writer.h"
 #include "shm/arena_writer.h"
 
@@ -83,10 +83,10 @@ class Server : public ServerInfo {
   std::atomic<uint64_t> next_client_id_{1};
   uint64_t start_unix_ms_ = 0;
 
-  std::mutex mu_;
-  std::vector<std::weak_ptr<Connection>> connections_;  // GUARDED_BY(mu_)
-  std::map<uint64_t, std::string> cursors_;             // GUARDED_BY(mu_)
-  uint64_t next_cursor_ = 1;                            // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::vector<std::weak_ptr<Connection>> connections_ GUARDED_BY(mu_);
+  std::map<uint64_t, std::string> cursors_ GUARDED_BY(mu_);
+  uint64_t next_cursor_ GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace ember::server

@@ -21,6 +21,9 @@ struct Stats {
   std::atomic<uint64_t> inline_commits{0};    // of those, on a network thread
   std::atomic<uint64_t> writes_committed{0};  // keys written to the cold tier
   std::atomic<uint64_t> cold_write_errors{0};
+  // cold_tier none: keys whose old value the arena could not take back
+  // after it refused a write to them (they are gone, as if evicted).
+  std::atomic<uint64_t> oom_keys_dropped{0};
   std::atomic<uint64_t> protocol_errors{0};
 };
 

@@ -1,14 +1,11 @@
-// server/writer.cc: the group-commit loop: run a batch on an overlay, record
-// intents, write RocksDB, publish to the arena, end intents, reply.
+// server/writer.cc: the queue and who drains it: Submit, the inline Flush on
+// a network thread, the writer thread's loop, replies to their event loops.
+// The commit itself is in writer_commit.cc.
 #include "server/writer.h"
 
 #include <pthread.h>
 
 #include <algorithm>
-
-#include "protocol/resp_writer.h"
-#include "server/commands.h"
-#include "server/keyspaces.h"
 
 namespace ember::server {
 namespace {
@@ -16,7 +13,6 @@ constexpr size_t kMaxBatch = 1024;  // jobs per group commit
 // Inline mode: a round with at least this many queued jobs is committed by
 // the writer thread instead (see Flush).
 constexpr size_t kInlineMaxJobs = 64;
-constexpr size_t kStartedSlots = size_t{1} << 16;  // fill-token buckets
 }  // namespace
 
 Writer::Writer(const Config& config, ColdStore* cold, shm::ArenaWriter* arena,
@@ -27,14 +23,19 @@ Writer::Writer(const Config& config, ColdStore* cold, shm::ArenaWriter* arena,
       info_(info),
       stats_(stats),
       inline_commit_(config.fsync != FsyncMode::kAlways),
+      limits_{arena->header().geo.max_key_bytes, arena->header().geo.page_bytes,
+              config.max_value_bytes_hot},
       started_(kStartedSlots, 0) {}
 
 Writer::~Writer() { Stop(); }
 
 void Writer::Start() {
-  // The committer reads through its own slot, sharing the writer's mapping;
-  // whichever thread holds commit_mu_ uses it.
-  shm::ArenaReader::Attach(*arena_, &reader_);
+  {
+    // The committer reads through its own slot, sharing the writer's
+    // mapping; whichever thread holds commit_mu_ uses it.
+    MutexLock lock(&commit_mu_);
+    shm::ArenaReader::Attach(*arena_, &reader_);
+  }
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "ember-writer");
     Run();
@@ -43,11 +44,12 @@ void Writer::Start() {
 
 void Writer::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_one();
+  cv_.Signal();
   if (thread_.joinable()) thread_.join();
+  MutexLock lock(&commit_mu_);
   reader_.reset();
 }
 
@@ -57,7 +59,7 @@ void Writer::Submit(std::vector<WriteJob>* jobs) {
   bool wake = false;
   bool post = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (WriteJob& j : *jobs) queue_.push_back(std::move(j));
     if (inline_commit_) {
       // A deep queue (pipelines) goes to the writer thread at once, so its
@@ -78,7 +80,7 @@ void Writer::Submit(std::vector<WriteJob>* jobs) {
   // Posted, not run here: handlers already ready in this round (other
   // connections' reads) run first and join the same group commit.
   if (post) asio::post(*io, [this, io] { Flush(io); });
-  if (wake) cv_.notify_one();
+  if (wake) cv_.Signal();
 }
 
 bool& Writer::FlushPosted(asio::io_context* io) {
@@ -90,7 +92,7 @@ bool& Writer::FlushPosted(asio::io_context* io) {
 
 void Writer::SubmitFill(std::string key, std::string value, uint64_t expiry_ms,
                         uint64_t token) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (fills_.size() < 4096) {  // promotion is best effort under load
     fills_.push_back({std::move(key), std::move(value), expiry_ms, token});
   }
@@ -103,7 +105,7 @@ size_t Writer::StartedIndex(std::string_view key) const {
 void Writer::Flush(asio::io_context* io) {
   {
     // Cleared before draining: jobs queued from now on post a new Flush.
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     FlushPosted(io) = false;
     // Handed off: the writer thread commits all that is queued, and will
     // see the jobs of this round (handoff_ was set after its last clear).
@@ -111,7 +113,7 @@ void Writer::Flush(asio::io_context* io) {
   }
   Deliveries out;
   {
-    std::lock_guard<std::mutex> lock(commit_mu_);
+    MutexLock lock(&commit_mu_);
     Drain(io, &out);
   }
   Deliver(&out, io);
@@ -121,15 +123,17 @@ void Writer::Run() {
   while (true) {
     bool stopping = false;
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       // Inline commits: network threads commit; this thread drains what
       // is left and ticks, so it sleeps its millisecond even with jobs
       // queued.
       if (!stop_ && !handoff_ && (inline_commit_ || queue_.empty())) {
         waiting_ = true;
-        cv_.wait_for(lock, std::chrono::milliseconds(1), [this] {
-          return stop_ || handoff_ || (!inline_commit_ && !queue_.empty());
-        });
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+        while (!stop_ && !handoff_ && (inline_commit_ || queue_.empty()) &&
+               cv_.WaitUntil(&mu_, deadline)) {
+        }
         waiting_ = false;
       }
       taken_over_ = handoff_;
@@ -138,12 +142,12 @@ void Writer::Run() {
     }
     Deliveries out;
     {
-      std::lock_guard<std::mutex> lock(commit_mu_);
+      MutexLock lock(&commit_mu_);
       Drain(nullptr, &out);
     }
     Deliver(&out, nullptr);
     if (stopping) {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (queue_.empty()) return;  // else a late Submit: one more round
     }
   }
@@ -154,7 +158,7 @@ void Writer::Drain(asio::io_context* here, Deliveries* out) {
   std::deque<Fill> fills;
   while (true) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       while (!queue_.empty() && jobs.size() < kMaxBatch) {
         jobs.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -181,10 +185,10 @@ void Writer::Drain(asio::io_context* here, Deliveries* out) {
     Deliver(&others, here);
   }
   for (const Fill& f : fills) ApplyFill(f);
-  // Whoever holds commit_mu_ ticks (epoch, reclamation, heartbeat) when it
-  // is due: under write load network threads hold it most of the time, and
-  // the writer thread alone could fall behind (std::mutex is not fair), and
-  // a stale heartbeat sends local clients to the socket.
+  // Whoever holds commit_mu_ ticks (epoch, reclamation, expiry sweep) when
+  // it is due: under write load network threads hold it most of the time,
+  // and the writer thread alone could fall behind (a mutex is not fair).
+  // The heartbeat is not here: the arena's broker thread beats it.
   const auto now = std::chrono::steady_clock::now();
   if (now - last_tick_ >= std::chrono::milliseconds(1)) {
     arena_->Tick();
@@ -203,96 +207,6 @@ void Writer::Deliver(Deliveries* out, asio::io_context* here) {
     }
   }
   out->clear();
-}
-
-void Writer::Commit(std::vector<WriteJob>* jobs, Deliveries* out) {
-  BatchKeyspace ks(reader_.get(), cold_);
-  Session session;  // auth was checked when the job was queued
-  session.authenticated = true;
-  std::vector<std::string> replies(jobs->size());
-  for (size_t i = 0; i < jobs->size(); ++i) {
-    CommandContext ctx{&ks, &session, info_};
-    Execute(*(*jobs)[i].spec, (*jobs)[i].args, ctx, &replies[i]);
-  }
-  if (!ks.changes().empty() || ks.clear_all()) {
-    const uint64_t seq = ++next_seq_;
-    std::vector<ColdOp> ops;
-    std::vector<int64_t> tickets;
-    ops.reserve(ks.changes().size());
-    for (const auto& [key, c] : ks.changes()) {
-      const uint64_t hash = arena_->HashOf(key);
-      started_[hash & (kStartedSlots - 1)] = seq;
-      ops.push_back(ColdOp{key, c.value, c.expiry_ms, c.deleted});
-      // Intent first (DESIGN.md invariant 10); with the ring full, drop the key from
-      // the arena instead, which needs no record to stay safe.
-      const int64_t t = arena_->intents().Begin(hash, seq);
-      if (t >= 0) {
-        tickets.push_back(t);
-      } else {
-        arena_->Delete(key);
-      }
-    }
-    shm::Status s;
-    uint64_t cold_seq = 0;
-    bool cleared = false;
-    if (ks.clear_all()) {
-      if (cold_ != nullptr) s = cold_->Clear();
-      if (s.ok()) {
-        arena_->Clear();
-        cleared = true;
-        cleared_seq_ = seq;  // fills read before this batch are stale
-      }
-    }
-    if (s.ok() && cold_ != nullptr && !ops.empty())
-      s = cold_->Write(ops, &cold_seq);
-    if (s.ok()) {
-      for (const ColdOp& op : ops) {
-        if (op.is_delete || op.value.size() > config_.max_value_bytes_hot) {
-          arena_->Delete(op.key);
-        } else {
-          arena_->Put(op.key, op.value, op.expiry_ms);  // kBusy: left cold
-        }
-      }
-      stats_->writes_committed.fetch_add(ops.size(), std::memory_order_relaxed);
-    } else {
-      // Nothing of `ops` was published: the arena still matches RocksDB.
-      // Every reply of the batch was computed on the overlay, reads too, so
-      // all fail, except a FLUSHALL whose clear did happen.
-      stats_->cold_write_errors.fetch_add(1, std::memory_order_relaxed);
-      for (size_t i = 0; i < jobs->size(); ++i) {
-        if (cleared && (*jobs)[i].spec->handler == CmdFlushAll) continue;
-        replies[i].clear();
-        protocol::AppendError(&replies[i], "ERR write failed: " + s.ToString());
-      }
-    }
-    for (int64_t t : tickets) arena_->intents().End(t);
-    completed_.store(seq, std::memory_order_release);
-    stats_->group_commits.fetch_add(1, std::memory_order_relaxed);
-  }
-  // Grouped per event loop (usually a handful), in job order within each:
-  // one wake-up per loop and batch, not one per reply.
-  for (size_t i = 0; i < jobs->size(); ++i) {
-    WriteJob& job = (*jobs)[i];
-    auto it = std::find_if(out->begin(), out->end(),
-                           [&](const auto& e) { return e.first == job.io; });
-    if (it == out->end()) it = out->insert(out->end(), {job.io, Delivery()});
-    it->second.emplace_back(std::move(job.done), std::move(replies[i]));
-  }
-}
-
-void Writer::ApplyFill(const Fill& f) {
-  if (started_[StartedIndex(f.key)] > f.token || cleared_seq_ > f.token) {
-    stats_->fills_dropped.fetch_add(1, std::memory_order_relaxed);
-    return;  // a write to this key (or a neighbour) began after the read
-  }
-  if (reader_ != nullptr) {
-    shm::ReadGuard guard(reader_.get());
-    std::string_view v;
-    if (guard.Get(f.key, &v).ok()) return;  // already hot
-  }
-  if (arena_->Put(f.key, f.value, f.expiry_ms).ok()) {
-    stats_->promotions.fetch_add(1, std::memory_order_relaxed);
-  }
 }
 
 }  // namespace ember::server

@@ -6,6 +6,15 @@
 // cold hits in the arena (promotion) unless a write to the same key started
 // after the reader took its fill token.
 //
+// With no cold tier (cold_tier = none) the arena is the only copy, and no
+// write it cannot take is acknowledged. Each job is published before the
+// next runs (there is no WriteBatch to share), so a refused job is answered
+// alone: over a limit (Keyspace::CheckStore, before anything changes) with
+// ERR, arena full (Put's kBusy) with Redis's OOM error, and its changes are
+// undone. The undo is best effort: Put's kBusy has already dropped the old
+// value from the arena, and putting it back can fail the same way; then the
+// key is gone, as if evicted (INFO oom_keys_dropped counts those).
+//
 // Who runs a group commit. With fsync=always, the writer thread: a commit
 // waits for the disk, and network threads keep serving reads meanwhile.
 // Otherwise the network thread that queued the jobs, at the end of its
@@ -16,7 +25,7 @@
 // empty: its commits then overlap the network thread's parsing. Whoever holds
 // commit_mu_ commits everything queued, other threads' jobs too, and posts
 // their replies to their event loops, and ticks the arena (epochs,
-// reclamation, heartbeat) once a millisecond has passed; the writer thread
+// reclamation, expiry sweep) once a millisecond has passed; the writer thread
 // wakes every millisecond to drain leftovers and tick an idle arena.
 // Thread safety: Submit/SubmitFill/completed_seq from any thread.
 #pragma once
@@ -24,18 +33,18 @@
 #include <asio.hpp>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "server/cold_store.h"
 #include "server/command_table.h"
+#include "server/keyspaces.h"
 #include "server/stats.h"
+#include "server/thread_annotations.h"
 #include "shm/arena_reader.h"
 #include "shm/arena_writer.h"
 
@@ -57,18 +66,18 @@ class Writer {
   Writer(const Config& config, ColdStore* cold, shm::ArenaWriter* arena,
          ServerInfo* info, Stats* stats);
   ~Writer();  // Stop()
-  void Start();
+  void Start() EXCLUDES(commit_mu_);
   // Finishes every queued job, then joins the thread.
-  void Stop();
+  void Stop() EXCLUDES(commit_mu_, mu_);
 
   // Queues jobs, in order; one lock and at most one wake-up or post per
   // call. REQUIRES: all jobs share one event loop, and a network thread
   // submits only jobs of its own event loop.
-  void Submit(std::vector<WriteJob>* jobs);
+  void Submit(std::vector<WriteJob>* jobs) EXCLUDES(mu_);
   // Offers a cold hit for promotion. `token` is completed_seq() read before
   // the cold read began.
   void SubmitFill(std::string key, std::string value, uint64_t expiry_ms,
-                  uint64_t token);
+                  uint64_t token) EXCLUDES(mu_);
   uint64_t completed_seq() const {
     return completed_.load(std::memory_order_acquire);
   }
@@ -84,23 +93,39 @@ class Writer {
       std::vector<std::pair<std::function<void(std::string)>, std::string>>;
   using Deliveries = std::vector<std::pair<asio::io_context*, Delivery>>;
 
-  void Run();
+  void Run() EXCLUDES(commit_mu_, mu_);
   // On a network thread, `io`'s: commits what is queued, then sends the
   // replies of `io`'s own connections directly.
-  void Flush(asio::io_context* io);
-  // REQUIRES commit_mu_ held. Commits every queued job, in batches of at
-  // most kMaxBatch, then applies queued fills, and ticks the arena when a
-  // millisecond has passed since the last tick. Replies for event loop
-  // `here` (null: none) go to `*out`; the others are posted after each batch.
-  void Drain(asio::io_context* here, Deliveries* out);
-  void Commit(std::vector<WriteJob>* jobs, Deliveries* out);
-  void ApplyFill(const Fill& f);
+  void Flush(asio::io_context* io) EXCLUDES(commit_mu_, mu_);
+  // Commits every queued job, in batches of at most kMaxBatch, then applies
+  // queued fills, and ticks the arena when a millisecond has passed since
+  // the last tick. Replies for event loop `here` (null: none) go to `*out`;
+  // the others are posted after each batch.
+  void Drain(asio::io_context* here, Deliveries* out) REQUIRES(commit_mu_)
+      EXCLUDES(mu_);
+  // Runs `jobs`, publishes their changes, and queues the replies on `out`.
+  void Commit(std::vector<WriteJob>* jobs, Deliveries* out)
+      REQUIRES(commit_mu_);
+  // The steps of Commit. With a cold tier: the batch on one overlay, one
+  // WriteBatch. Without: job by job (see the top of this file).
+  void RunBatch(const std::vector<WriteJob>& jobs,
+                std::vector<std::string>* replies) REQUIRES(commit_mu_);
+  void RunEach(const std::vector<WriteJob>& jobs,
+               std::vector<std::string>* replies) REQUIRES(commit_mu_);
+  // Publishes `ks`'s changes under one sequence number: intents, RocksDB,
+  // then the arena. Not kOk: the cold tier failed (nothing of the changes
+  // published; *cleared says whether a FLUSHALL's clear happened), or with
+  // no cold tier the arena refused a change and the job was undone.
+  shm::Status Publish(const BatchKeyspace& ks, bool* cleared)
+      REQUIRES(commit_mu_);
+  void ApplyFill(const Fill& f) REQUIRES(commit_mu_);
+  static constexpr size_t kStartedSlots = size_t{1} << 16;  // fill tokens
   size_t StartedIndex(std::string_view key) const;
   // Runs replies for `here` in place (REQUIRES: on its thread; commit_mu_
   // not held, a reply may lead to another Submit) and posts the others.
   static void Deliver(Deliveries* out, asio::io_context* here);
-  // The flag "a Flush is posted to `io` and has not started". REQUIRES mu_.
-  bool& FlushPosted(asio::io_context* io);
+  // The flag "a Flush is posted to `io` and has not started".
+  bool& FlushPosted(asio::io_context* io) REQUIRES(mu_);
 
   const Config& config_;
   ColdStore* cold_;
@@ -108,31 +133,33 @@ class Writer {
   ServerInfo* info_;
   Stats* stats_;
   const bool inline_commit_;  // network threads commit (fsync != always)
+  const ArenaLimits limits_;  // checked when there is no cold tier
 
-  // Held while committing, applying fills or ticking: everything below it
-  // up to mu_ is touched only under it.
-  std::mutex commit_mu_;
-  std::unique_ptr<shm::ArenaReader> reader_;  // the committer's own slot
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<WriteJob> queue_;  // GUARDED_BY(mu_)
-  std::deque<Fill> fills_;      // GUARDED_BY(mu_)
-  bool stop_ = false;           // GUARDED_BY(mu_)
-  bool waiting_ = false;        // GUARDED_BY(mu_): the writer sleeps on cv_
-  bool handoff_ = false;        // GUARDED_BY(mu_): a deep queue, the thread's
-  bool taken_over_ = false;     // GUARDED_BY(mu_): the thread drains a handoff
-  std::vector<std::pair<asio::io_context*, bool>> flush_posted_;  // mu_
-  std::thread thread_;
-
-  // Fill tokens (GUARDED_BY(commit_mu_)): per key-hash bucket, the batch
-  // that last started writing a key there; completed_ is the last batch
-  // fully published.
-  std::vector<uint64_t> started_;
-  uint64_t next_seq_ = 0;
-  uint64_t cleared_seq_ = 0;  // the last batch that ran FLUSHALL
-  std::chrono::steady_clock::time_point last_tick_{};  // arena_->Tick()
+  // Lock order: commit_mu_, then mu_ (Drain takes the queue under it).
+  // Held while committing, applying fills or ticking.
+  Mutex commit_mu_ ACQUIRED_BEFORE(mu_);
+  // The committer's own slot.
+  std::unique_ptr<shm::ArenaReader> reader_ GUARDED_BY(commit_mu_);
+  // Fill tokens: per key-hash bucket, the batch that last started writing a
+  // key there; completed_ is the last batch fully published.
+  std::vector<uint64_t> started_ GUARDED_BY(commit_mu_);
+  uint64_t next_seq_ GUARDED_BY(commit_mu_) = 0;
+  // The last batch that ran FLUSHALL.
+  uint64_t cleared_seq_ GUARDED_BY(commit_mu_) = 0;
+  // When arena_->Tick() last ran.
+  std::chrono::steady_clock::time_point last_tick_ GUARDED_BY(commit_mu_){};
   std::atomic<uint64_t> completed_{0};
+
+  Mutex mu_;
+  CondVar cv_;  // waits on mu_
+  std::deque<WriteJob> queue_ GUARDED_BY(mu_);
+  std::deque<Fill> fills_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
+  bool waiting_ GUARDED_BY(mu_) = false;     // the writer sleeps on cv_
+  bool handoff_ GUARDED_BY(mu_) = false;     // a deep queue, the thread's
+  bool taken_over_ GUARDED_BY(mu_) = false;  // the thread drains a handoff
+  std::vector<std::pair<asio::io_context*, bool>> flush_posted_ GUARDED_BY(mu_);
+  std::thread thread_;
 };
 
 }  // namespace ember::server

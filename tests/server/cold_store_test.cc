@@ -100,7 +100,7 @@ TEST_F(ColdStoreTest, RememberedCountFollowsWritesAndExpiries) {
 TEST_F(ColdStoreTest, ScanPagesThroughEveryKey) {
   OpenStore();
   std::vector<std::string> names;  // the ops view these
-  for (int i = 0; i < 25; ++i) names.push_back("k" + std::to_string(100 + i));
+  for (int i = 0; i < 25; ++i) names.push_back('k' + std::to_string(100 + i));
   std::vector<ColdOp> ops;
   for (const std::string& k : names) ops.push_back({k, "v", 0, false});
   Write(ops);

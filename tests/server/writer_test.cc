@@ -152,7 +152,7 @@ TEST_P(WriterTest, OneRoundsWritesShareAGroupCommit) {
   std::vector<std::string> replies(kJobs);
   const uint64_t before = stats_.group_commits.load();
   for (int i = 0; i < kJobs; ++i)
-    Queue(&io_, {"SET", "k" + std::to_string(i), "v"}, &replies[i]);
+    Queue(&io_, {"SET", 'k' + std::to_string(i), "v"}, &replies[i]);
   for (const std::string& r : replies) RunUntil(&io_, r);
   for (const std::string& r : replies) EXPECT_EQ(r, "+OK\r\n");
   EXPECT_LE(stats_.group_commits.load() - before, 10u);
@@ -167,7 +167,7 @@ TEST_P(WriterTest, AfterADeepQueueSmallRoundsCommitInlineAgain) {
   if (GetParam() == FsyncMode::kAlways) GTEST_SKIP() << "inline mode only";
   std::vector<std::string> replies(200);
   for (int i = 0; i < 200; ++i)
-    Queue(&io_, {"SET", "d" + std::to_string(i), "v"}, &replies[i]);
+    Queue(&io_, {"SET", 'd' + std::to_string(i), "v"}, &replies[i]);
   for (const std::string& r : replies) RunUntil(&io_, r);
   const uint64_t inline_before = stats_.inline_commits.load();
   for (int i = 0; i < 20; ++i) {  // writes keep coming, one at a time
@@ -220,6 +220,98 @@ INSTANTIATE_TEST_SUITE_P(BothCommitModes, WriterTest,
                          [](const auto& info) {
                            return std::string(FsyncName(info.param));
                          });
+
+// cold_tier none: the arena is the only copy. A tiny arena of two 64 KiB
+// pages: "small" (34-byte items) and "mid" (1027) take one page each, and a
+// third size class finds no page (Put answers kBusy).
+class HotOnlyWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ember-writer-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    shm::ArenaOptions o;
+    o.name = "wh" + std::to_string(getpid());
+    o.run_dir = dir_;
+    o.arena_bytes = 256 << 10;
+    o.page_bytes = 64 << 10;
+    o.remove_on_close = true;
+    ASSERT_TRUE(shm::ArenaWriter::Create(o, &arena_).ok());
+    ASSERT_EQ(arena_->header().geo.page_count, 2u);
+    config_.cold_tier = ColdTier::kNone;
+    config_.max_value_bytes_hot = 8 << 10;
+    info_ = std::make_unique<FixedInfo>(config_);
+    writer_ = std::make_unique<Writer>(config_, nullptr, arena_.get(),
+                                       info_.get(), &stats_);
+    writer_->Start();
+    ASSERT_EQ(Run({"SET", "small", "s-old"}), "+OK\r\n");
+    ASSERT_EQ(Run({"SET", "mid", std::string(1000, 'm')}), "+OK\r\n");
+  }
+  void TearDown() override {
+    writer_.reset();
+    arena_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Queue(Args args, std::string* reply) {
+    std::vector<WriteJob> jobs;
+    jobs.push_back(WriteJob{FindCommand(args[0]), std::move(args), &io_,
+                            [reply](std::string r) { *reply = std::move(r); }});
+    writer_->Submit(&jobs);
+  }
+  void RunUntil(const std::string& reply) {
+    while (reply.empty()) {
+      io_.restart();
+      io_.run_one_for(std::chrono::milliseconds(10));
+    }
+  }
+  std::string Run(Args args) {
+    std::string reply;
+    Queue(std::move(args), &reply);
+    RunUntil(reply);
+    return reply;
+  }
+  static std::string Bulk(const std::string& v) {
+    return "$" + std::to_string(v.size()) + "\r\n" + v + "\r\n";
+  }
+
+  static constexpr const char* kOom =
+      "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
+  std::string dir_;
+  Config config_;
+  Stats stats_;
+  asio::io_context io_;
+  std::unique_ptr<shm::ArenaWriter> arena_;
+  std::unique_ptr<FixedInfo> info_;
+  std::unique_ptr<Writer> writer_;
+};
+
+// Queued in one round, so committed together: each job is answered as if it
+// ran alone, and a refused one changes nothing (an MSET none of its keys).
+TEST_F(HotOnlyWriterTest, EachJobOfABatchIsAnsweredAsIfItRanAlone) {
+  const std::string big(5000, 'b');
+  std::vector<std::string> r(6);
+  Queue({"SET", "small", "s-new"}, &r[0]);
+  Queue({"SET", "small", big}, &r[1]);  // a third size class: kBusy
+  Queue({"GET", "small"}, &r[2]);
+  Queue(
+      {"MSET", "mid", std::string(1000, 'n'), "small", "s-mset", "third", big},
+      &r[3]);
+  Queue({"GET", "mid"}, &r[4]);
+  Queue({"SET", "big", std::string(9000, 'v')}, &r[5]);  // > 8 KiB
+  for (const std::string& reply : r) RunUntil(reply);
+  EXPECT_EQ(r[0], "+OK\r\n");
+  EXPECT_EQ(r[1], kOom);
+  EXPECT_EQ(r[2], Bulk("s-new"));
+  EXPECT_EQ(r[3], kOom);
+  EXPECT_EQ(r[4], Bulk(std::string(1000, 'm')));
+  EXPECT_EQ(r[5],
+            "-ERR string exceeds maximum allowed size "
+            "(max_value_bytes_hot)\r\n");
+  EXPECT_EQ(Run({"MGET", "small", "mid", "third", "big"}),
+            "*4\r\n" + Bulk("s-new") + Bulk(std::string(1000, 'm')) +
+                "$-1\r\n$-1\r\n");
+  EXPECT_EQ(stats_.oom_keys_dropped.load(), 0u);
+}
 
 }  // namespace
 }  // namespace ember::server

@@ -99,7 +99,7 @@ TEST_F(InvariantsTest, CopyAtAnotherAddressReadsTheSame) {
   CreateWriter();
   for (int i = 0; i < 500; ++i) {
     ASSERT_TRUE(
-        writer_->Put("k" + std::to_string(i), "v" + std::to_string(i * 7))
+        writer_->Put('k' + std::to_string(i), 'v' + std::to_string(i * 7))
             .ok());
   }
   // The heartbeat word is stored by the broker's thread meanwhile: copied
@@ -140,7 +140,7 @@ TEST_F(InvariantsTest, EpochGenerationAndSeedNeverDecrease) {
   uint64_t last_epoch = h.global_epoch.load();
   const uint32_t gen = h.generation.load();
   for (int i = 0; i < 1000; ++i) {
-    ASSERT_TRUE(writer_->Put("k" + std::to_string(i % 50), "v").ok());
+    ASSERT_TRUE(writer_->Put('k' + std::to_string(i % 50), "v").ok());
     if (i % 10 == 0) writer_->Tick();
     const uint64_t e = h.global_epoch.load();
     ASSERT_GE(e, last_epoch);

@@ -1,0 +1,214 @@
+// server/writer_commit.cc: one group commit, in steps: run the jobs on an
+// overlay, publish (intents, RocksDB, the arena, intents ended), undo a job
+// the arena refused when it is the only tier; and promotion of cold hits.
+#include <algorithm>
+
+#include "protocol/resp_writer.h"
+#include "server/commands.h"
+#include "server/keyspaces.h"
+#include "server/writer.h"
+
+namespace ember::server {
+namespace {
+
+// The error reply for a job the arena refused (no cold tier).
+std::string RefusalError(const shm::Status& s) {
+  // kBusy: no chunk could be freed; memory is the cause, as for Redis's
+  // maxmemory, and so are Redis's words.
+  if (s.code() == shm::Code::kBusy)
+    return "OOM command not allowed when used memory > 'maxmemory'.";
+  // A limit CheckStore should have caught (the arena's own message).
+  return s.message().starts_with("ERR ") ? s.message() : "ERR " + s.message();
+}
+
+// What the arena holds for a key.
+struct Before {
+  bool present = false;
+  std::string value;
+  uint64_t expiry_ms = 0;
+};
+
+// For each of `ks`'s changes, in key order, what the arena holds now.
+std::vector<Before> ReadBefore(shm::ArenaReader* reader,
+                               const BatchKeyspace& ks) {
+  std::vector<Before> before(ks.changes().size());
+  size_t i = 0;
+  for (const auto& [key, c] : ks.changes()) {
+    Before& b = before[i++];
+    bool from_cold = false;
+    b.present =
+        LoadTiered(reader, nullptr, key, &b.value, &b.expiry_ms, &from_cold)
+            .ok();
+  }
+  return before;
+}
+
+// No cold tier: puts `ks`'s changes in the arena. When the arena refuses
+// one (kBusy when full), the keys changed so far and the refused one get
+// back what `before` (ReadBefore) says, and the refusal is returned.
+shm::Status PublishHotOnly(shm::ArenaWriter* arena, const BatchKeyspace& ks,
+                           const std::vector<Before>& before,
+                           uint64_t max_value_bytes_hot, Stats* stats) {
+  shm::Status refused;
+  size_t touched = 0;  // changes, in key order, that reached the arena
+  for (const auto& [key, c] : ks.changes()) {
+    if (!c.deleted && c.value.size() > max_value_bytes_hot) {
+      // CheckStore refuses these first; not tried, so nothing to undo here.
+      refused = shm::Status::InvalidArgument(kValueTooBig);
+      break;
+    }
+    ++touched;  // a refused Put drops the old value too: undone as well
+    if (c.deleted) {
+      arena->Delete(key);
+      continue;
+    }
+    refused = arena->Put(key, c.value, c.expiry_ms);
+    if (!refused.ok()) break;
+  }
+  if (refused.ok()) return refused;
+  // Every touched key gets back what the arena held before the job.
+  auto it = ks.changes().begin();
+  for (size_t i = 0; i < touched; ++i, ++it) {
+    const Before& b = before[i];
+    if (!b.present) {
+      arena->Delete(it->first);
+    } else if (!arena->Put(it->first, b.value, b.expiry_ms).ok()) {
+      stats->oom_keys_dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  return refused;
+}
+
+}  // namespace
+
+void Writer::Commit(std::vector<WriteJob>* jobs, Deliveries* out) {
+  std::vector<std::string> replies(jobs->size());
+  if (cold_ != nullptr) {
+    RunBatch(*jobs, &replies);
+  } else {
+    RunEach(*jobs, &replies);
+  }
+  // Grouped per event loop (usually a handful), in job order within each:
+  // one wake-up per loop and batch, not one per reply.
+  for (size_t i = 0; i < jobs->size(); ++i) {
+    WriteJob& job = (*jobs)[i];
+    auto it = std::find_if(out->begin(), out->end(),
+                           [&](const auto& e) { return e.first == job.io; });
+    if (it == out->end()) it = out->insert(out->end(), {job.io, Delivery()});
+    it->second.emplace_back(std::move(job.done), std::move(replies[i]));
+  }
+}
+
+void Writer::RunBatch(const std::vector<WriteJob>& jobs,
+                      std::vector<std::string>* replies) {
+  BatchKeyspace ks(reader_.get(), cold_);
+  Session session;  // auth was checked when the job was queued
+  session.authenticated = true;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    CommandContext ctx{&ks, &session, info_};
+    Execute(*jobs[i].spec, jobs[i].args, ctx, &(*replies)[i]);
+  }
+  if (ks.changes().empty() && !ks.clear_all()) return;
+  bool cleared = false;
+  const shm::Status s = Publish(ks, &cleared);
+  if (s.ok()) return;
+  // Nothing of the changes was published: the arena still matches RocksDB.
+  // Every reply of the batch was computed on the overlay, reads too, so all
+  // fail, except a FLUSHALL whose clear did happen.
+  stats_->cold_write_errors.fetch_add(1, std::memory_order_relaxed);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (cleared && jobs[i].spec->handler == CmdFlushAll) continue;
+    (*replies)[i].clear();
+    protocol::AppendError(&(*replies)[i], "ERR write failed: " + s.ToString());
+  }
+}
+
+void Writer::RunEach(const std::vector<WriteJob>& jobs,
+                     std::vector<std::string>* replies) {
+  BatchKeyspace ks(reader_.get(), nullptr, &limits_);
+  Session session;  // auth was checked when the job was queued
+  session.authenticated = true;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    CommandContext ctx{&ks, &session, info_};
+    Execute(*jobs[i].spec, jobs[i].args, ctx, &(*replies)[i]);
+    if (ks.changes().empty() && !ks.clear_all()) continue;
+    bool cleared = false;
+    const shm::Status s = Publish(ks, &cleared);
+    ks.Reset();  // the next job reads the arena as it now is
+    if (s.ok()) continue;
+    (*replies)[i].clear();
+    protocol::AppendError(&(*replies)[i], RefusalError(s));
+  }
+}
+
+shm::Status Writer::Publish(const BatchKeyspace& ks, bool* cleared) {
+  // No cold tier: what the arena held, for an undo; read first, before a
+  // full intent ring drops keys from the arena.
+  const std::vector<Before> before =
+      cold_ == nullptr ? ReadBefore(reader_.get(), ks) : std::vector<Before>();
+  const uint64_t seq = ++next_seq_;
+  std::vector<ColdOp> ops;
+  std::vector<int64_t> tickets;
+  ops.reserve(ks.changes().size());
+  for (const auto& [key, c] : ks.changes()) {
+    const uint64_t hash = arena_->HashOf(key);
+    started_[hash & (kStartedSlots - 1)] = seq;
+    ops.push_back(ColdOp{key, c.value, c.expiry_ms, c.deleted});
+    // Intent first (DESIGN.md invariant 10); with the ring full, drop the key from
+    // the arena instead, which needs no record to stay safe.
+    const int64_t t = arena_->intents().Begin(hash, seq);
+    if (t >= 0) {
+      tickets.push_back(t);
+    } else {
+      arena_->Delete(key);
+    }
+  }
+  shm::Status s;
+  uint64_t cold_seq = 0;
+  *cleared = false;
+  if (ks.clear_all()) {
+    if (cold_ != nullptr) s = cold_->Clear();
+    if (s.ok()) {
+      arena_->Clear();
+      *cleared = true;
+      cleared_seq_ = seq;  // fills read before this batch are stale
+    }
+  }
+  if (s.ok() && cold_ != nullptr && !ops.empty())
+    s = cold_->Write(ops, &cold_seq);
+  if (s.ok() && cold_ == nullptr) {
+    s = PublishHotOnly(arena_, ks, before, config_.max_value_bytes_hot, stats_);
+  } else if (s.ok()) {
+    for (const ColdOp& op : ops) {
+      if (op.is_delete || op.value.size() > config_.max_value_bytes_hot) {
+        arena_->Delete(op.key);
+      } else {
+        arena_->Put(op.key, op.value, op.expiry_ms);  // kBusy: left cold
+      }
+    }
+  }
+  if (s.ok()) {
+    stats_->writes_committed.fetch_add(ops.size(), std::memory_order_relaxed);
+  }
+  for (int64_t t : tickets) arena_->intents().End(t);
+  completed_.store(seq, std::memory_order_release);
+  stats_->group_commits.fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
+
+void Writer::ApplyFill(const Fill& f) {
+  if (started_[StartedIndex(f.key)] > f.token || cleared_seq_ > f.token) {
+    stats_->fills_dropped.fetch_add(1, std::memory_order_relaxed);
+    return;  // a write to this key (or a neighbour) began after the read
+  }
+  if (reader_ != nullptr) {
+    shm::ReadGuard guard(reader_.get());
+    std::string_view v;
+    if (guard.Get(f.key, &v).ok()) return;  // already hot
+  }
+  if (arena_->Put(f.key, f.value, f.expiry_ms).ok()) {
+    stats_->promotions.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace ember::server
