@@ -2,6 +2,7 @@
 #include "client/arena_info.h"
 
 #include <cinttypes>
+#include <cstdarg>
 #include <cstdio>
 #include <vector>
 
@@ -31,11 +32,14 @@ const char* StateName(uint32_t state) {
   return "UNKNOWN";
 }
 
-// printf into a std::string.
-template <typename... Args>
-void Line(std::string* out, const char* fmt, Args... args) {
+// printf into a std::string, one line (the compiler checks the format).
+__attribute__((format(printf, 2, 3))) void Line(std::string* out,
+                                                const char* fmt, ...) {
   char buf[256];
-  const int n = std::snprintf(buf, sizeof(buf), fmt, args...);
+  va_list ap;
+  va_start(ap, fmt);
+  const int n = std::vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
   if (n > 0) out->append(buf, std::min<size_t>(n, sizeof(buf) - 1));
   out->push_back('\n');
 }

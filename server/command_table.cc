@@ -43,6 +43,8 @@ const std::vector<CommandSpec>& AllCommands() {
       {"quit", -1, kServer | kNoAuth, CmdQuit},
       {"info", -1, kServer, CmdInfo},
       {"config", -2, kServer, CmdConfig},
+      // A write job: DEBUG SLEEP holds a group commit (fault injection).
+      {"debug", -2, kWrite | kDebug, CmdDebug},
   };
   return kTable;
 }

@@ -19,6 +19,7 @@ enum CommandFlags : unsigned {
   kWrite = 2,   // runs in the writer thread's group commit
   kNoAuth = 4,  // allowed before AUTH (AUTH, HELLO, QUIT, PING is not)
   kServer = 8,  // connection or server state only; runs where it arrives
+  kDebug = 16,  // refused unless enable_debug_command admits the peer
 };
 
 struct CommandContext {

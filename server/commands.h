@@ -51,6 +51,7 @@ EMBER_COMMAND(CmdSelect);
 EMBER_COMMAND(CmdQuit);
 EMBER_COMMAND(CmdInfo);
 EMBER_COMMAND(CmdConfig);
+EMBER_COMMAND(CmdDebug);
 #undef EMBER_COMMAND
 
 }  // namespace ember::server

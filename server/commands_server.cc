@@ -1,5 +1,9 @@
 // server/commands_server.cc: PING ECHO AUTH HELLO CLIENT COMMAND SELECT
-// QUIT INFO CONFIG: connection and server state, no keys.
+// QUIT INFO CONFIG DEBUG: connection and server state, no keys.
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
 #include "protocol/resp_writer.h"
 #include "server/command_table.h"
 #include "server/command_util.h"
@@ -208,6 +212,28 @@ void CmdConfig(const Args& a, CommandContext& ctx, std::string* reply) {
   }
   pr::AppendArrayHeader(reply, n);
   reply->append(body);
+}
+
+// DEBUG SLEEP <seconds>: sleeps inside the group commit that runs it, so
+// every write waits behind it (Redis's DEBUG SLEEP blocks its one thread).
+// For tests of what a stalled commit must not stop: local zero-copy reads,
+// the heartbeat, reads on other connections.
+void CmdDebug(const Args& a, CommandContext&, std::string* reply) {
+  const std::string sub = Lower(a[1]);
+  if (sub == "sleep" && a.size() == 3) {
+    char* end = nullptr;
+    const double seconds = std::strtod(a[2].c_str(), &end);
+    if (end == a[2].c_str() || *end != '\0' || !(seconds >= 0) ||
+        seconds > 3600) {
+      return protocol::AppendError(reply, "ERR value is not a valid float");
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    return protocol::AppendOk(reply);
+  }
+  protocol::AppendError(reply,
+                        "ERR unknown subcommand or wrong number of "
+                        "arguments for '" +
+                            a[1] + "'. Try DEBUG HELP.");
 }
 
 }  // namespace ember::server

@@ -113,7 +113,8 @@ Config ParseConfig(int argc, const char* const* argv, bool* help,
                          "requirepass",
                          "max_clients",
                          "proto_max_bulk_len",
-                         "log_level"};
+                         "log_level",
+                         "enable_debug_command"};
   po::options_description keys(
       "Settings (file: key = value; command line: --key value)");
   for (const char* k : kKeys) keys.add_options()(k, po::value<std::string>());
@@ -200,6 +201,13 @@ Config ParseConfig(int argc, const char* const* argv, bool* help,
                                          {"info", LogLevel::kInfo},
                                          {"warning", LogLevel::kWarning},
                                          {"error", LogLevel::kError}});
+  });
+  get("enable_debug_command", [&](auto k, auto v) {
+    c.enable_debug_command =
+        ParseChoice<DebugCommand>(k, v,
+                                  {{"no", DebugCommand::kNo},
+                                   {"yes", DebugCommand::kYes},
+                                   {"local", DebugCommand::kLocal}});
   });
   if (c.max_value_bytes_hot + 64 * 1024 > c.page_bytes) {
     Bad("max_value_bytes_hot", std::to_string(c.max_value_bytes_hot),

@@ -13,6 +13,9 @@ namespace ember::server {
 enum class FsyncMode { kAlways, kEverySec, kNo };
 enum class ColdTier { kRocksDb, kNone };
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
+// Redis's enable-debug-command: DEBUG from nobody, anyone, or only
+// connections from the Unix socket or a loopback address.
+enum class DebugCommand { kNo, kYes, kLocal };
 
 struct Config {
   std::string bind = "127.0.0.1";
@@ -34,6 +37,7 @@ struct Config {
   uint32_t max_clients = 10000;
   uint64_t proto_max_bulk_len = uint64_t{512} << 20;
   LogLevel log_level = LogLevel::kInfo;
+  DebugCommand enable_debug_command = DebugCommand::kNo;
   std::string config_file;  // "" when none was given
 };
 

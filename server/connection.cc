@@ -102,6 +102,20 @@ uint64_t Connection::NewSlot() {
   return first_slot_ + slots_.size() - 1;
 }
 
+bool Connection::DebugAllowed() const {
+  switch (server_->config().enable_debug_command) {
+    case DebugCommand::kYes:
+      return true;
+    case DebugCommand::kLocal:
+      return session_.peer == "unix" || session_.peer.starts_with("127.") ||
+             session_.peer.starts_with("[::1]") ||
+             session_.peer.starts_with("::1");
+    case DebugCommand::kNo:
+      break;
+  }
+  return false;
+}
+
 void Connection::Dispatch(protocol::Command&& args) {
   server_->stats().commands_processed.fetch_add(1, std::memory_order_relaxed);
   const uint64_t slot = NewSlot();
@@ -110,6 +124,16 @@ void Connection::Dispatch(protocol::Command&& args) {
   if (!session_.authenticated && !(spec->flags & kNoAuth)) {
     std::string reply;
     protocol::AppendError(&reply, "NOAUTH Authentication required.");
+    return Complete(slot, std::move(reply));
+  }
+  if ((spec->flags & kDebug) && !DebugAllowed()) {
+    std::string reply;
+    protocol::AppendError(
+        &reply,
+        "ERR DEBUG command not allowed. If the enable-debug-command option is "
+        "set to \"local\", you can run it from a local connection, otherwise "
+        "you need to set this option in the configuration file, and then "
+        "restart the server.");
     return Complete(slot, std::move(reply));
   }
   // Writes go to the writer; so do reads behind a write of this connection,

@@ -36,6 +36,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void DoRead();
   void HandleInput();
   void Dispatch(protocol::Command&& args);
+  // Whether enable_debug_command admits this connection's peer.
+  bool DebugAllowed() const;
   uint64_t NewSlot();
   void Complete(uint64_t slot, std::string reply);
   void DoWrite();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "protocol/inline_args.h"
+#include "tests/str_cat.h"
 
 namespace ember::client {
 namespace {
@@ -33,7 +34,7 @@ TEST(CliFormatTest, ScalarsForHumans) {
 TEST(CliFormatTest, NestedArraysForHumansAlignAndIndent) {
   std::vector<Reply> keys;
   for (int i = 1; i <= 10; ++i)
-    keys.push_back(Reply::Bulk("k" + std::to_string(i)));
+    keys.push_back(Reply::Bulk(ember::testing::Cat("k", i)));
   Reply scan = Reply::Array({Reply::Bulk("0"), Reply::Array(keys)});
   EXPECT_EQ(Human(scan),
             "1) \"0\"\n"

@@ -10,12 +10,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
 #include "client/arena_info.h"
+#include "client/remote_client.h"
 #include "tests/client/local_worker_process.h"
 #include "tests/client/server_fixture.h"
+#include "tests/str_cat.h"
 
 namespace ember::client {
 namespace {
@@ -26,9 +29,14 @@ using std::chrono::milliseconds;
 class LocalClientTest : public testing::ServerTest {
  protected:
   LocalClientTest() {
-    server_options_.extra_args = {
-        "--arena_bytes",         "16mb", "--threads", "1",
-        "--max_value_bytes_hot", "4096"};
+    server_options_.extra_args = {"--arena_bytes",
+                                  "16mb",
+                                  "--threads",
+                                  "1",
+                                  "--max_value_bytes_hot",
+                                  "4096",
+                                  "--enable_debug_command",
+                                  "local"};
   }
   LocalOptions Options() {
     LocalOptions o;
@@ -143,7 +151,7 @@ TEST_F(LocalClientTest, ReadYourWritesAcrossProcesses) {
   auto c = Open();
   testing::LocalWorker w(server());
   for (int i = 0; i < 200; ++i) {
-    const std::string v = "v" + std::to_string(i);
+    const std::string v = ember::testing::Cat("v", i);
     ASSERT_TRUE(c->Set("shared", v).ok());
     ASSERT_EQ(w.Ask("GET shared"), "HIT " + v) << "round " << i;
   }
@@ -234,12 +242,50 @@ TEST_F(LocalClientTest, ReaderKilledHoldingAGuardLeavesTheServerHealthy) {
   }
   const std::string value(2000, 'v');
   for (int i = 0; i < 20000; ++i) {  // 40 MB through a 16 MiB arena
-    ASSERT_TRUE(c->Set("churn" + std::to_string(i % 5000), value).ok());
+    ASSERT_TRUE(c->Set(ember::testing::Cat("churn", i % 5000), value).ok());
   }
   ASSERT_TRUE(c->Set("fresh", "y").ok());
   Value v;
   ASSERT_TRUE(c->Get("fresh", &v).ok());
   EXPECT_TRUE(v.zero_copy());
+}
+
+// The heartbeat beats on its own thread: a group commit held for 3 s (DEBUG
+// SLEEP inside it) must not make local readers think the server died and
+// fall back to the socket (stale_heartbeat_ms is 300 here). When the
+// committer beat it, every read after 300 ms went to the socket.
+TEST_F(LocalClientTest, ACommitHeldForThreeSecondsLeavesReadsZeroCopy) {
+  auto c = Open();
+  ASSERT_TRUE(c->Set("k", "v").ok());
+  Value v;
+  ASSERT_TRUE(GetUntilHot(c.get(), "k", &v).ok());
+  v.Release();
+  std::atomic<bool> slept{false};
+  std::thread stall([&] {
+    RemoteOptions o;
+    o.port = server().port();
+    o.io_timeout_ms = 10000;
+    RemoteClient r(o);
+    protocol::Reply reply;
+    slept = r.Command({"DEBUG", "SLEEP", "3"}, &reply).ok() &&
+            reply.kind == protocol::Reply::Kind::kStatus;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto end =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(2600);
+  int reads = 0, from_socket = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    ASSERT_TRUE(c->Get("k", &v).ok());
+    EXPECT_EQ(v.view(), "v");
+    if (!v.zero_copy()) ++from_socket;
+    ++reads;
+    v.Release();
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  stall.join();
+  EXPECT_TRUE(slept) << "DEBUG SLEEP did not hold a commit";
+  EXPECT_GT(reads, 1000);
+  EXPECT_EQ(from_socket, 0) << "of " << reads << " reads during the stall";
 }
 
 TEST_F(LocalClientTest, ForkedChildGetsItsOwnSlotAndConnection) {
@@ -273,7 +319,7 @@ TEST_F(LocalClientTest, ForkedChildGetsItsOwnSlotAndConnection) {
 std::string MySlotLine(const testing::EmberServer& server) {
   std::string text;
   if (!DescribeArena(server.name(), server.run_dir(), &text).ok()) return "";
-  const std::string pid = "pid " + std::to_string(getpid()) + " ";
+  const std::string pid = ember::testing::Cat("pid ", getpid()) + " ";
   for (size_t at = text.find(pid); at != std::string::npos;
        at = text.find(pid, at + 1)) {
     const size_t start = text.rfind('\n', at) + 1;
@@ -315,7 +361,7 @@ TEST_F(LocalClientTest, ChildLeavesTheParentsReadingSlotAlone) {
 TEST_F(LocalClientTest, ThreadsEachReadThroughTheirOwnSlot) {
   auto c = Open();
   for (int i = 0; i < 100; ++i)
-    ASSERT_TRUE(c->Set("k" + std::to_string(i), std::to_string(i)).ok());
+    ASSERT_TRUE(c->Set(ember::testing::Cat("k", i), std::to_string(i)).ok());
   std::vector<std::thread> threads;
   std::atomic<int> bad{0};
   for (int t = 0; t < 4; ++t) {
@@ -323,7 +369,7 @@ TEST_F(LocalClientTest, ThreadsEachReadThroughTheirOwnSlot) {
       for (int round = 0; round < 50; ++round) {
         for (int i = 0; i < 100; ++i) {
           Value v;
-          if (!c->Get("k" + std::to_string(i), &v).ok() ||
+          if (!c->Get(ember::testing::Cat("k", i), &v).ok() ||
               v.view() != std::to_string(i) || !v.zero_copy()) {
             ++bad;
           }
@@ -377,7 +423,7 @@ TEST(LocalClientOpenTest, BadNameIsRejected) {
 
 TEST(LocalClientOpenTest, NoServerIsUnavailable) {
   LocalOptions o;
-  o.name = "absent" + std::to_string(getpid());
+  o.name = ember::testing::Cat("absent", getpid());
   o.run_dir = "/tmp/ember-no-such-dir";
   std::unique_ptr<LocalClient> c;
   ASSERT_TRUE(LocalClient::Open(o, &c).ok());

@@ -298,5 +298,36 @@ class BeforeAuth(BadInputTest):
             b"-ERR Protocol error: unauthenticated bulk length", timeout=1.0)
 
 
+
+class DebugCommand(BadInputTest):
+    """DEBUG is refused unless enable_debug_command admits the connection,
+    with Redis 7's words (its default is "no" too), and changes nothing."""
+
+    def test_debug_is_refused_by_default_as_redis_refuses_it(self):
+        c = self.connect()
+        c.send(b"DEBUG SLEEP 5\r\n")
+        start = time.monotonic()
+        self.assertEqual(
+            c.read_reply(),
+            b'-ERR DEBUG command not allowed. If the enable-debug-command '
+            b'option is set to "local", you can run it from a local '
+            b'connection, otherwise you need to set this option in the '
+            b'configuration file, and then restart the server.')
+        self.assertLess(time.monotonic() - start, 2.0, "it slept anyway")
+
+
+class DebugCommandLocal(BadInputTest):
+    settings = {"enable_debug_command": "local"}
+
+    def test_debug_sleep_answers_ok_and_bad_arguments_are_errors(self):
+        c = self.connect()
+        c.send(b"DEBUG SLEEP 0.01\r\nDEBUG SLEEP soon\r\nDEBUG NOPE\r\n")
+        self.assertEqual(c.read_reply(), b"+OK")
+        self.assertEqual(c.read_reply(), b"-ERR value is not a valid float")
+        self.assertEqual(
+            c.read_reply(),
+            b"-ERR unknown subcommand or wrong number of arguments for "
+            b"'NOPE'. Try DEBUG HELP.")
+
 if __name__ == "__main__":
     unittest.main()

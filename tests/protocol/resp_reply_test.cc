@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/str_cat.h"
+
 namespace ember::protocol {
 namespace {
 
@@ -192,7 +194,7 @@ TEST_F(ReplyParserTest, RejectsReplyOverTotalSize) {
   std::string many = "*1000\r\n";
   for (int i = 0; i < 1000; ++i) many += ":1\r\n";
   EXPECT_EQ(ErrorOf(many), "Protocol error: reply too big");
-  EXPECT_EQ(ErrorOf("$" + std::to_string(limits_.max_reply_bytes) + "\r\n"),
+  EXPECT_EQ(ErrorOf(ember::testing::Cat("$", limits_.max_reply_bytes) + "\r\n"),
             "Protocol error: reply too big");
   // The budget is per reply: many small replies in a row are fine.
   std::string small;

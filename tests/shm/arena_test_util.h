@@ -12,6 +12,7 @@
 
 #include "shm/arena_reader.h"
 #include "shm/arena_writer.h"
+#include "tests/str_cat.h"
 
 namespace ember::shm::testing {
 
@@ -21,8 +22,8 @@ inline std::string UniqueArenaName(std::string tag) {
   for (char& c : tag) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
-  return "t" + std::to_string(getpid()) + "_" + std::to_string(++counter) +
-         "_" + tag.substr(0, 40);
+  return ember::testing::Cat("t", getpid(), "_", ++counter, "_",
+                             tag.substr(0, 40));
 }
 
 class ArenaFixture : public ::testing::Test {

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "tests/shm/arena_test_util.h"
+#include "tests/str_cat.h"
 
 namespace ember::shm::testing {
 namespace {
@@ -45,12 +46,12 @@ TEST_F(IndexTest, HighLoadDropsNoKeys) {
 TEST_F(IndexTest, OverwritesDoNotGrowTheWritersHeap) {
   CreateWriter();
   for (int i = 0; i < 1000; ++i)
-    ASSERT_TRUE(writer_->Put("k" + std::to_string(i), "v").ok());
+    ASSERT_TRUE(writer_->Put(ember::testing::Cat("k", i), "v").ok());
   writer_->Tick();
   const uint64_t before = writer_->PrivateBytes();
   for (int round = 0; round < 500; ++round) {
     for (int i = 0; i < 1000; ++i) {
-      ASSERT_TRUE(writer_->Put("k" + std::to_string(i), "w").ok());
+      ASSERT_TRUE(writer_->Put(ember::testing::Cat("k", i), "w").ok());
     }
     writer_->Tick();
   }

@@ -16,6 +16,7 @@
 
 #include "tests/shm/arena_test_util.h"
 #include "tests/shm/worker_value.h"
+#include "tests/str_cat.h"
 
 namespace ember::shm::testing {
 namespace {
@@ -88,20 +89,20 @@ TEST_F(ProcessTest, KilledReadersNeverStallReclamation) {
   CreateWriter();
   const std::string value(100, 'x');
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(writer_->Put("k" + std::to_string(i), value).ok());
+    ASSERT_TRUE(writer_->Put(ember::testing::Cat("k", i), value).ok());
   }
   const uint64_t chunk_bytes_start = writer_->header().stats.chunk_bytes.load();
   std::mt19937 rng(1);
   uint64_t max_pending = 0;
   for (int round = 0; round < 100; ++round) {
-    Child holder =
-        Spawn({"holder", options_.name, run_dir_, "k" + std::to_string(round)});
+    Child holder = Spawn(
+        {"holder", options_.name, run_dir_, ember::testing::Cat("k", round)});
     char buf[8] = {0};
     ASSERT_EQ(read(holder.out, buf, 5), 5) << "holder did not start";
     ASSERT_STREQ(buf, "held\n");
     // Rewrite everything: the held item's chunk must wait for the holder.
     for (int i = 0; i < 100; ++i) {
-      ASSERT_TRUE(writer_->Put("k" + std::to_string(i), value).ok());
+      ASSERT_TRUE(writer_->Put(ember::testing::Cat("k", i), value).ok());
     }
     writer_->Tick();
     EXPECT_GT(writer_->header().stats.retired_pending.load(), 0u)
@@ -176,7 +177,7 @@ TEST_F(ProcessTest, HostileClientHarmsNoOneButItself) {
   const uint64_t keys = 5000;
   std::vector<uint64_t> version(keys, 0);
   auto put = [&](uint64_t i) {
-    const std::string k = "key:" + std::to_string(i);
+    const std::string k = ember::testing::Cat("key:", i);
     return writer_->Put(k, WorkerValue(k, version[i]));
   };
   for (uint64_t i = 0; i < keys; ++i) ASSERT_TRUE(put(i).ok());
@@ -241,7 +242,7 @@ TEST_F(ProcessTest, HostileClientHarmsNoOneButItself) {
   for (uint64_t i = 1; i < keys; i += 97) {
     if (i % 10 == 0) continue;
     ASSERT_TRUE(put(i).ok());
-    const std::string k = "key:" + std::to_string(i);
+    const std::string k = ember::testing::Cat("key:", i);
     EXPECT_EQ(Read(r.get(), k), WorkerValue(k, version[i]));
   }
 }

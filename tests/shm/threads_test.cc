@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tests/shm/arena_test_util.h"
+#include "tests/str_cat.h"
 
 namespace ember::shm::testing {
 namespace {
@@ -17,7 +18,7 @@ class ThreadsTest : public ArenaFixture,
                     public ::testing::WithParamInterface<bool> {};
 
 std::string ValueFor(int key, uint64_t version) {
-  std::string v = std::to_string(key) + ":" + std::to_string(version) + ":";
+  std::string v = ember::testing::Cat(key, ":", version, ":");
   v.append(version % 150, static_cast<char>('a' + key % 26));
   return v;
 }
