@@ -9,6 +9,7 @@
 #include "shm/arena_format.h"
 #include "shm/attach.h"
 #include "shm/reclaimer.h"
+#include "shm/run_dir.h"
 #include "shm/segment.h"
 
 namespace ember::client {
@@ -79,6 +80,16 @@ Status DescribeArena(const std::string& name, const std::string& run_dir,
   shm::Segment data;
   EMBER_RETURN_IF_ERROR(shm::Segment::Open(paths.data_shm, /*writable=*/false,
                                            sizeof(shm::ArenaHeader), &data));
+  // Only the server's segment is read: one of another owner could be cut
+  // short under this mapping by whoever made it.
+  shm::RunDir dir;
+  if (shm::RunDir::OpenForReader(run_dir, &dir).ok() &&
+      data.owner() != dir.owner()) {
+    return Status::Corruption(
+        shm::ShmPath(paths.data_shm) + " belongs to uid " +
+        std::to_string(data.owner()) + ", not to run_dir's owner " +
+        std::to_string(dir.owner()));
+  }
   const auto& h = *reinterpret_cast<const shm::ArenaHeader*>(data.base());
   Line(out, "arena: %s (%s, %" PRIu64 " bytes mapped)", name.c_str(),
        shm::ShmPath(paths.data_shm).c_str(), data.size());

@@ -16,7 +16,7 @@
 // Invariants (numbered in DESIGN.md, "Invariants"; tests cite the numbers):
 //  1. A published item is never written again until it is unreachable from
 //     the index and every live reader announced an epoch newer than the one
-//     it was retired in.
+//     it was retired in, or was revoked (and is told so at release).
 //  2. An index slot changes only by one aligned 8-byte seq_cst store, made
 //     after its item is complete.
 //  3. Only the writer writes the data segment; no reader can write, shrink

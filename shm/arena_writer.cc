@@ -42,7 +42,15 @@ Status ClearStale(const std::string& shm_name) {
                            std::to_string(geteuid()) +
                            "; remove it or run as its owner");
   }
-  if (s.ok() && SegmentWriterAlive(old.fd())) {
+  // A live writer holds the segment's write lock. Taking it ourselves (not
+  // just probing) also holds off a writer making this very segment until it
+  // is retired and unlinked; readers' read locks (all a reader can take)
+  // may keep us from taking it, but never make a dead writer look alive.
+  const bool live =
+      s.ok() && writable &&
+      (SegmentWriterAlive(old.fd()) ||
+       (!LockSegmentWriter(old.fd()) && SegmentWriterAlive(old.fd())));
+  if (live) {
     const auto* h = reinterpret_cast<const ArenaHeader*>(old.base());
     const uint32_t pid = old.size() >= sizeof(ArenaHeader)
                              ? h->writer_pid.load(std::memory_order_relaxed)
@@ -61,7 +69,11 @@ Status ClearStale(const std::string& shm_name) {
   }
   // Ours (or unreadable as an arena): readers see it vanish, and detach
   // when they find kRetired or a generation change.
-  Segment::Remove(shm_name);
+  if (s.ok()) {
+    Segment::RemoveIfSame(shm_name, old.fd());
+  } else {
+    Segment::Remove(shm_name);
+  }
   return Status::Ok();
 }
 
@@ -98,7 +110,7 @@ Status ArenaWriter::Create(const ArenaOptions& options,
   Status s;
   int ro_fd = -1, hints_fd = -1;
   Mapping hints;
-  if (!LockSegmentWriter(data.fd()) || fchmod(data.fd(), 0640) != 0) {
+  if (fchmod(data.fd(), 0640) != 0) {
     s = Status::IOError("cannot lock " + ShmPath(paths.data_shm) + ": " +
                         std::strerror(errno));
   }
@@ -112,7 +124,7 @@ Status ArenaWriter::Create(const ArenaOptions& options,
   if (!s.ok()) {
     if (ro_fd >= 0) close(ro_fd);
     if (hints_fd >= 0) close(hints_fd);
-    Segment::Remove(paths.data_shm);
+    Segment::RemoveIfSame(paths.data_shm, data.fd());
     return s;
   }
 
@@ -185,12 +197,18 @@ ArenaWriter::~ArenaWriter() {
   broker_.reset();  // no new readers; clients' slots are let go
   if (options_.remove_on_close) {
     SetState(ArenaState::kRetired);
-    Destroy(options_.name, options_.run_dir);
+    Segment::RemoveIfSame(PathsFor(options_.name).data_shm, data_.fd());
+    const ArenaPaths p = PathsFor(options_.name);
+    dir_.Unlink(p.attach_socket);
+    dir_.Unlink(p.writer_file);
   } else {
     SetState(ArenaState::kClean);
   }
   close(data_ro_fd_);
   close(hints_fd_);
+  // The segment (and its writer lock) before the run_dir flock: a writer
+  // that gets the flock next finds the segment's lock free.
+  data_ = Segment();
 }
 
 void ArenaWriter::SetState(ArenaState s) {

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace ember::shm {
 namespace {
@@ -98,23 +99,41 @@ Status ClaimSlot(const RunDir& dir, const std::string& name, ClaimedSlot* out) {
   if (out->conn < 0) return s;
   AttachReply reply{};
   iovec iov{&reply, sizeof(reply)};
-  alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))];
+  alignas(cmsghdr) char control[CMSG_SPACE(3 * sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
   const ssize_t n = recvmsg(out->conn, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-  // Take whatever descriptors came, so that every path closes them.
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
-       c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    int fds[3] = {-1, -1, -1};
-    std::memcpy(fds, CMSG_DATA(c), std::min<size_t>(count, 3) * sizeof(int));
-    out->data_fd = fds[0];
-    out->hints_fd = fds[1];
-    out->slot_fd = fds[2];
+  // Only a message that arrived carries descriptors; each one received is
+  // owned here (closed by ~ClaimedSlot), the first three in order, any
+  // beyond them closed at once.
+  std::vector<int> fds;
+  if (n > 0) {
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+         c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+          c->cmsg_len < CMSG_LEN(0)) {
+        continue;
+      }
+      const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        fds.push_back(fd);
+      }
+    }
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    if (i == 0)
+      out->data_fd = fds[i];
+    else if (i == 1)
+      out->hints_fd = fds[i];
+    else if (i == 2)
+      out->slot_fd = fds[i];
+    else
+      close(fds[i]);
   }
   if (n != static_cast<ssize_t>(sizeof(reply))) {
     return Status::Unavailable("no attach reply from the server");

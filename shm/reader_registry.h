@@ -20,8 +20,7 @@ struct ReaderEntry {
   uint32_t uid = 0;
   bool internal = false;  // a slot of the server's own process
   // The reclaimer's bookkeeping (shm/reclaimer.cc), under the mutex.
-  uint64_t blocking_since_ms = 0;  // 0: not seen blocking in the last scan
-  uint64_t ignore_upto = 0;        // revoked: announces of this epoch or older
+  uint64_t ignore_upto = 0;  // revoked: announces of this epoch or older
 };
 
 class ReaderRegistry {

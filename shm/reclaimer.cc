@@ -43,7 +43,8 @@ size_t Reclaimer::Reclaim(bool memory_short,
   // the scan sees its announce, or its index loads see the unlink (Dekker).
   // A reader that reads the bumped epoch announces a value newer than every
   // retirement so far.
-  header_->global_epoch.fetch_add(1, std::memory_order_seq_cst);
+  const uint64_t before =
+      header_->global_epoch.fetch_add(1, std::memory_order_seq_cst);
   // Readers that announce with a plain store rely on this barrier to order
   // their announce before their index loads. Without it, free nothing.
   if (header_->barrier_mode ==
@@ -52,33 +53,33 @@ size_t Reclaimer::Reclaim(bool memory_short,
     return 0;
   }
   const uint64_t oldest = retired_.front().epoch;
+  // The lease belongs to the oldest retirement, not to a slot: once it has
+  // waited lease_ms_ (and memory is short), every guard still holding an
+  // epoch no newer than it is revoked. Such a guard began about when that
+  // chunk was retired (scans bump the epoch every millisecond while
+  // anything is retired), so it has been held about a lease. No client can
+  // reset this clock: not by changing its announce, nor by dropping its
+  // slot and claiming a new one.
+  const uint64_t now = NowMonotonicMs();
+  if (oldest != front_epoch_) {
+    front_epoch_ = oldest;
+    front_since_ms_ = now;
+  }
+  const bool expired = memory_short && now - front_since_ms_ >= lease_ms_;
   uint64_t min_epoch = UINT64_MAX;
-  uint64_t now = 0;
-  // A slot blocks when it holds a guard of an epoch no newer than the
-  // oldest retirement. An honest reader blocks for one guard's length; the
-  // lease counts from the first scan that saw a slot blocking and restarts
-  // only after a scan saw it not blocking, so no value a client writes into
-  // its slot (older epochs, changing ones) keeps it from being revoked.
   registry_->ForEach([&](uint32_t, ReaderEntry& e) {
     const uint64_t a = e.slot->announce.load(std::memory_order_seq_cst);
     const uint64_t epoch = a >> 1;
-    if ((a & 1) == 0 || epoch <= e.ignore_upto || epoch > oldest) {
-      e.blocking_since_ms = 0;
-      if ((a & 1) != 0 && epoch > e.ignore_upto) {
-        min_epoch = std::min(min_epoch, epoch);
-      }
-      return;
-    }
-    if (now == 0) now = NowMonotonicMs();
-    if (e.blocking_since_ms == 0) {
-      e.blocking_since_ms = now;
-    } else if (memory_short && now - e.blocking_since_ms >= lease_ms_) {
+    // Idle, or revoked and not yet back with a newer guard: not blocking.
+    if ((a & 1) == 0 || epoch <= e.ignore_upto) return;
+    if (epoch <= oldest && expired) {
       e.slot->revocations.fetch_add(1, std::memory_order_release);
       header_->stats.revocations.fetch_add(1, std::memory_order_relaxed);
-      // Every retirement so far is at or below the current epoch: the
-      // revoked reader must announce a newer one to count again.
-      e.ignore_upto = header_->global_epoch.load(std::memory_order_relaxed);
-      e.blocking_since_ms = 0;
+      // Ignore what was announced before this scan's bump: the revoked
+      // guard's epoch is at most `oldest` <= `before`. A reader that sees
+      // the new revocation count (acquire) then reads an epoch of at least
+      // before + 1, so its next guard counts again.
+      e.ignore_upto = before;
       return;
     }
     min_epoch = std::min(min_epoch, epoch);

@@ -2,11 +2,11 @@
 // the index is retired with the current global epoch; it is freed once every
 // registered reader slot (shm/reader_registry.h) is idle or announces a
 // later epoch. A dead reader's slot leaves the registry when its connection
-// closes. A slot that blocks reclamation for longer than the lease while
-// memory is short is revoked (its reader is told so when it releases) and
-// then ignored until it announces an epoch newer than the revocation. What a
-// client writes into its own slot can delay reclamation by one lease at a
-// time, never stop it: see Reclaim.
+// closes. Once the oldest retirement has waited the lease while memory is
+// short, every slot still holding it back is revoked (its reader is told so
+// when it releases) and ignored until it announces a newer epoch. Whatever
+// clients write into their slots, or however they rotate them, reclamation
+// waits at most one lease per retirement: see Reclaim.
 // Thread safety: writer thread only.
 #pragma once
 
@@ -44,6 +44,8 @@ class Reclaimer {
   ReaderRegistry* registry_;
   uint32_t lease_ms_;
   std::deque<Retired> retired_;
+  uint64_t front_epoch_ = 0;     // retired_.front().epoch when last seen
+  uint64_t front_since_ms_ = 0;  // since then (monotonic ms)
 };
 
 // Wall-clock milliseconds since the Unix epoch (the unit of expiry times).

@@ -57,7 +57,7 @@ RunDir::~RunDir() {
   if (fd_ >= 0) close(fd_);
 }
 
-Status RunDir::Open(const std::string& path, mode_t forbidden, RunDir* out) {
+Status RunDir::Open(const std::string& path, bool must_own, RunDir* out) {
   std::string p = path;
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   if (p.empty()) return Status::InvalidArgument("run_dir is empty");
@@ -80,7 +80,8 @@ Status RunDir::Open(const std::string& path, mode_t forbidden, RunDir* out) {
     return Status::IOError("fstat run_dir " + p + ": " + Errno(e));
   }
   Status bad;
-  if (forbidden == 027 && st.st_uid != geteuid()) {
+  constexpr mode_t forbidden = 027;  // group write, any access for others
+  if (must_own && st.st_uid != geteuid()) {
     bad = Status::IOError("run_dir " + p + " is owned by uid " +
                           std::to_string(st.st_uid) + ", not by this uid " +
                           std::to_string(geteuid()) +
@@ -105,18 +106,18 @@ Status RunDir::Open(const std::string& path, mode_t forbidden, RunDir* out) {
 }
 
 Status RunDir::OpenForServer(const std::string& path, RunDir* out) {
-  Status s = Open(path, 027, out);
+  Status s = Open(path, /*must_own=*/true, out);
   if (s.code() != Code::kUnavailable) return s;
   EMBER_RETURN_IF_ERROR(MakeDirs(path, 0750));
-  return Open(path, 027, out);
+  return Open(path, /*must_own=*/true, out);
 }
 
 Status RunDir::OpenExisting(const std::string& path, RunDir* out) {
-  return Open(path, 027, out);
+  return Open(path, /*must_own=*/true, out);
 }
 
 Status RunDir::OpenForReader(const std::string& path, RunDir* out) {
-  return Open(path, 022, out);
+  return Open(path, /*must_own=*/false, out);
 }
 
 int RunDir::OpenFile(const std::string& name, int flags, mode_t mode,

@@ -29,8 +29,11 @@ class RunDir {
   // The checks of OpenForServer, without creating: kUnavailable if absent.
   static Status OpenExisting(const std::string& path, RunDir* out);
   // For a reader: opens an existing `path` without following a symlink and
-  // checks that nobody but its owner can change it (mode & 022 == 0). The
-  // owner is the server's user; see owner().
+  // checks it is closed as the server makes it (mode & 027 == 0: nobody but
+  // its owner can change it, others cannot enter). Its owner is taken to be
+  // the server's user (see owner()); whoever can create `path` first is
+  // trusted, so production run_dirs belong under a directory only the
+  // server's user can write (DESIGN.md, "Trust boundary").
   static Status OpenForReader(const std::string& path, RunDir* out);
 
   // openat(fd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode); the new file's
@@ -51,7 +54,7 @@ class RunDir {
   int fd() const { return fd_; }
 
  private:
-  static Status Open(const std::string& path, mode_t forbidden, RunDir* out);
+  static Status Open(const std::string& path, bool must_own, RunDir* out);
   std::string path_;
   int fd_ = -1;
   uid_t owner_ = 0;

@@ -100,8 +100,13 @@ Status Segment::Create(const std::string& shm_name, uint64_t bytes, mode_t mode,
   seg.fd_ = fd;
   Status s;
   struct stat st;
-  if (fchmod(fd, mode) != 0 || ftruncate(fd, static_cast<off_t>(bytes)) != 0 ||
-      fstat(fd, &st) != 0) {
+  // The writer lock first, before the segment is sized or opened to anyone:
+  // from here on nobody can take it for a dead writer's and unlink it.
+  if (!LockSegmentWriter(fd)) {
+    s = Status::Busy(path + " was locked by another writer as it was made");
+  } else if (fchmod(fd, mode) != 0 ||
+             ftruncate(fd, static_cast<off_t>(bytes)) != 0 ||
+             fstat(fd, &st) != 0) {
     s = Status::IOError("cannot size " + path + ": " + Errno(errno));
   }
   if (s.ok()) {
@@ -134,8 +139,7 @@ Status Segment::Create(const std::string& shm_name, uint64_t bytes, mode_t mode,
         "or set huge_pages = try");
   }
   if (!s.ok()) {
-    seg = Segment();
-    shm_unlink(name.c_str());
+    RemoveIfSame(shm_name, seg.fd_);
     return s;
   }
   seg.owner_ = st.st_uid;
@@ -186,6 +190,16 @@ Status Segment::Open(const std::string& shm_name, bool writable,
 }
 
 void Segment::Remove(const std::string& shm_name) {
+  shm_unlink(("/" + shm_name).c_str());
+}
+
+void Segment::RemoveIfSame(const std::string& shm_name, int fd) {
+  struct stat mine, named;
+  if (fd < 0 || fstat(fd, &mine) != 0 ||
+      stat(ShmPath(shm_name).c_str(), &named) != 0 ||
+      mine.st_ino != named.st_ino || mine.st_dev != named.st_dev) {
+    return;  // the name is another segment's now (or gone): not ours
+  }
   shm_unlink(("/" + shm_name).c_str());
 }
 

@@ -40,8 +40,9 @@ class Segment {
   Segment& operator=(const Segment&) = delete;
   ~Segment();
 
-  // Creates `shm_name` exclusively with `mode`, maps it read-write, zeroed,
-  // and faults in every page now (kIOError naming the shortfall when
+  // Creates `shm_name` exclusively with `mode` and takes its writer lock
+  // (LockSegmentWriter, held while this Segment lives), maps it read-write,
+  // zeroed, and faults in every page now (kIOError naming the shortfall when
   // /dev/shm lacks room, so a full /dev/shm fails here and never as a
   // SIGBUS later). `huge`: kTry asks for huge pages (madvise) and takes
   // what comes; kOn also fails (kIOError) when none came; kOff asks for
@@ -55,6 +56,9 @@ class Segment {
                      uint64_t min_bytes, Segment* out);
   // Unlinks `shm_name`; an absent object is not an error.
   static void Remove(const std::string& shm_name);
+  // Unlinks `shm_name` only while it still names the object behind `fd`
+  // (another writer may have replaced it since).
+  static void RemoveIfSame(const std::string& shm_name, int fd);
 
   char* base() const { return map_.base(); }
   uint64_t size() const { return map_.size(); }

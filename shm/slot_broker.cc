@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <ctime>
 
 #include "shm/attach.h"
 #include "shm/reclaimer.h"
@@ -18,10 +20,21 @@
 namespace ember::shm {
 namespace {
 
-// Connections that have not sent their request yet: at most this many, for
-// at most this long, so idle sockets cannot use up the server's descriptors.
+// Connections that have not sent their request yet: at most this many in
+// all and per uid, for at most this long, so idle sockets cannot use up the
+// server's descriptors or keep other users out.
 constexpr size_t kMaxPending = 64;
-constexpr uint64_t kRequestTimeoutMs = 1000;
+constexpr size_t kMaxPendingPerUid = 8;
+constexpr uint64_t kRequestTimeoutMs = 200;
+// After accept fails for want of descriptors: stop accepting this long, so
+// a full descriptor table does not spin the thread.
+constexpr uint64_t kAcceptBackoffMs = 50;
+
+uint64_t NowMonotonicMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
 
 AttachReply Reply(Code code, const std::string& message) {
   AttachReply r{};
@@ -50,8 +63,11 @@ Status SlotBroker::Start(const RunDir& dir, const std::string& name,
   // Bound through the checked directory's descriptor, not its path.
   const std::string path =
       "/proc/self/fd/" + std::to_string(dir.fd()) + "/" + sock;
-  std::memcpy(addr.sun_path, path.c_str(),
-              std::min(path.size() + 1, sizeof(addr.sun_path) - 1));
+  if (path.size() >= sizeof(addr.sun_path)) {
+    close(fd);
+    return Status::InvalidArgument("attach socket path too long: " + path);
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   dir.Unlink(sock);  // a dead server's socket; the directory is ours
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
       !dir.Chmod(sock, 0660) || listen(fd, 64) != 0) {
@@ -100,12 +116,17 @@ void SlotBroker::Run() {
   for (;;) {
     fds.clear();
     fds.push_back({wake_fd_, POLLIN, 0});
-    fds.push_back({listen_fd_, POLLIN, 0});
+    const bool accepting = NowMonotonicMs() >= accept_after_ms_;
+    fds.push_back({accepting ? listen_fd_ : -1, POLLIN, 0});
     for (auto& c : conns_) fds.push_back({c->fd, POLLIN | POLLRDHUP, 0});
-    const int n = poll(fds.data(), fds.size(), kBeatMs);
-    const uint64_t now = NowUnixMs();
-    header_->heartbeat_unix_ms.store(now, std::memory_order_relaxed);
-    if (n < 0 && errno != EINTR) continue;
+    const int n = poll(fds.data(), fds.size(), accepting ? kBeatMs : 10);
+    header_->heartbeat_unix_ms.store(NowUnixMs(), std::memory_order_relaxed);
+    const uint64_t now = NowMonotonicMs();
+    if (n < 0) {
+      if (errno != EINTR)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
+    }
     if (fds[0].revents != 0) return;
     // conns_ is in the order of fds[2..]; Accept only appends.
     for (size_t i = 0; i < conns_.size(); ++i) {
@@ -134,22 +155,42 @@ void SlotBroker::Accept() {
   for (;;) {
     const int fd =
         accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) return;
-    const size_t pending =
-        std::count_if(conns_.begin(), conns_.end(),
-                      [](const auto& c) { return !c->holds_slot; });
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+          errno == ENOMEM) {
+        accept_after_ms_ = NowMonotonicMs() + kAcceptBackoffMs;
+      }
+      return;
+    }
     struct ucred cred {};
     socklen_t len = sizeof(cred);
-    if (pending >= kMaxPending ||
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
       close(fd);
       continue;
+    }
+    size_t pending = 0, of_uid = 0;
+    for (const auto& c : conns_) {
+      if (c->holds_slot || c->fd < 0) continue;
+      ++pending;
+      if (c->uid == cred.uid) ++of_uid;
+    }
+    if (of_uid >= kMaxPendingPerUid) {  // this user's own flood: refuse it
+      close(fd);
+      continue;
+    }
+    if (pending >= kMaxPending) {  // make room: the longest waiting goes
+      for (auto& c : conns_) {
+        if (!c->holds_slot && c->fd >= 0) {
+          Close(c.get());
+          break;
+        }
+      }
     }
     auto c = std::make_unique<Conn>();
     c->fd = fd;
     c->pid = static_cast<uint32_t>(cred.pid);
     c->uid = cred.uid;
-    c->accepted_ms = NowUnixMs();
+    c->accepted_ms = NowMonotonicMs();
     conns_.push_back(std::move(c));
   }
 }

@@ -46,7 +46,7 @@ class SlotBroker {
   struct Conn {
     int fd = -1;
     uint32_t pid = 0, uid = 0;
-    uint64_t accepted_ms = 0;
+    uint64_t accepted_ms = 0;  // monotonic
     bool holds_slot = false;
     uint32_t slot_index = 0;
     Mapping page;  // the reader's slot page, while holds_slot
@@ -71,6 +71,7 @@ class SlotBroker {
   ArenaHeader* const header_;
   ReaderRegistry* const registry_;
   std::vector<std::unique_ptr<Conn>> conns_;  // broker thread only
+  uint64_t accept_after_ms_ = 0;  // broker thread only; monotonic ms
   std::thread thread_;
 };
 

@@ -124,5 +124,52 @@ TEST_F(EvictionTest, GuardHeldPastLeaseIsRevokedWhenMemoryIsShort) {
   EXPECT_EQ(Read(r.get(), Key("fill", n - 1)), value);
 }
 
+// Regression (review of the trust-boundary change): a revoked reader's next
+// guard, taken before the writer's next scan, announced an epoch the
+// revocation told the writer to ignore, so chunks were reused under it and
+// its Release still said kOk. Now that guard counts: what it reads stays
+// unchanged, or its Release says kRevoked.
+TEST_F(EvictionTest, AGuardTakenRightAfterARevocationIsProtected) {
+  options_.arena_bytes = 1 << 20;
+  options_.reader_lease_ms = 50;
+  CreateWriter();
+  auto r = OpenReader();
+  const std::string value(100, 'v');
+  ASSERT_TRUE(writer_->Put("held", value).ok());
+  ASSERT_TRUE(writer_->Put("victim", value).ok());
+  const int n = static_cast<int>(writer_->header().geo.data_bytes / 136 * 3);
+  // Puts until `stop` (or n puts); a put that finds no memory waits a bit.
+  auto fill = [&](const char* tag, char byte, auto stop) {
+    const std::string other(100, byte);
+    for (int i = 0; i < n && !stop(); ++i) {
+      Status s = writer_->Put(Key(tag, i), other);
+      if (s.code() == Code::kBusy) usleep(1000);
+    }
+  };
+  auto revoked = [&] { return writer_->header().stats.revocations.load() > 0; };
+  {
+    ReadGuard g(r.get());
+    std::string_view v;
+    ASSERT_TRUE(g.Get("held", &v).ok());
+    fill("fill", 'w', revoked);  // stops right after the revoking scan
+    ASSERT_TRUE(revoked());
+    ASSERT_EQ(g.Release().code(), Code::kRevoked);
+  }
+  // No scan between the revocation and this guard. The chunk it reads,
+  // retired now, must wait for it: the next scan may not free it.
+  ReadGuard g2(r.get());
+  std::string_view v2;
+  ASSERT_TRUE(g2.Get("victim", &v2).ok());
+  ASSERT_EQ(v2, value);
+  ASSERT_TRUE(writer_->Put("victim", std::string(100, 'x')).ok());
+  writer_->Tick();
+  EXPECT_GT(writer_->header().stats.retired_pending.load(), 0u)
+      << "a chunk under a live guard was freed";
+  EXPECT_EQ(v2, value);
+  EXPECT_TRUE(g2.Release().ok());
+  writer_->Tick();
+  EXPECT_EQ(writer_->header().stats.retired_pending.load(), 0u);
+}
+
 }  // namespace
 }  // namespace ember::shm::testing
