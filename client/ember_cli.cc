@@ -27,6 +27,7 @@
 #include "client/local_client.h"
 #include "client/remote_client.h"
 #include "protocol/inline_args.h"
+#include "shm/arena_writer.h"
 
 namespace ember::client {
 namespace {
@@ -278,11 +279,31 @@ int RunArena(const CliOptions& options) {
   return 0;
 }
 
-constexpr std::array<Subcommand, 1> kSubcommands{{
+int RunDropArena(const CliOptions& options) {
+  if (options.args.size() != 2) {
+    std::cerr << "usage: ember-cli drop-arena NAME\n";
+    return 1;
+  }
+  uint64_t bytes = 0;
+  shm::Status s = shm::ArenaWriter::DropStopped(options.args[1], &bytes);
+  if (!s.ok()) {
+    std::cerr << "ember-cli drop-arena: " << s.ToString() << std::endl;
+    return 1;
+  }
+  std::cout << "dropped arena " << options.args[1] << " (" << bytes
+            << " bytes of /dev/shm)" << std::endl;
+  return 0;
+}
+
+constexpr std::array<Subcommand, 2> kSubcommands{{
     {"arena",
      "arena <name>      print arena <name>'s header, fill, classes "
      "and readers (read-only)",
      &RunArena},
+    {"drop-arena",
+     "drop-arena <name> remove a stopped server's arena from /dev/shm "
+     "(refused while a live server holds it)",
+     &RunDropArena},
 }};
 
 void PrintUsage(std::ostream& os) {

@@ -225,6 +225,29 @@ void ArenaWriter::Destroy(const std::string& name, const std::string& run_dir) {
   }
 }
 
+Status ArenaWriter::DropStopped(const std::string& name, uint64_t* bytes) {
+  EMBER_RETURN_IF_ERROR(ValidateName(name));
+  const std::string shm_name = PathsFor(name).data_shm;
+  Segment seg;
+  EMBER_RETURN_IF_ERROR(Segment::Open(shm_name, /*writable=*/false, 0, &seg));
+  *bytes = seg.size();
+  if (SegmentWriterAlive(seg.fd())) {
+    const auto* h = reinterpret_cast<const ArenaHeader*>(seg.base());
+    const uint32_t pid = seg.size() >= sizeof(ArenaHeader)
+                             ? h->writer_pid.load(std::memory_order_relaxed)
+                             : 0;
+    return Status::Busy(ShmPath(shm_name) + " is held by a live server (pid " +
+                        std::to_string(pid) + "); stop it first");
+  }
+  if (seg.owner() != geteuid() && geteuid() != 0) {
+    return Status::IOError(ShmPath(shm_name) + " belongs to uid " +
+                           std::to_string(seg.owner()) +
+                           "; only its owner (or root) may drop it");
+  }
+  // ClearStale does the rest: lock where readers allow, retire, unlink.
+  return ClearStale(shm_name);
+}
+
 uint64_t ArenaWriter::HashOf(std::string_view key) const {
   return HashKey(key, seed_);
 }

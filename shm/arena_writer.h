@@ -75,6 +75,12 @@ class ArenaWriter {
 
   // Unlinks every object of arena `name`; absent ones are not an error.
   static void Destroy(const std::string& name, const std::string& run_dir);
+  // Drops a stopped server's arena `name` (what a killed or stopped server
+  // leaves in /dev/shm for the next start): marks it kRetired, so readers
+  // still mapping it stop, and unlinks it. kBusy naming the pid while a live
+  // writer holds it; kUnavailable when there is none; kIOError when it is
+  // not ours to remove. `*bytes` gets its size.
+  static Status DropStopped(const std::string& name, uint64_t* bytes);
 
  private:
   ArenaWriter(const ArenaOptions& options, RunDir dir, Segment data,

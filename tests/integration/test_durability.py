@@ -137,7 +137,7 @@ class GracefulStop(DurabilityTest):
         r.mset(keys)
         r.close()
         code = self.server.terminate()
-        self.assertIn(code, (0, -11))  # -11: see the expected failure below
+        self.assertEqual(code, 0, self.server.log())  # a clean stop exits 0
         self.assertIn("stopped: arena marked clean, RocksDB closed",
                       self.server.log())
         self.server.start()

@@ -282,5 +282,45 @@ class EmberCliLocal(CliTestCase):
             self.assertIn(b"state: CLEAN", done.stdout)
 
 
+
+class EmberCliDropArena(CliTestCase):
+    """`drop-arena NAME` removes what a stopped or killed server leaves in
+    /dev/shm, and refuses while a live server holds the arena."""
+
+    def setUp(self):
+        super().setUp()
+        self.server = EmberServer(arena_bytes="16mb")
+        self.addCleanup(self.server.cleanup)
+        self.server.start()
+        self.shm = f"/dev/shm/ember.{self.server.name}.data"
+
+    def drop(self):
+        return self.run_cli("drop-arena", self.server.name, port=1)
+
+    def test_refused_while_the_server_lives(self):
+        done = self.drop()
+        self.assertEqual(done.returncode, 1, done)
+        self.assertIn(b"held by a live server", done.stderr)
+        self.assertIn(str(self.server.proc.pid).encode(), done.stderr)
+        self.assertTrue(os.path.exists(self.shm))
+        self.assertTrue(self.server.ping_ok())
+
+    def test_a_stopped_servers_arena_is_dropped(self):
+        self.server.stop()
+        self.assertTrue(os.path.exists(self.shm), "a stop leaves the arena")
+        done = self.drop()
+        self.assertEqual(done.returncode, 0, done)
+        self.assertIn(b"dropped arena", done.stdout)
+        self.assertFalse(os.path.exists(self.shm))
+        again = self.drop()
+        self.assertEqual(again.returncode, 1, again)
+        self.server.start()  # and the next start is a clean one
+        self.assertTrue(self.server.ping_ok())
+
+    def test_a_killed_servers_arena_is_dropped(self):
+        self.server.kill()
+        self.assertEqual(self.drop().returncode, 0)
+        self.assertFalse(os.path.exists(self.shm))
+
 if __name__ == "__main__":
     unittest.main()
