@@ -95,8 +95,10 @@ struct ThreadState {
   Status ReleaseGuard() {
     if (guard_users == 0) return Status::Ok();
     if (fork_generation != g_fork_generation.load(std::memory_order_relaxed)) {
-      --guard_users;  // a Value from before fork(): the slot is the parent's
-      return Status::Ok();
+      // A Value from before fork(): the slot is the parent's, which may have
+      // ended that guard long ago, so nothing protected the child's view.
+      --guard_users;
+      return Status::Revoked("read before fork(): the guard is the parent's");
     }
     if (--guard_users > 0) {
       // Shared with other Values: each one still learns of a revocation.
