@@ -28,3 +28,19 @@ write_basic_package_version_file(
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/EmberConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/EmberConfigVersion.cmake
         DESTINATION ${ember_cmake_dir})
+
+# The configuration and the service: conf/ember.conf as
+# <prefix>/etc/ember/ember.conf, the systemd unit (written at install time
+# with the prefix given to `cmake --install`), its sysusers.d entry, and the
+# README as the unit's documentation.
+install(FILES ${PROJECT_SOURCE_DIR}/conf/ember.conf DESTINATION etc/ember)
+install(FILES ${PROJECT_SOURCE_DIR}/conf/ember.sysusers
+        DESTINATION lib/sysusers.d RENAME ember.conf)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/ember)
+install(CODE "
+  set(EMBER_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+  configure_file(\"${PROJECT_SOURCE_DIR}/conf/ember.service.in\"
+                 \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/lib/systemd/system/ember.service\"
+                 @ONLY)
+  message(STATUS \"Installing: \$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/lib/systemd/system/ember.service\")
+")
