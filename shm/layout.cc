@@ -91,6 +91,8 @@ Status ValidateHeader(const ArenaHeader& h, uint64_t mapped,
   const Geometry& g = h.geo;
   const bool fits =
       g.intent_offset >= kHeaderBytes &&
+      g.intent_offset % alignof(IntentSlot) == 0 &&
+      g.index_offset % alignof(Bucket) == 0 &&
       g.index_offset >= g.intent_offset + uint64_t{g.intent_slots} * 16 &&
       g.bucket_count > 0 && g.bucket_count < (uint64_t{1} << 40) &&
       g.data_offset >= g.index_offset + g.bucket_count * 64 &&
