@@ -198,6 +198,11 @@ void CmdLcs(const Args& a, CommandContext& ctx, std::string* reply) {
   if (x.value.size() >= kMaxLen || y.value.size() >= kMaxLen)
     return pr::AppendError(reply, "ERR String too long for LCS");
   const uint64_t cells = (x.value.size() + 1) * (y.value.size() + 1);
+  if (cells > std::numeric_limits<uint64_t>::max() / sizeof(uint32_t)) {
+    return pr::AppendError(
+        reply,
+        "ERR Insufficient memory, failed allocating transient memory for LCS");
+  }
   if (cells * sizeof(uint32_t) > ctx.info->config().proto_max_bulk_len) {
     return pr::AppendError(reply,
                            "ERR Insufficient memory, transient memory for LCS "

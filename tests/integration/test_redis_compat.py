@@ -187,6 +187,10 @@ class Ranges(CompatTestCase):
         self.script("APPEND k abc", "APPEND k ''", "STRLEN k", "STRLEN nokey",
                     ("APPEND", "k", b"\x00\xff"), "GET k", "APPEND k",
                     "SET t v EX 100", "APPEND t x", "TTL t")
+        self.same("SET", "big", "x" * 600_000)
+        self.same("APPEND", "big", "y" * (MAX_BULK - 600_000))
+        self.same("APPEND", "big", "z")
+        self.same("STRLEN", "big")
 
     def test_lcs(self):
         self.script(
@@ -240,6 +244,7 @@ class Bits(CompatTestCase):
             "GETBIT k 1000000", "GETBIT nokey 0", "SETBIT k -1 1",
             "SETBIT k x 1", "SETBIT k 1 2", "SETBIT k 1 -1", "SETBIT k 1 x",
             "SETBIT k x x", f"SETBIT k {MAX_BULK * 8} 1",
+            f"SETBIT k {MAX_BULK * 8 - 1} 1", "STRLEN k", "BITCOUNT k",
             f"GETBIT k {MAX_BULK * 8}", f"SETBIT k {INT64_MAX} 1",
             ("SETBIT", "k", "5\x00junk", "1"), ("GETBIT", "k", "5\x00x"),
             "SETBIT k 0", "GETBIT k", "SET i 255", "GETBIT i 2",
