@@ -68,6 +68,11 @@ class ColdStore {
   // the next cursor key ("" when done).
   std::string ScanFrom(const std::string& cursor, size_t count,
                        std::vector<std::string>* keys) const;
+  // A live key picked at random (RANDOMKEY): false when there is none.
+  // A random walk down the keys' byte trie (cold_random_key.cc): uniform
+  // over keys that differ in the same byte positions (user:0 .. user:9),
+  // skewed elsewhere; a key after a gap in a byte's range comes up more.
+  bool RandomKey(std::string* key) const;
   // True once a write failed (see Write): writes are refused from then on.
   bool write_failed() const { return failed_.load(std::memory_order_acquire); }
   uint64_t LatestSequence() const;

@@ -1,8 +1,15 @@
-// server/command_util.cc: integer parsing and glob matching as Redis does.
+// server/command_util.cc: integer and float parsing, float formatting and
+// option matching as Redis does them.
 #include "server/command_util.h"
 
 #include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
+
+#include "server/glob_pattern.h"
 
 namespace ember::server {
 
@@ -39,57 +46,52 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-bool GlobMatch(std::string_view p, std::string_view t) {
-  size_t pi = 0, ti = 0, star_p = std::string_view::npos, star_t = 0;
-  while (ti < t.size()) {
-    if (pi < p.size() && p[pi] == '*') {
-      star_p = pi++;
-      star_t = ti;
-      continue;
-    }
-    bool ok = false;
-    size_t next = pi + 1;
-    if (pi < p.size()) {
-      if (p[pi] == '?') {
-        ok = true;
-      } else if (p[pi] == '[') {
-        size_t j = pi + 1;
-        const bool negate = j < p.size() && p[j] == '^';
-        if (negate) ++j;
-        bool in = false;
-        for (; j < p.size() && p[j] != ']'; ++j) {
-          if (p[j] == '\\' && j + 1 < p.size()) {
-            in |= p[++j] == t[ti];
-          } else if (j + 2 < p.size() && p[j + 1] == '-' && p[j + 2] != ']') {
-            char lo = p[j], hi = p[j + 2];
-            if (lo > hi) std::swap(lo, hi);
-            in |= t[ti] >= lo && t[ti] <= hi;
-            j += 2;
-          } else {
-            in |= p[j] == t[ti];
-          }
-        }
-        ok = (in != negate);
-        next = j < p.size() ? j + 1 : j;
-      } else if (p[pi] == '\\' && pi + 1 < p.size()) {
-        ok = p[pi + 1] == t[ti];
-        next = pi + 2;
-      } else {
-        ok = p[pi] == t[ti];
-      }
-    }
-    if (ok) {
-      pi = next;
-      ++ti;
-    } else if (star_p != std::string_view::npos) {
-      pi = star_p + 1;
-      ti = ++star_t;
-    } else {
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  return GlobPattern(pattern).Match(text);
+}
+
+std::string_view CStr(std::string_view s) { return s.substr(0, s.find('\0')); }
+
+bool ArgIs(std::string_view arg, std::string_view name) {
+  arg = CStr(arg);
+  if (arg.size() != name.size()) return false;
+  for (size_t i = 0; i < arg.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(arg[i])) != name[i])
       return false;
-    }
   }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
+  return true;
+}
+
+bool ParseLongDouble(std::string_view s, long double* out) {
+  constexpr size_t kMaxChars = 5 * 1024;  // Redis's MAX_LONG_DOUBLE_CHARS
+  if (s.empty() || s.size() >= kMaxChars) return false;
+  const std::string buf(s);
+  char* end = nullptr;
+  errno = 0;
+  const long double v = std::strtold(buf.c_str(), &end);
+  if (std::isspace(static_cast<unsigned char>(buf[0])) ||
+      end != buf.c_str() + buf.size() ||
+      (errno == ERANGE && (std::isinf(v) || std::fpclassify(v) == FP_ZERO)) ||
+      errno == EINVAL || std::isnan(v)) {
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+std::string FormatLongDouble(long double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  // At most 4933 digits before the point (LDBL_MAX), 17 after.
+  char buf[5 * 1024];
+  const int n = std::snprintf(buf, sizeof(buf), "%.17Lf", v);
+  if (n < 0 || static_cast<size_t>(n) >= sizeof(buf)) return "";
+  std::string_view s(buf, static_cast<size_t>(n));
+  if (s.find('.') != std::string_view::npos) {
+    while (s.back() == '0') s.remove_suffix(1);
+    if (s.back() == '.') s.remove_suffix(1);
+  }
+  if (s == "-0") return "0";
+  return std::string(s);
 }
 
 }  // namespace ember::server

@@ -1,13 +1,11 @@
-// server/commands_keys.cc: DEL UNLINK EXISTS EXPIRE PEXPIRE TTL PTTL
-// PERSIST TYPE DBSIZE FLUSHALL SCAN.
+// server/commands_keys.cc: DEL UNLINK EXISTS TOUCH TYPE RENAME RENAMENX COPY
+// OBJECT, with Redis's semantics and reply texts.
 #include <limits>
 
 #include "protocol/resp_writer.h"
 #include "server/command_table.h"
 #include "server/command_util.h"
 #include "server/commands.h"
-#include "server/server_info.h"
-#include "shm/reclaimer.h"
 
 namespace ember::server {
 namespace pr = ember::protocol;
@@ -18,11 +16,9 @@ static bool CountExisting(const Args& a, CommandContext& ctx, bool remove,
                           int64_t* n, std::string* reply) {
   *n = 0;
   for (size_t i = 1; i < a.size(); ++i) {
-    std::string v;
-    uint64_t expiry = 0;
-    shm::Status s = ctx.keys->Load(a[i], &v, &expiry);
-    if (ReplyIfFailed(s, reply)) return false;
-    if (!s.ok()) continue;
+    Loaded v;
+    if (!LoadOrReply(ctx, a[i], &v, reply)) return false;
+    if (!v.found) continue;
     ++*n;
     if (remove) ctx.keys->Remove(a[i]);
   }
@@ -35,168 +31,159 @@ void CmdDel(const Args& a, CommandContext& ctx, std::string* reply) {
     pr::AppendInteger(reply, n);
 }
 
+// EXISTS and TOUCH (Ember keeps no access times to touch).
 void CmdExists(const Args& a, CommandContext& ctx, std::string* reply) {
   int64_t n = 0;
   if (CountExisting(a, ctx, /*remove=*/false, &n, reply))
     pr::AppendInteger(reply, n);
 }
 
-// EXPIRE / PEXPIRE key time [NX | XX | GT | LT].
-static void SetExpiry(const Args& a, CommandContext& ctx, int64_t unit_ms,
-                      const char* name, std::string* reply) {
-  int64_t t = 0;
-  if (!ParseInt64(a[2], &t)) return pr::AppendError(reply, kNotInteger);
-  bool nx = false, xx = false, gt = false, lt = false;
-  for (size_t i = 3; i < a.size(); ++i) {
-    const std::string o = Lower(a[i]);
-    if (o == "nx")
-      nx = true;
-    else if (o == "xx")
-      xx = true;
-    else if (o == "gt")
-      gt = true;
-    else if (o == "lt")
-      lt = true;
-    else
-      return pr::AppendError(reply,
-                             std::string("ERR Unsupported option ") + a[i]);
-  }
-  if ((nx && (xx || gt || lt)) || (gt && lt)) {
-    return pr::AppendError(
-        reply,
-        "ERR NX and XX, GT or LT options at the same time are not compatible");
-  }
-  const int64_t now = static_cast<int64_t>(shm::NowUnixMs());
-  if (t > (std::numeric_limits<int64_t>::max() - now) / unit_ms ||
-      t < (std::numeric_limits<int64_t>::min() + now) / unit_ms) {
-    return pr::AppendError(reply, std::string("ERR invalid expire time in '") +
-                                      name + "' command");
-  }
-  const int64_t when = now + t * unit_ms;
-  std::string v;
-  uint64_t cur = 0;
-  shm::Status s = ctx.keys->Load(a[1], &v, &cur);
-  if (ReplyIfFailed(s, reply)) return;
-  if (!s.ok()) return pr::AppendInteger(reply, 0);
-  // No TTL counts as an infinite one for GT and LT, as in Redis.
-  if ((nx && cur != 0) || (xx && cur == 0) ||
-      (gt && (cur == 0 || when <= static_cast<int64_t>(cur))) ||
-      (lt && cur != 0 && when >= static_cast<int64_t>(cur))) {
-    return pr::AppendInteger(reply, 0);
-  }
-  if (when <= now) {
-    ctx.keys->Remove(a[1]);
-  } else {
-    // It is stored already; checked all the same (Store requires it).
-    if (ReplyIfCannotStore(ctx, a[1], v.size(), reply)) return;
-    ctx.keys->Store(a[1], v, static_cast<uint64_t>(when));
-  }
-  pr::AppendInteger(reply, 1);
-}
-
-void CmdExpire(const Args& a, CommandContext& ctx, std::string* reply) {
-  SetExpiry(a, ctx, 1000, "expire", reply);
-}
-void CmdPExpire(const Args& a, CommandContext& ctx, std::string* reply) {
-  SetExpiry(a, ctx, 1, "pexpire", reply);
-}
-
-static void ReplyTtl(const Args& a, CommandContext& ctx, bool ms,
-                     std::string* reply) {
-  std::string v;
-  uint64_t expiry = 0;
-  shm::Status s = ctx.keys->Load(a[1], &v, &expiry);
-  if (ReplyIfFailed(s, reply)) return;
-  if (!s.ok()) return pr::AppendInteger(reply, -2);
-  if (expiry == 0) return pr::AppendInteger(reply, -1);
-  const uint64_t now = shm::NowUnixMs();
-  const int64_t left = expiry > now ? static_cast<int64_t>(expiry - now) : 0;
-  pr::AppendInteger(reply, ms ? left : (left + 500) / 1000);
-}
-
-void CmdTtl(const Args& a, CommandContext& ctx, std::string* reply) {
-  ReplyTtl(a, ctx, false, reply);
-}
-void CmdPTtl(const Args& a, CommandContext& ctx, std::string* reply) {
-  ReplyTtl(a, ctx, true, reply);
-}
-
-void CmdPersist(const Args& a, CommandContext& ctx, std::string* reply) {
-  std::string v;
-  uint64_t expiry = 0;
-  shm::Status s = ctx.keys->Load(a[1], &v, &expiry);
-  if (ReplyIfFailed(s, reply)) return;
-  if (!s.ok() || expiry == 0) return pr::AppendInteger(reply, 0);
-  if (ReplyIfCannotStore(ctx, a[1], v.size(), reply)) return;
-  ctx.keys->Store(a[1], v, 0);
-  pr::AppendInteger(reply, 1);
-}
-
 void CmdType(const Args& a, CommandContext& ctx, std::string* reply) {
-  std::string v;
-  uint64_t expiry = 0;
-  shm::Status s = ctx.keys->Load(a[1], &v, &expiry);
-  if (ReplyIfFailed(s, reply)) return;
-  pr::AppendSimpleString(reply, s.ok() ? "string" : "none");
+  Loaded v;
+  if (!LoadOrReply(ctx, a[1], &v, reply)) return;
+  pr::AppendSimpleString(reply, v.found ? "string" : "none");
 }
 
-void CmdDbSize(const Args&, CommandContext& ctx, std::string* reply) {
-  pr::AppendInteger(reply, static_cast<int64_t>(ctx.keys->CountKeys()));
-}
-
-void CmdFlushAll(const Args& a, CommandContext& ctx, std::string* reply) {
-  if (a.size() > 2 ||
-      (a.size() == 2 && Lower(a[1]) != "sync" && Lower(a[1]) != "async")) {
-    return pr::AppendError(reply, kSyntaxError);
+// RENAME and RENAMENX key newkey: the value moves with its TTL; a key
+// renamed to itself is left alone (but must exist).
+static void RenameGeneric(const Args& a, bool nx, CommandContext& ctx,
+                          std::string* reply) {
+  Loaded src;
+  if (!LoadOrReply(ctx, a[1], &src, reply)) return;
+  if (!src.found) return pr::AppendError(reply, "ERR no such key");
+  if (a[1] == a[2])
+    return nx ? pr::AppendInteger(reply, 0) : pr::AppendOk(reply);
+  if (nx) {
+    Loaded dst;
+    if (!LoadOrReply(ctx, a[2], &dst, reply)) return;
+    if (dst.found) return pr::AppendInteger(reply, 0);
   }
-  ctx.keys->RemoveAll();
-  pr::AppendOk(reply);
+  if (ReplyIfCannotStore(ctx, a[2], src.value.size(), reply)) return;
+  ctx.keys->Store(a[2], src.value, src.expiry_ms);
+  ctx.keys->Remove(a[1]);
+  nx ? pr::AppendInteger(reply, 1) : pr::AppendOk(reply);
 }
 
-// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
-void CmdScan(const Args& a, CommandContext& ctx, std::string* reply) {
-  int64_t cursor = 0, count = 10;
-  if (!ParseInt64(a[1], &cursor) || cursor < 0) {
-    return pr::AppendError(reply, "ERR invalid cursor");
-  }
-  std::string pattern = "*", type;
-  for (size_t i = 2; i < a.size(); ++i) {
-    const std::string o = Lower(a[i]);
-    if (i + 1 >= a.size()) return pr::AppendError(reply, kSyntaxError);
-    if (o == "match") {
-      pattern = a[++i];
-    } else if (o == "count") {
-      if (!ParseInt64(a[++i], &count))
-        return pr::AppendError(reply, kNotInteger);
-      if (count < 1) return pr::AppendError(reply, kSyntaxError);
-    } else if (o == "type") {
-      type = Lower(a[++i]);
+void CmdRename(const Args& a, CommandContext& ctx, std::string* reply) {
+  RenameGeneric(a, /*nx=*/false, ctx, reply);
+}
+void CmdRenameNx(const Args& a, CommandContext& ctx, std::string* reply) {
+  RenameGeneric(a, /*nx=*/true, ctx, reply);
+}
+
+// COPY source destination [DB destination-db] [REPLACE]. Ember has database
+// 0 only: any other DB is Redis's error for a database it does not have.
+void CmdCopy(const Args& a, CommandContext& ctx, std::string* reply) {
+  bool replace = false;
+  for (size_t j = 3; j < a.size(); ++j) {
+    if (ArgIs(a[j], "replace")) {
+      replace = true;
+    } else if (ArgIs(a[j], "db") && j + 1 < a.size()) {
+      int64_t db = 0;
+      if (!ParseInt64(a[++j], &db)) return pr::AppendError(reply, kNotInteger);
+      if (db < std::numeric_limits<int>::min() ||
+          db > std::numeric_limits<int>::max()) {
+        return pr::AppendError(reply,
+                               "ERR value is out of range, value must between "
+                               "-2147483648 and 2147483647");
+      }
+      if (db != 0)
+        return pr::AppendError(reply, "ERR DB index is out of range");
     } else {
       return pr::AppendError(reply, kSyntaxError);
     }
   }
-  std::string from;
-  if (cursor != 0 &&
-      !ctx.info->RecallCursor(static_cast<uint64_t>(cursor), &from)) {
-    return pr::AppendError(reply, "ERR invalid cursor");
+  if (a[1] == a[2]) {
+    return pr::AppendError(reply,
+                           "ERR source and destination objects are the same");
   }
-  std::vector<std::string> keys;
-  const std::string next = ctx.keys->Scan(
-      from, static_cast<size_t>(std::min<int64_t>(count, 100000)), &keys);
-  const uint64_t next_cursor =
-      next.empty() ? 0 : ctx.info->RememberCursor(next);
-  std::string body;
-  size_t n = 0;
-  for (const auto& k : keys) {
-    if ((type.empty() || type == "string") && GlobMatch(pattern, k)) {
-      pr::AppendBulk(&body, k);
-      ++n;
-    }
+  Loaded src, dst;
+  if (!LoadOrReply(ctx, a[1], &src, reply)) return;
+  if (!src.found) return pr::AppendInteger(reply, 0);
+  if (!LoadOrReply(ctx, a[2], &dst, reply)) return;
+  if (dst.found && !replace) return pr::AppendInteger(reply, 0);
+  if (ReplyIfCannotStore(ctx, a[2], src.value.size(), reply)) return;
+  ctx.keys->Store(a[2], src.value, src.expiry_ms);
+  pr::AppendInteger(reply, 1);
+}
+
+namespace {
+
+// The encoding Redis gives a string that SET stored (tryObjectEncoding):
+// an integer of at most 20 bytes is "int", up to 44 bytes "embstr".
+const char* StringEncoding(std::string_view v) {
+  int64_t n = 0;
+  if (v.size() <= 20 && ParseInt64(v, &n)) return "int";
+  return v.size() <= 44 ? "embstr" : "raw";
+}
+
+// Redis shares the objects of the integers 0..9999 (OBJ_SHARED_INTEGERS),
+// whose refcount reads INT_MAX.
+int64_t RefCount(std::string_view v) {
+  int64_t n = 0;
+  const bool shared =
+      v.size() <= 20 && ParseInt64(v, &n) && n >= 0 && n < 10000;
+  return shared ? std::numeric_limits<int>::max() : 1;
+}
+
+constexpr const char* kObjectHelp[] = {
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store "
+    "the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer "
+    "is",
+    "    proportional to the logarithm of the recent access frequency of the "
+    "key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number "
+    "of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the "
+    "specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+};
+
+}  // namespace
+
+// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key, OBJECT HELP: subcommands with
+// their own arity, as Redis 7's container commands ("object|encoding").
+void CmdObject(const Args& a, CommandContext& ctx, std::string* reply) {
+  const std::string sub = Lower(CStr(a[1]));
+  const bool known = sub == "encoding" || sub == "freq" || sub == "idletime" ||
+                     sub == "refcount";
+  if (!known && sub != "help") {
+    // Redis: %.128s of the subcommand as sent.
+    return pr::AppendError(reply, "ERR unknown subcommand '" +
+                                      std::string(CStr(a[1]).substr(0, 128)) +
+                                      "'. Try OBJECT HELP.");
   }
-  pr::AppendArrayHeader(reply, 2);
-  pr::AppendBulk(reply, std::to_string(next_cursor));
-  pr::AppendArrayHeader(reply, n);
-  reply->append(body);
+  if (a.size() != (sub == "help" ? 2u : 3u)) {
+    return pr::AppendError(reply, "ERR wrong number of arguments for 'object|" +
+                                      sub + "' command");
+  }
+  if (sub == "help") {
+    pr::AppendArrayHeader(reply, std::size(kObjectHelp));
+    for (const char* line : kObjectHelp) pr::AppendSimpleString(reply, line);
+    return;
+  }
+  Loaded v;
+  if (!LoadOrReply(ctx, a[2], &v, reply)) return;
+  if (!v.found) return pr::AppendNullBulk(reply);
+  if (sub == "encoding") return pr::AppendBulk(reply, StringEncoding(v.value));
+  if (sub == "refcount") return pr::AppendInteger(reply, RefCount(v.value));
+  // Ember keeps no access times: every key reads as just used.
+  if (sub == "idletime") return pr::AppendInteger(reply, 0);
+  pr::AppendError(reply,
+                  "ERR An LFU maxmemory policy is not selected, access "
+                  "frequency not tracked. Please note that when switching "
+                  "between policies at runtime LRU and LFU data will take "
+                  "some time to adjust.");
 }
 
 }  // namespace ember::server

@@ -143,7 +143,8 @@ void CmdCommand(const Args& a, CommandContext&, std::string* reply) {
     const bool has_key = (c.flags & (kRead | kWrite)) && c.arity != 1 &&
                          std::string_view(c.name) != "dbsize" &&
                          std::string_view(c.name) != "flushall" &&
-                         std::string_view(c.name) != "scan";
+                         std::string_view(c.name) != "scan" &&
+                         std::string_view(c.name) != "keys";
     pr::AppendArrayHeader(reply, 6);
     pr::AppendBulk(reply, c.name);
     pr::AppendInteger(reply, c.arity);

@@ -35,10 +35,15 @@ class Keyspace {
                      uint64_t /*expiry_ms*/) {}
   virtual void Remove(std::string_view /*key*/) {}
   virtual void RemoveAll() {}
-  // Live keys in all tiers (DBSIZE) and a SCAN page.
+  // Live keys in all tiers (DBSIZE).
   virtual uint64_t CountKeys() = 0;
+  // A SCAN page: up to about `count` live keys from `cursor` on ("" = the
+  // first key), in key order; returns the next cursor ("" when done).
   virtual std::string Scan(const std::string& cursor, size_t count,
                            std::vector<std::string>* keys) = 0;
+  // A live key picked at random (RANDOMKEY, not uniform): kOk, or kNotFound
+  // when there is none.
+  virtual shm::Status RandomKey(std::string* key) = 0;
 };
 
 }  // namespace ember::server

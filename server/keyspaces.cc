@@ -3,6 +3,7 @@
 #include "server/keyspaces.h"
 
 #include <cassert>
+#include <random>
 
 #include "server/writer.h"
 #include "shm/arena_format.h"
@@ -57,6 +58,11 @@ uint64_t NetKeyspace::CountKeys() {
 std::string NetKeyspace::Scan(const std::string& cursor, size_t count,
                               std::vector<std::string>* keys) {
   return cold_ != nullptr ? cold_->ScanFrom(cursor, count, keys) : "";
+}
+
+shm::Status NetKeyspace::RandomKey(std::string* key) {
+  return cold_ != nullptr && cold_->RandomKey(key) ? shm::Status::Ok()
+                                                   : shm::Status::NotFound();
 }
 
 shm::Status BatchKeyspace::Load(std::string_view key, std::string* value,
@@ -128,8 +134,52 @@ uint64_t BatchKeyspace::CountKeys() {
 
 std::string BatchKeyspace::Scan(const std::string& cursor, size_t count,
                                 std::vector<std::string>* keys) {
-  return cold_ != nullptr && !clear_all_ ? cold_->ScanFrom(cursor, count, keys)
-                                         : "";
+  if (cold_ == nullptr) return "";
+  std::vector<std::string> cold_keys;
+  const std::string next =
+      clear_all_ ? "" : cold_->ScanFrom(cursor, count, &cold_keys);
+  // The page covers [cursor, next); merge in this batch's changes there.
+  auto it = changes_.lower_bound(cursor);
+  const auto end = next.empty() ? changes_.end() : changes_.lower_bound(next);
+  size_t c = 0;
+  while (c < cold_keys.size() || it != end) {
+    if (it == end || (c < cold_keys.size() && cold_keys[c] < it->first)) {
+      keys->push_back(std::move(cold_keys[c++]));
+      continue;
+    }
+    if (c < cold_keys.size() && cold_keys[c] == it->first) ++c;
+    if (!it->second.deleted) keys->push_back(it->first);
+    ++it;
+  }
+  return next;
+}
+
+shm::Status BatchKeyspace::RandomKey(std::string* key) {
+  if (cold_ == nullptr) return shm::Status::NotFound();
+  for (int i = 0; i < 8 && !clear_all_ && cold_->RandomKey(key); ++i) {
+    auto it = changes_.find(*key);
+    if (it == changes_.end() || !it->second.deleted) return shm::Status::Ok();
+  }
+  std::vector<const std::string*> stored;
+  for (const auto& [k, c] : changes_) {
+    if (!c.deleted) stored.push_back(&k);
+  }
+  if (!stored.empty()) {
+    thread_local std::minstd_rand rng(std::random_device{}());
+    *key = *stored[rng() % stored.size()];
+    return shm::Status::Ok();
+  }
+  // This batch deleted what RocksDB offered: the first key left, if any.
+  std::string cursor;
+  do {
+    std::vector<std::string> page;
+    cursor = Scan(cursor, 1024, &page);
+    if (!page.empty()) {
+      *key = std::move(page[0]);
+      return shm::Status::Ok();
+    }
+  } while (!cursor.empty());
+  return shm::Status::NotFound();
 }
 
 }  // namespace ember::server

@@ -39,6 +39,7 @@ class NetKeyspace : public Keyspace {
   uint64_t CountKeys() override;
   std::string Scan(const std::string& cursor, size_t count,
                    std::vector<std::string>* keys) override;
+  shm::Status RandomKey(std::string* key) override;
 
  private:
   shm::ArenaReader* reader_;
@@ -86,8 +87,10 @@ class BatchKeyspace : public Keyspace {
     clear_all_ = false;
   }
   uint64_t CountKeys() override;
+  // RocksDB's keys with this batch's changes merged in.
   std::string Scan(const std::string& cursor, size_t count,
                    std::vector<std::string>* keys) override;
+  shm::Status RandomKey(std::string* key) override;
 
   // The batch's net effect: the last change of each key, in key order.
   const std::map<std::string, Change, std::less<>>& changes() const {

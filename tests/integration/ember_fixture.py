@@ -331,6 +331,23 @@ class RawConnection:
             return None if n < 0 else [self.read_reply() for _ in range(n)]
         raise AssertionError(f"not a RESP reply: {line!r}")
 
+    def read_raw_reply(self):
+        """One reply as the exact bytes the server sent, framing included
+        (b"+OK\r\n", b"$3\r\nabc\r\n", b"*2\r\n:1\r\n$-1\r\n")."""
+        line = self._line()
+        out = line + b"\r\n"
+        kind = line[:1]
+        if kind == b"$" and int(line[1:]) >= 0:
+            n = int(line[1:])
+            while len(self.buf) < n + 2:
+                self._fill()
+            out += self.buf[:n + 2]
+            self.buf = self.buf[n + 2:]
+        elif kind == b"*" and int(line[1:]) > 0:
+            for _ in range(int(line[1:])):
+                out += self.read_raw_reply()
+        return out
+
     def closed_by_server(self, timeout=5.0):
         """True when the server closes the connection (EOF) within timeout,
         after any bytes still buffered."""

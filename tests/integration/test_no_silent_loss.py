@@ -8,7 +8,10 @@ Against the real ember-server with redis-py:
 - a full arena (arena_bytes 3mb holds two 1 MiB slab pages, so a third size
   class finds no page and the arena answers kBusy): Redis's OOM error;
 - every refused command changes nothing: the key keeps its old value, and
-  MSET is all-or-nothing.
+  MSET is all-or-nothing;
+- the same for the writes of issue 13 (the SET family, SETRANGE, SETBIT,
+  BITFIELD, BITOP, RENAME, COPY, INCRBYFLOAT) and that they work with the
+  arena alone.
 
 With cold_tier rocksdb the same writes succeed (the value lives in RocksDB
 only), as before.
@@ -107,6 +110,68 @@ class OverLimits(NoColdTierTest):
         self.assertEqual(self.r.get("p"), b"new")
 
 
+class StringAndKeyCommandsOverLimits(NoColdTierTest):
+    """The writes of issue 13 refuse what the arena cannot hold as SET does,
+    before anything changes."""
+
+    def test_the_set_family_refuses_a_value_over_the_limit(self):
+        big = b"x" * 300_000
+        self.r.set("k", "old")
+        for command in (("SETNX", "new", big), ("SETEX", "k", "100", big),
+                        ("PSETEX", "k", "100000", big), ("GETSET", "k", big),
+                        ("MSETNX", "n1", "v", "n2", big)):
+            with self.subTest(command=command[0]):
+                self.assertRefused(TOO_BIG_VALUE, *command)
+        self.assertEqual(self.r.get("k"), b"old")
+        self.assertEqual(self.r.ttl("k"), -1)
+        self.assertEqual(self.r.exists("new", "n1", "n2"), 0)
+
+    def test_growing_a_value_past_the_limit_keeps_the_old_one(self):
+        self.r.set("g", b"a" * 200_000)
+        past = 300_000
+        for command in (("SETRANGE", "g", str(past), "b"),
+                        ("SETBIT", "g", str(past * 8), "1"),
+                        ("BITFIELD", "g", "SET", "u8", str(past * 8), "1"),
+                        ("SETRANGE", "fresh", str(past), "b"),
+                        ("SETBIT", "fresh", str(past * 8), "1")):
+            with self.subTest(command=command):
+                self.assertRefused(TOO_BIG_VALUE, *command)
+        self.assertEqual(self.r.get("g"), b"a" * 200_000)
+        self.assertEqual(self.r.exists("fresh"), 0)
+
+    def test_a_new_key_over_the_limit_is_refused_and_the_source_kept(self):
+        key = b"k" * 70_000
+        self.r.set("src", "1.5", ex=100)
+        for command in (("RENAME", "src", key), ("RENAMENX", "src", key),
+                        ("COPY", "src", key), ("INCRBYFLOAT", key, "1"),
+                        ("BITOP", "OR", key, "src"),
+                        ("SETRANGE", key, "0", "x"), ("SETBIT", key, "0", "1"),
+                        ("SETNX", key, "v")):
+            with self.subTest(command=command[0]):
+                self.assertRefused(TOO_BIG_KEY, *command)
+        self.assertEqual(self.r.get("src"), b"1.5")
+        self.assertGreater(self.r.ttl("src"), 90)
+        self.assertEqual(self.r.exists(key), 0)
+
+    def test_the_new_writes_work_in_the_arena_alone(self):
+        self.r.set("a", "hello", ex=100)
+        self.assertEqual(self.r.setrange("a", 6, "world"), 11)
+        self.assertEqual(self.r.setbit("a", 5 * 8 + 7, 1), 0)
+        self.assertEqual(self.r.get("a"), b"hello\x01world")
+        self.assertEqual(self.r.incrbyfloat("f", "2.5"), 2.5)
+        self.assertEqual(self.r.bitop("NOT", "n", "a"), 11)
+        self.assertTrue(self.r.rename("a", "b"))
+        self.assertTrue(self.r.copy("b", "c"))
+        self.assertEqual(self.r.mget("a", "b", "c"),
+                         [None, b"hello\x01world", b"hello\x01world"])
+        self.assertGreater(self.r.ttl("c"), 90)
+        self.assertEqual(self.r.getex("c", persist=True), b"hello\x01world")
+        self.assertEqual(self.r.ttl("c"), -1)
+        self.assertTrue(self.r.msetnx({"m1": "1", "m2": "2"}))
+        self.assertEqual(self.r.execute_command("BITFIELD", "m1", "INCRBY",
+                                                "u8", "0", "1"), [50])
+
+
 class FullArena(NoColdTierTest):
     """arena_bytes 3mb: two 1 MiB pages. `small` (an item of 34 bytes: the
     40-byte chunks) and `mid` (1027 bytes) take one page each; a third size
@@ -135,6 +200,11 @@ class FullArena(NoColdTierTest):
         self.assertEqual(self.r.get("small"), b"s-old")
         self.assertRefused(OOM, "APPEND", "mid", b"a" * 4000)
         self.assertEqual(self.r.get("mid"), b"m" * 1000)
+
+    def test_growing_writes_that_get_oom_keep_the_old_value(self):
+        self.assertRefused(OOM, "SETRANGE", "small", "4999", "x")
+        self.assertRefused(OOM, "SETBIT", "small", str(4999 * 8), "1")
+        self.assertEqual(self.r.get("small"), b"s-old")
 
     def test_mset_that_gets_oom_changes_no_key(self):
         # "mid" and "small" fit (their classes have room) and are published
@@ -173,6 +243,15 @@ class WithColdTier(EmberTestCase):
         self.assertEqual(self.r.strlen("big"), 300_000)
         self.assertEqual(self.r.get(key), b"v")
         self.assertEqual(self.r.get("third"), b"t" * 5000)
+
+    def test_values_grown_past_max_value_bytes_hot_are_stored_cold(self):
+        self.r.set("grow", "a")
+        self.assertEqual(self.r.setrange("grow", 299_999, "z"), 300_000)
+        self.assertEqual(self.r.setbit("grow", 400_000 * 8, 1), 0)
+        self.assertEqual(self.r.strlen("grow"), 400_001)
+        self.assertEqual(self.r.getrange("grow", 299_999, 299_999), b"z")
+        self.assertTrue(self.r.copy("grow", "copy"))
+        self.assertEqual(self.r.get("copy"), self.r.get("grow"))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "shm/reclaimer.h"
@@ -112,6 +114,53 @@ TEST_F(ColdStoreTest, ScanPagesThroughEveryKey) {
     seen += keys.size();
   } while (!cursor.empty());
   EXPECT_EQ(seen, 25u);
+}
+
+TEST_F(ColdStoreTest, RandomKeyPicksEveryLiveKeyAndNothingElse) {
+  OpenStore();
+  std::string key;
+  EXPECT_FALSE(store_->RandomKey(&key));
+  const uint64_t now = shm::NowUnixMs();
+  Write({{"", "e", 0, false},
+         {"bar", "1", 0, false},
+         {"foo", "2", 0, false},
+         {"foo2", "3", 0, false},
+         {"foobar", "4", 0, false},
+         {"old", "5", now - 1, false},
+         {std::string("z\xff\0", 3), "6", 0, false}});
+  std::set<std::string> seen;
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(store_->RandomKey(&key));
+    seen.insert(key);
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"", "bar", "foo", "foo2", "foobar",
+                                         std::string("z\xff\0", 3)}));
+}
+
+TEST_F(ColdStoreTest, RandomKeyIsUniformOverKeysThatDifferInTheSameBytes) {
+  OpenStore();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100; ++i)
+    keys.push_back("user:" + std::to_string(100 + i));
+  std::vector<ColdOp> ops;
+  for (const auto& k : keys) ops.push_back({k, "v", 0, false});
+  Write(ops);
+  std::map<std::string, int> counts;
+  std::string key;
+  for (int i = 0; i < 10000; ++i) {
+    ASSERT_TRUE(store_->RandomKey(&key));
+    ++counts[key];
+  }
+  ASSERT_EQ(counts.size(), keys.size());
+  for (const auto& [k, n] : counts) EXPECT_GT(n, 40) << k;  // 100 expected
+}
+
+TEST_F(ColdStoreTest, RandomKeyOfOnlyExpiredKeysIsNone) {
+  OpenStore();
+  const uint64_t now = shm::NowUnixMs();
+  Write({{"a", "1", now - 1, false}, {"b", "2", now - 1, false}});
+  std::string key;
+  EXPECT_FALSE(store_->RandomKey(&key));
 }
 
 TEST_F(ColdStoreTest, ClearRemovesEverything) {

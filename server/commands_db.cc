@@ -1,0 +1,130 @@
+// server/commands_db.cc: DBSIZE FLUSHALL FLUSHDB SCAN KEYS RANDOMKEY, and the
+// server's clock and replication answers TIME and WAIT.
+#include <chrono>
+#include <limits>
+
+#include "protocol/resp_writer.h"
+#include "server/command_table.h"
+#include "server/command_util.h"
+#include "server/commands.h"
+#include "server/glob_pattern.h"
+#include "server/server_info.h"
+
+namespace ember::server {
+namespace pr = ember::protocol;
+
+void CmdDbSize(const Args&, CommandContext& ctx, std::string* reply) {
+  pr::AppendInteger(reply, static_cast<int64_t>(ctx.keys->CountKeys()));
+}
+
+// FLUSHALL and FLUSHDB [ASYNC|SYNC]: one database, so the same command.
+void CmdFlushAll(const Args& a, CommandContext& ctx, std::string* reply) {
+  if (a.size() > 2 ||
+      (a.size() == 2 && !ArgIs(a[1], "sync") && !ArgIs(a[1], "async"))) {
+    return pr::AppendError(reply, kSyntaxError);
+  }
+  ctx.keys->RemoveAll();
+  pr::AppendOk(reply);
+}
+
+// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
+void CmdScan(const Args& a, CommandContext& ctx, std::string* reply) {
+  int64_t cursor = 0, count = 10;
+  if (!ParseInt64(a[1], &cursor) || cursor < 0) {
+    return pr::AppendError(reply, "ERR invalid cursor");
+  }
+  std::string pattern = "*", type;
+  for (size_t i = 2; i < a.size(); ++i) {
+    if (i + 1 >= a.size()) return pr::AppendError(reply, kSyntaxError);
+    if (ArgIs(a[i], "match")) {
+      pattern = a[++i];
+    } else if (ArgIs(a[i], "count")) {
+      if (!ParseInt64(a[++i], &count))
+        return pr::AppendError(reply, kNotInteger);
+      if (count < 1) return pr::AppendError(reply, kSyntaxError);
+    } else if (ArgIs(a[i], "type")) {
+      type = Lower(a[++i]);
+    } else {
+      return pr::AppendError(reply, kSyntaxError);
+    }
+  }
+  std::string from;
+  if (cursor != 0 &&
+      !ctx.info->RecallCursor(static_cast<uint64_t>(cursor), &from)) {
+    return pr::AppendError(reply, "ERR invalid cursor");
+  }
+  std::vector<std::string> keys;
+  const std::string next = ctx.keys->Scan(
+      from, static_cast<size_t>(std::min<int64_t>(count, 100000)), &keys);
+  const uint64_t next_cursor =
+      next.empty() ? 0 : ctx.info->RememberCursor(next);
+  const GlobPattern glob(pattern);
+  std::string body;
+  size_t n = 0;
+  for (const auto& k : keys) {
+    if ((type.empty() || type == "string") &&
+        (glob.match_all() || glob.Match(k))) {
+      pr::AppendBulk(&body, k);
+      ++n;
+    }
+  }
+  pr::AppendArrayHeader(reply, 2);
+  pr::AppendBulk(reply, std::to_string(next_cursor));
+  pr::AppendArrayHeader(reply, n);
+  reply->append(body);
+}
+
+// KEYS pattern: every live key that matches, in key order (Redis's order
+// is its hash table's). One pass over the keyspace, each key matched in
+// O(pattern x key) steps.
+void CmdKeys(const Args& a, CommandContext& ctx, std::string* reply) {
+  const GlobPattern glob(a[1]);
+  std::string body;
+  size_t n = 0;
+  std::string cursor;
+  do {
+    std::vector<std::string> page;
+    cursor = ctx.keys->Scan(cursor, 4096, &page);
+    for (const auto& k : page) {
+      if (glob.match_all() || glob.Match(k)) {
+        pr::AppendBulk(&body, k);
+        ++n;
+      }
+    }
+  } while (!cursor.empty());
+  pr::AppendArrayHeader(reply, n);
+  reply->append(body);
+}
+
+void CmdRandomKey(const Args&, CommandContext& ctx, std::string* reply) {
+  std::string key;
+  const shm::Status s = ctx.keys->RandomKey(&key);
+  if (ReplyIfFailed(s, reply)) return;
+  s.ok() ? pr::AppendBulk(reply, key) : pr::AppendNullBulk(reply);
+}
+
+// TIME: Unix seconds and the microseconds within that second.
+void CmdTime(const Args&, CommandContext&, std::string* reply) {
+  const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  pr::AppendArrayHeader(reply, 2);
+  pr::AppendBulk(reply, std::to_string(us / 1000000));
+  pr::AppendBulk(reply, std::to_string(us % 1000000));
+}
+
+// WAIT numreplicas timeout: Ember has no replicas, so 0 at once (a write is
+// durable in RocksDB when it is answered). Redis blocks for the timeout
+// when numreplicas > 0.
+void CmdWait(const Args& a, CommandContext&, std::string* reply) {
+  int64_t replicas = 0, timeout = 0;
+  if (!ParseInt64(a[1], &replicas)) return pr::AppendError(reply, kNotInteger);
+  if (!ParseInt64(a[2], &timeout)) {
+    return pr::AppendError(reply,
+                           "ERR timeout is not an integer or out of range");
+  }
+  if (timeout < 0) return pr::AppendError(reply, "ERR timeout is negative");
+  pr::AppendInteger(reply, 0);
+}
+
+}  // namespace ember::server
