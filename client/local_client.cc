@@ -293,8 +293,8 @@ shm::ArenaReader* LocalClient::SlowReader(ThreadState* t) {
   if (now < t->next_open_ms) return nullptr;
   t->next_open_ms = now + options_.reopen_interval_ms;
   t->DropReader();
-  Status s =
-      shm::ArenaReader::Open(options_.name, options_.run_dir, &t->reader);
+  Status s = shm::ArenaReader::Open(options_.name, options_.run_dir, &t->reader,
+                                    options_.server_uid);
   if (!s.ok()) {
     t->DropReader();  // absent, not ACTIVE, another layout, no slot
     return nullptr;

@@ -47,6 +47,9 @@ namespace ember::client {
 struct LocalOptions {
   std::string name = "default";        // the server's `name` (arena instance)
   std::string run_dir = "/tmp/ember";  // the server's `run_dir`
+  // The uid the server runs as, when known: a run_dir of another owner is
+  // then refused (someone else made it first). -1: trust run_dir's owner.
+  int64_t server_uid = -1;
   // The server's socket; `remote.unix_socket` empty means
   // <run_dir>/ember.sock, the server's default. TCP fields are unused.
   RemoteOptions remote;

@@ -20,10 +20,17 @@
 namespace ember::shm {
 
 Status ArenaReader::Open(const std::string& name, const std::string& run_dir,
-                         std::unique_ptr<ArenaReader>* out) {
+                         std::unique_ptr<ArenaReader>* out,
+                         int64_t server_uid) {
   EMBER_RETURN_IF_ERROR(ValidateName(name));
   RunDir dir;
   EMBER_RETURN_IF_ERROR(RunDir::OpenForReader(run_dir, &dir));
+  if (server_uid >= 0 && dir.owner() != static_cast<uid_t>(server_uid)) {
+    return Status::IOError("run_dir " + run_dir + " belongs to uid " +
+                           std::to_string(dir.owner()) +
+                           ", not to the server's uid " +
+                           std::to_string(server_uid) + "; refusing it");
+  }
   ClaimedSlot claim;
   EMBER_RETURN_IF_ERROR(ClaimSlot(dir, name, &claim));
   const std::string what = ShmPath(PathsFor(name).data_shm);

@@ -29,8 +29,11 @@ class ArenaReader {
   // server, or the arena is not kActive. kVersionMismatch: another layout or
   // build. kCorruption: a header, geometry or descriptor that does not fit.
   // kBusy: every slot is taken. kIOError: run_dir is open to others.
+  // `server_uid` >= 0: also refuse (kIOError) a run_dir that uid does not
+  // own, so a directory someone else made first is never trusted.
   static Status Open(const std::string& name, const std::string& run_dir,
-                     std::unique_ptr<ArenaReader>* out);
+                     std::unique_ptr<ArenaReader>* out,
+                     int64_t server_uid = -1);
   // Same, for a thread of the writer's own process: reads through the
   // writer's mapping, with a slot in private memory that no client can
   // write. kBusy: every slot is taken. REQUIRES: `writer` outlives this.

@@ -106,5 +106,16 @@ TEST_F(RunDirTest, AStaleAttachSocketIsReplacedAndAPlantedOneIsNotFollowed) {
   ASSERT_NE(r, nullptr);
 }
 
+// A reader told the server's uid refuses a run_dir someone else owns.
+TEST_F(RunDirTest, AReaderToldTheServersUidRefusesAnotherOwnersRunDir) {
+  CreateWriter();
+  std::unique_ptr<ArenaReader> r;
+  EXPECT_TRUE(ArenaReader::Open(options_.name, run_dir_, &r, geteuid()).ok());
+  r.reset();
+  Status s = ArenaReader::Open(options_.name, run_dir_, &r, geteuid() + 1);
+  EXPECT_EQ(s.code(), Code::kIOError) << s.ToString();
+  EXPECT_NE(s.message().find("not to the server's uid"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ember::shm::testing
