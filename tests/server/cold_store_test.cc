@@ -128,8 +128,11 @@ TEST_F(ColdStoreTest, RandomKeyPicksEveryLiveKeyAndNothingElse) {
          {"foobar", "4", 0, false},
          {"old", "5", now - 1, false},
          {std::string("z\xff\0", 3), "6", 0, false}});
+  // The walk reaches foo2 with p = 1/26 * 1/50 (the root's 26 byte choices
+  // 'b'..'z' and the empty key, then foo's 50): 30,000 walks miss it with
+  // p < 1e-9 (2,000 missed it one run in five).
   std::set<std::string> seen;
-  for (int i = 0; i < 2000; ++i) {
+  for (int i = 0; i < 30000 && seen.size() < 6; ++i) {
     ASSERT_TRUE(store_->RandomKey(&key));
     seen.insert(key);
   }
