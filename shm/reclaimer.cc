@@ -72,7 +72,7 @@ size_t Reclaimer::Reclaim(bool memory_short,
     if (now == 0) now = NowMonotonicMs();
     if (e.blocking_since_ms == 0) {
       e.blocking_since_ms = now;
-    } else if (memory_short && now - e.blocking_since_ms >= lease_ms_) {
+    } else if (memory_short && now - e.blocking_since_ms >= lease_ms()) {
       e.slot->revocations.fetch_add(1, std::memory_order_release);
       header_->stats.revocations.fetch_add(1, std::memory_order_relaxed);
       // Every retirement so far is at or below the current epoch: the
