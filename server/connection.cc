@@ -1,6 +1,8 @@
 // server/connection.cc: the read -> parse -> dispatch -> reply loop.
 #include "server/connection.h"
 
+#include <spdlog/spdlog.h>
+
 #include "protocol/resp_writer.h"
 #include "server/command_table.h"
 #include "server/keyspaces.h"
@@ -17,12 +19,13 @@ Connection::Connection(Socket socket, asio::io_context* io, Server* server,
     : socket_(std::move(socket)),
       io_(io),
       server_(server),
-      parser_(server->parser_limits(!server->config().requirepass.empty())),
+      parser_(
+          server->parser_limits(!server->config().requirepass.get().empty())),
       keys_(server->ReaderFor(io), server->cold(), &server->writer(),
             server->config().max_value_bytes_hot, &server->stats()) {
   session_.id = id;
   session_.peer = std::move(peer);
-  session_.authenticated = server->config().requirepass.empty();
+  session_.authenticated = server->config().requirepass.get().empty();
   server_->stats().connected_clients.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -33,6 +36,7 @@ Connection::~Connection() {
 void Connection::Start() {
   std::error_code ignored;  // not TCP (a Unix socket): nothing to set
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  spdlog::debug("client id={} addr={} connected", session_.id, session_.peer);
   DoRead();
 }
 
@@ -44,6 +48,7 @@ void Connection::Stop() {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  spdlog::debug("client id={} addr={} closed", session_.id, session_.peer);
   std::error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);
@@ -73,6 +78,10 @@ void Connection::HandleInput() {
   // Replies made while parsing one read go out in one write, not the first
   // alone (which, with Nagle off or on, costs a packet per reply).
   handling_input_ = true;
+  // CONFIG SET proto_max_bulk_len reaches open connections here.
+  const int64_t bulk_max =
+      static_cast<int64_t>(server_->config().proto_max_bulk_len.get());
+  if (parser_.max_bulk_bytes() != bulk_max) parser_.SetMaxBulkBytes(bulk_max);
   while (!in_.empty() && !close_after_flush_ && slots_.size() < kMaxSlots) {
     size_t consumed = 0;
     protocol::Command args;

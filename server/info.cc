@@ -46,7 +46,7 @@ std::string Server::InfoText(std::string_view section) {
   if (want("clients")) {
     o << "# Clients\r\n";
     line("connected_clients", load(stats_.connected_clients));
-    line("maxclients", config_.max_clients);
+    line("maxclients", config_.max_clients.get());
     line("local_readers", load(h.stats.live_readers));
     o << "\r\n";
   }
@@ -65,8 +65,7 @@ std::string Server::InfoText(std::string_view section) {
   }
   if (want("persistence")) {
     o << "# Persistence\r\n";
-    line("cold_tier",
-         config_.cold_tier == ColdTier::kRocksDb ? "rocksdb" : "none");
+    line("cold_tier", ColdTierName(config_.cold_tier));
     line("aof_enabled", config_.cold_tier == ColdTier::kRocksDb ? 1 : 0);
     line("fsync", FsyncName(config_.fsync));
     line("rocksdb_sequence", cold_ ? cold_->LatestSequence() : 0);
@@ -92,8 +91,11 @@ std::string Server::InfoText(std::string_view section) {
     line("cold_hits", cold);
     line("promotions", load(stats_.promotions));
     line("promotions_dropped", load(stats_.fills_dropped));
-    line("evicted_keys",
-         load(h.stats.evictions) + load(h.stats.index_evictions));
+    // Less what they were at CONFIG RESETSTAT (the arena's own counters).
+    const uint64_t evicted =
+        load(h.stats.evictions) + load(h.stats.index_evictions);
+    const uint64_t evicted_base = load(evicted_keys_base_);
+    line("evicted_keys", evicted > evicted_base ? evicted - evicted_base : 0);
     line("arena_put_failures", load(h.stats.put_failures));
     line("oom_keys_dropped", load(stats_.oom_keys_dropped));
     line("reader_revocations", load(h.stats.revocations));
@@ -107,6 +109,11 @@ std::string Server::InfoText(std::string_view section) {
         cold_ ? cold_->CountLive(&expires) : load(h.stats.items);
     if (keys > 0)
       o << "db0:keys=" << keys << ",expires=" << expires << ",avg_ttl=0\r\n";
+    o << "\r\n";
+  }
+  if (want("ember")) {
+    o << "# Ember\r\n";
+    line("reader_lease_ms", arena_->reader_lease_ms());  // the reclaimer's
     o << "\r\n";
   }
   return o.str();

@@ -1,6 +1,7 @@
 // server/server.h: ember-server's top: owns the io_contexts and their network
 // threads, the TCP and Unix acceptors, signal handling, the cold store, the
-// arena and the writer thread; answers INFO and CONFIG GET.
+// arena and the writer thread; answers INFO (info.cc) and SCAN's cursors,
+// applies CONFIG SET, REWRITE and RESETSTAT (server_admin.cc).
 // Thread safety: Start/Run on the main thread; the accessors from any thread.
 #pragma once
 
@@ -43,6 +44,12 @@ class Server : public ServerInfo {
   std::string InfoText(std::string_view section) override;
   uint64_t RememberCursor(const std::string& next_key) override;
   bool RecallCursor(uint64_t cursor, std::string* next_key) override;
+  std::string ApplyConfig(
+      const Config& next,
+      const std::vector<std::pair<std::string, const Setting*>>& changed)
+      override EXCLUDES(config_mu_);
+  std::string RewriteConfig() override EXCLUDES(config_mu_);
+  void ResetStats() override;
 
   Stats& stats() { return stats_; }
   Writer& writer() { return *writer_; }
@@ -64,8 +71,10 @@ class Server : public ServerInfo {
   void DoAccept(Acceptor* acceptor, bool tcp);
 
   Config config_;
+  Mutex config_mu_;  // one CONFIG SET or REWRITE at a time
   protocol::ParserLimits limits_;
   Stats stats_;
+  std::atomic<uint64_t> evicted_keys_base_{0};  // CONFIG RESETSTAT
   std::unique_ptr<ColdStore> cold_;
   std::unique_ptr<shm::ArenaWriter> arena_;
   // One per io_[i], same index; destroyed before the arena (declared after).
@@ -88,5 +97,8 @@ class Server : public ServerInfo {
   std::map<uint64_t, std::string> cursors_ GUARDED_BY(mu_);
   uint64_t next_cursor_ GUARDED_BY(mu_) = 1;
 };
+
+// Sets spdlog's level (at start and on CONFIG SET log_level).
+void ApplyLogLevel(LogLevel level);
 
 }  // namespace ember::server
