@@ -18,6 +18,7 @@ pkgs=(
   libedit-dev             # ember-cli: line editing and history (BSD licence)
   python3-redis redis-tools  # integration tests use the real Redis clients
   redis-server            # ... and hold Ember's replies against Redis's
+  prometheus-redis-exporter  # test_exporter.py: Redis's tools read Ember
   # Bench peers, optional: bench/compare runs ember-server against them and
   # names and skips any that is missing; gnuplot-nox draws its plots.
   memcached gnuplot-nox

@@ -1,6 +1,6 @@
 // server/commands_server.cc: PING ECHO AUTH HELLO CLIENT COMMAND SELECT
 // QUIT INFO DEBUG: connection and server state, no keys. CONFIG is in
-// commands_config.cc.
+// commands_config.cc, SLOWLOG and LATENCY in commands_monitor.cc.
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -168,8 +168,14 @@ void CmdQuit(const Args&, CommandContext& ctx, std::string* reply) {
   pr::AppendOk(reply);
 }
 
+// INFO [section ...]
 void CmdInfo(const Args& a, CommandContext& ctx, std::string* reply) {
-  pr::AppendBulk(reply, ctx.info->InfoText(a.size() > 1 ? Lower(a[1]) : ""));
+  std::string sections;
+  for (size_t i = 1; i < a.size(); ++i) {
+    if (i > 1) sections += ' ';
+    sections += Lower(a[i]);
+  }
+  pr::AppendBulk(reply, ctx.info->InfoText(sections));
 }
 
 // DEBUG SLEEP <seconds>: sleeps inside the group commit that runs it, so

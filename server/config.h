@@ -46,7 +46,10 @@ struct Config {
   Tunable<uint64_t> proto_max_bulk_len;  // bytes
   Tunable<uint32_t> reader_lease_ms;
   Tunable<LogLevel> log_level;
-  std::string config_file;  // "" when none was given
+  Tunable<int64_t> slowlog_log_slower_than;     // microseconds; < 0: off
+  Tunable<uint64_t> slowlog_max_len;            // entries
+  Tunable<uint64_t> latency_monitor_threshold;  // ms; 0: off
+  std::string config_file;                      // "" when none was given
 };
 
 // Parses `ember-server [CONFIG_FILE] [--key value | --key=value ...]`: the

@@ -68,6 +68,7 @@ void Connection::DoRead() {
           self->Close();
           return;
         }
+        self->server_->telemetry()->commands.RecordRead(n);
         self->in_.append(self->buf_.data(), n);
         self->HandleInput();
         self->DoRead();
@@ -75,14 +76,15 @@ void Connection::DoRead() {
 }
 
 void Connection::HandleInput() {
+  if (closed_) return;
   // Replies made while parsing one read go out in one write, not the first
   // alone (which, with Nagle off or on, costs a packet per reply).
   handling_input_ = true;
-  // CONFIG SET proto_max_bulk_len reaches open connections here.
   const int64_t bulk_max =
       static_cast<int64_t>(server_->config().proto_max_bulk_len.get());
   if (parser_.max_bulk_bytes() != bulk_max) parser_.SetMaxBulkBytes(bulk_max);
-  while (!in_.empty() && !close_after_flush_ && slots_.size() < kMaxSlots) {
+  while (!in_.empty() && !closed_ && !close_after_flush_ &&
+         slots_.size() < kMaxSlots) {
     size_t consumed = 0;
     protocol::Command args;
     const protocol::ParseResult r = parser_.Parse(in_, &consumed, &args);
@@ -93,6 +95,7 @@ void Connection::HandleInput() {
       server_->stats().protocol_errors.fetch_add(1, std::memory_order_relaxed);
       std::string reply;
       protocol::AppendError(&reply, "ERR " + parser_.error());
+      server_->telemetry()->commands.RecordError(reply);
       Complete(NewSlot(), std::move(reply));
       close_after_flush_ = true;
       in_.clear();
@@ -126,24 +129,32 @@ bool Connection::DebugAllowed() const {
 }
 
 void Connection::Dispatch(protocol::Command&& args) {
-  server_->stats().commands_processed.fetch_add(1, std::memory_order_relaxed);
   const uint64_t slot = NewSlot();
   const CommandSpec* spec = FindCommand(args[0]);
-  if (spec == nullptr) return Complete(slot, UnknownCommandError(args));
-  if (!session_.authenticated && !(spec->flags & kNoAuth)) {
+  CommandStats& stats = server_->telemetry()->commands;
+  auto refuse = [&](std::string_view error) {
     std::string reply;
-    protocol::AppendError(&reply, "NOAUTH Authentication required.");
+    protocol::AppendError(&reply, error);
+    if (spec != nullptr) {
+      stats.Record(*spec, args, 0, CommandStats::Outcome::kRejected, reply);
+    } else {
+      stats.RecordError(reply);
+    }
+    Complete(slot, std::move(reply));
+  };
+  if (spec == nullptr) {
+    std::string reply = UnknownCommandError(args);
+    stats.RecordError(reply);
     return Complete(slot, std::move(reply));
   }
+  if (!session_.authenticated && !(spec->flags & kNoAuth))
+    return refuse("NOAUTH Authentication required.");
   if ((spec->flags & kDebug) && !DebugAllowed()) {
-    std::string reply;
-    protocol::AppendError(
-        &reply,
+    return refuse(
         "ERR DEBUG command not allowed. If the enable-debug-command option is "
         "set to \"local\", you can run it from a local connection, otherwise "
         "you need to set this option in the configuration file, and then "
         "restart the server.");
-    return Complete(slot, std::move(reply));
   }
   // Writes go to the writer; so do reads behind a write of this connection,
   // which keeps read-your-writes inside a pipeline.
@@ -157,9 +168,14 @@ void Connection::Dispatch(protocol::Command&& args) {
                  }});
     return;
   }
+  RunHere(*spec, args, slot);
+}
+
+void Connection::RunHere(const CommandSpec& spec, const protocol::Command& args,
+                         uint64_t slot) {
   std::string reply;
   CommandContext ctx{&keys_, &session_, server_};
-  Execute(*spec, args, ctx, &reply);
+  Execute(spec, args, ctx, &reply);
   if (session_.quit) close_after_flush_ = true;
   if (session_.authenticated) parser_.SetAuthenticated();
   Complete(slot, std::move(reply));
@@ -194,9 +210,10 @@ void Connection::DoWrite() {
   out_.clear();
   asio::async_write(
       socket_, asio::buffer(*data),
-      [self = shared_from_this(), data](std::error_code ec, size_t) {
+      [self = shared_from_this(), data](std::error_code ec, size_t n) {
         self->writing_ = false;
         if (ec) return self->Close();
+        self->server_->telemetry()->commands.RecordWrite(n);
         self->DoWrite();
       });
 }

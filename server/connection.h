@@ -36,6 +36,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void DoRead();
   void HandleInput();
   void Dispatch(protocol::Command&& args);
+  // Runs `spec` on this thread and fills `slot` with its reply.
+  void RunHere(const CommandSpec& spec, const protocol::Command& args,
+               uint64_t slot);
   // Whether enable_debug_command admits this connection's peer.
   bool DebugAllowed() const;
   uint64_t NewSlot();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <random>
 
 #include "protocol/resp_writer.h"
 #include "server/connection.h"
@@ -22,8 +23,13 @@ Server::Server(Config config) : config_(std::move(config)) {
     io_.push_back(std::make_unique<asio::io_context>(1));
   }
   signals_ = std::make_unique<asio::signal_set>(*io_[0], SIGINT, SIGTERM);
+  sampler_ = std::make_unique<asio::steady_timer>(*io_[0]);
   limits_.max_bulk_bytes = static_cast<int64_t>(config_.proto_max_bulk_len);
   start_unix_ms_ = shm::NowUnixMs();
+  std::random_device rd;
+  std::mt19937_64 rng((uint64_t{rd()} << 32) ^ rd() ^ start_unix_ms_);
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 40; ++i) run_id_ += kHex[rng() % 16];
 }
 
 Server::~Server() {
@@ -218,6 +224,7 @@ void Server::Run() {
       io_[i]->run();
     });
   }
+  DoSample();
   io_[0]->run();
   work.clear();
   for (auto& t : threads) t.join();
@@ -233,6 +240,7 @@ void Server::Shutdown() {
     std::error_code ignored;
     for (auto& a : acceptors_) a->close(ignored);
     signals_->cancel();
+    sampler_->cancel();
     std::vector<std::shared_ptr<Connection>> live;
     {
       MutexLock lock(&mu_);
@@ -259,6 +267,16 @@ bool Server::RecallCursor(uint64_t cursor, std::string* next_key) {
   if (it == cursors_.end()) return false;
   *next_key = it->second;
   return true;
+}
+
+void Server::DoSample() {
+  if (stopping_) return;
+  telemetry_.rates.Sample(shm::NowUnixMs(), telemetry_.commands.Sum());
+  if (samples_++ % 10 == 0) UsedMemory();  // keeps used_memory_peak
+  sampler_->expires_after(std::chrono::milliseconds(100));
+  sampler_->async_wait([this](std::error_code ec) {
+    if (!ec) DoSample();
+  });
 }
 
 }  // namespace ember::server

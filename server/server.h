@@ -18,6 +18,7 @@
 #include "server/config.h"
 #include "server/server_info.h"
 #include "server/stats.h"
+#include "server/telemetry.h"
 #include "server/thread_annotations.h"
 #include "server/writer.h"
 #include "shm/arena_writer.h"
@@ -41,9 +42,10 @@ class Server : public ServerInfo {
   void Shutdown();
 
   const Config& config() const override { return config_; }
-  std::string InfoText(std::string_view section) override;
+  std::string InfoText(std::string_view sections) override;
   uint64_t RememberCursor(const std::string& next_key) override;
   bool RecallCursor(uint64_t cursor, std::string* next_key) override;
+  Telemetry* telemetry() override { return &telemetry_; }
   std::string ApplyConfig(
       const Config& next,
       const std::vector<std::pair<std::string, const Setting*>>& changed)
@@ -69,11 +71,18 @@ class Server : public ServerInfo {
   using Acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
   shm::Status Listen();
   void DoAccept(Acceptor* acceptor, bool tcp);
+  // Every 100 ms on io_[0]: the instantaneous rates' sample.
+  void DoSample();
+  // Heap in use plus the arena's item bytes (INFO used_memory).
+  uint64_t UsedMemory();
 
   Config config_;
   Mutex config_mu_;  // one CONFIG SET or REWRITE at a time
   protocol::ParserLimits limits_;
   Stats stats_;
+  Telemetry telemetry_;
+  std::string run_id_;  // 40 hex digits, new at every start (INFO)
+  std::atomic<uint64_t> used_memory_peak_{0};
   std::atomic<uint64_t> evicted_keys_base_{0};  // CONFIG RESETSTAT
   std::unique_ptr<ColdStore> cold_;
   std::unique_ptr<shm::ArenaWriter> arena_;
@@ -87,6 +96,8 @@ class Server : public ServerInfo {
   size_t next_io_ = 0;
   bool stopping_ = false;  // io_[0]'s thread only: Shutdown() has begun
   std::unique_ptr<asio::signal_set> signals_;
+  std::unique_ptr<asio::steady_timer> sampler_;
+  unsigned samples_ = 0;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   uint16_t tcp_port_ = 0;
   std::atomic<uint64_t> next_client_id_{1};

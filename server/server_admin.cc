@@ -45,17 +45,18 @@ std::string Server::RewriteConfig() {
 }
 
 void Server::ResetStats() {
-  for (auto* a :
-       {&stats_.connections_received, &stats_.rejected_connections,
-        &stats_.hot_hits, &stats_.cold_hits, &stats_.misses, &stats_.promotions,
-        &stats_.fills_dropped, &stats_.oom_keys_dropped,
-        &stats_.protocol_errors, &stats_.commands_processed}) {
+  telemetry_.commands.Reset();
+  for (auto* a : {&stats_.connections_received, &stats_.rejected_connections,
+                  &stats_.hot_hits, &stats_.cold_hits, &stats_.misses,
+                  &stats_.promotions, &stats_.fills_dropped,
+                  &stats_.oom_keys_dropped, &stats_.protocol_errors}) {
     a->store(0, std::memory_order_relaxed);
   }
   // The arena's own counters are shared with every reader: not ours to
   // zero, so INFO subtracts what they were now.
   const shm::ArenaStats& h = arena_->header().stats;
   evicted_keys_base_.store(h.evictions.load() + h.index_evictions.load());
+  used_memory_peak_.store(0);
 }
 
 }  // namespace ember::server

@@ -98,6 +98,17 @@ constexpr Setting kSettings[] = {
       Choice<&C::enable_debug_command, kDebug>(), "no", "", kFixed,
       "DEBUG from nobody, anyone, or local connections (Unix socket, "
       "loopback)."),
+  Row("slowlog_log_slower_than", "slowlog-log-slower-than",
+      Int<&C::slowlog_log_slower_than, -1, kMaxI>(), "10000", "us", kRuntime,
+      "Commands that run at least this long go to SLOWLOG; -1: none, 0: "
+      "all."),
+  Row("slowlog_max_len", "slowlog-max-len",
+      Uint<&C::slowlog_max_len, 0, uint64_t{kMaxI}>(), "128", "entries",
+      kRuntime, "Entries SLOWLOG keeps; the oldest go first."),
+  Row("latency_monitor_threshold", "latency-monitor-threshold",
+      Uint<&C::latency_monitor_threshold, 0, uint64_t{kMaxI}>(), "0", "ms",
+      kRuntime,
+      "LATENCY records commands that take at least this long; 0: off."),
 };
 // clang-format on
 

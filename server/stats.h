@@ -1,5 +1,7 @@
 // server/stats.h: counters for INFO, bumped with relaxed atomics from any
-// thread. Thread safety: every member is atomic.
+// thread. Per-command counters (and so total_commands_processed) are not
+// here: they are per thread, in command_stats.h.
+// Thread safety: every member is atomic.
 #pragma once
 
 #include <atomic>
@@ -11,7 +13,6 @@ struct Stats {
   std::atomic<uint64_t> connections_received{0};
   std::atomic<uint64_t> connected_clients{0};
   std::atomic<uint64_t> rejected_connections{0};
-  std::atomic<uint64_t> commands_processed{0};
   std::atomic<uint64_t> hot_hits{0};       // found in the arena
   std::atomic<uint64_t> cold_hits{0};      // found in RocksDB after a hot miss
   std::atomic<uint64_t> misses{0};         // in neither tier
