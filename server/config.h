@@ -46,10 +46,12 @@ struct Config {
   Tunable<uint64_t> proto_max_bulk_len;  // bytes
   Tunable<uint32_t> reader_lease_ms;
   Tunable<LogLevel> log_level;
-  Tunable<int64_t> slowlog_log_slower_than;     // microseconds; < 0: off
-  Tunable<uint64_t> slowlog_max_len;            // entries
-  Tunable<uint64_t> latency_monitor_threshold;  // ms; 0: off
-  std::string config_file;                      // "" when none was given
+  Tunable<int64_t> slowlog_log_slower_than;      // microseconds; < 0: off
+  Tunable<uint64_t> slowlog_max_len;             // entries
+  Tunable<uint64_t> latency_monitor_threshold;   // ms; 0: off
+  Tunable<uint64_t> client_output_buffer_limit;  // bytes; 0: no limit
+  Tunable<uint64_t> client_query_buffer_limit;   // bytes
+  std::string config_file;                       // "" when none was given
 };
 
 // Parses `ember-server [CONFIG_FILE] [--key value | --key=value ...]`: the

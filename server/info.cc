@@ -221,6 +221,10 @@ std::string Server::InfoText(std::string_view sections) {
     line("total_error_replies", t.error_replies);
     line("total_reads_processed", t.reads);
     line("total_writes_processed", t.writes);
+    line("client_query_buffer_limit_disconnections",
+         load(stats_.query_buffer_disconnections));
+    line("client_output_buffer_limit_disconnections",
+         load(stats_.output_buffer_disconnections));
     line("hot_hits", hot);
     line("cold_hits", cold);
     line("promotions", load(stats_.promotions));
@@ -270,6 +274,10 @@ std::string Server::InfoText(std::string_view sections) {
   if (section("ember", "Ember")) {
     line("network_threads", io_.size());
     line("reader_lease_ms", arena_->reader_lease_ms());
+    line("open_files_limit", open_files_limit_);
+    line("open_files_reserved", open_files_reserved_);
+    MutexLock lock(&cursor_mu_);
+    line("scan_cursors", cursors_.size());
   }
   return o.str();
 }

@@ -5,11 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <random>
 
 #include "protocol/resp_writer.h"
 #include "server/connection.h"
+#include "server/open_files.h"
 #include "shm/reclaimer.h"
 #include "shm/run_dir.h"
 
@@ -36,7 +38,49 @@ Server::~Server() {
   if (writer_) writer_->Stop();
 }
 
+shm::Status Server::FitOpenFiles() {
+  // Beside the clients: RocksDB's files, an attach connection per reader
+  // slot, an epoll, eventfd and timerfd per event loop, Redis's 32.
+  open_files_reserved_ =
+      kMinReservedFds + shm::ArenaOptions().max_readers + 3 * io_.size();
+  if (config_.cold_tier == ColdTier::kRocksDb)
+    open_files_reserved_ += ColdStore::kMaxOpenFiles + ColdStore::kOtherFiles;
+  const uint64_t want = config_.max_clients + open_files_reserved_;
+  int error = 0;
+  open_files_limit_ = RaiseOpenFilesLimit(want, &error);
+  if (open_files_limit_ >= want) {
+    spdlog::info("open files limit {} (max_clients {} + {} for the server)",
+                 open_files_limit_, config_.max_clients.get(),
+                 open_files_reserved_);
+    return shm::Status::Ok();
+  }
+  if (open_files_limit_ <= open_files_reserved_) {
+    return shm::Status::InvalidArgument(
+        "the open files limit ('ulimit -n') of " +
+        std::to_string(open_files_limit_) +
+        " is not enough for the server to start: raise it to at least " +
+        std::to_string(open_files_reserved_ + 1));
+  }
+  // Redis's three lines (server.c, adjustOpenFilesLimit).
+  spdlog::warn(
+      "You requested max_clients of {} requiring at least {} max file "
+      "descriptors.",
+      config_.max_clients.get(), want);
+  spdlog::warn(
+      "Server can't set maximum open files to {} because of OS error: {}.",
+      want, std::strerror(error));
+  config_.max_clients = static_cast<uint32_t>(std::min<uint64_t>(
+      open_files_limit_ - open_files_reserved_, config_.max_clients));
+  spdlog::warn(
+      "Current maximum open files is {}. max_clients has been reduced to {} "
+      "to compensate for low ulimit. If you need higher max_clients increase "
+      "'ulimit -n'.",
+      open_files_limit_, config_.max_clients.get());
+  return shm::Status::Ok();
+}
+
 shm::Status Server::Start() {
+  EMBER_RETURN_IF_ERROR(FitOpenFiles());
   if (config_.cold_tier == ColdTier::kRocksDb) {
     EMBER_RETURN_IF_ERROR(
         ColdStore::Open(config_.data_dir, config_.fsync, &cold_));
@@ -251,22 +295,6 @@ void Server::Shutdown() {
     for (auto& c : live) c->Stop();
     if (!config_.unix_socket.empty()) ::unlink(config_.unix_socket.c_str());
   });
-}
-
-uint64_t Server::RememberCursor(const std::string& next_key) {
-  MutexLock lock(&mu_);
-  const uint64_t id = next_cursor_++;
-  cursors_[id] = next_key;
-  while (cursors_.size() > 65536) cursors_.erase(cursors_.begin());
-  return id;
-}
-
-bool Server::RecallCursor(uint64_t cursor, std::string* next_key) {
-  MutexLock lock(&mu_);
-  auto it = cursors_.find(cursor);
-  if (it == cursors_.end()) return false;
-  *next_key = it->second;
-  return true;
 }
 
 void Server::DoSample() {

@@ -109,6 +109,16 @@ constexpr Setting kSettings[] = {
       Uint<&C::latency_monitor_threshold, 0, uint64_t{kMaxI}>(), "0", "ms",
       kRuntime,
       "LATENCY records commands that take at least this long; 0: off."),
+  Row("client_output_buffer_limit", "",
+      Bytes<&C::client_output_buffer_limit, 0, kMaxU>(), "1gb", "bytes",
+      kRuntime,
+      "Reply bytes a client may leave unread; past it its connection is "
+      "closed (0: no limit)."),
+  Row("client_query_buffer_limit", "client-query-buffer-limit",
+      Bytes<&C::client_query_buffer_limit, 1u << 20, uint64_t{kMaxI}>(),
+      "1gb", "bytes", kRuntime,
+      "Request bytes a connection may buffer before they make a command; "
+      "past it the connection is closed."),
 };
 // clang-format on
 

@@ -26,6 +26,10 @@ struct Stats {
   // after it refused a write to them (they are gone, as if evicted).
   std::atomic<uint64_t> oom_keys_dropped{0};
   std::atomic<uint64_t> protocol_errors{0};
+  // Connections closed for a limit (client_query_buffer_limit,
+  // client_output_buffer_limit).
+  std::atomic<uint64_t> query_buffer_disconnections{0};
+  std::atomic<uint64_t> output_buffer_disconnections{0};
 };
 
 }  // namespace ember::server

@@ -2,7 +2,7 @@
 
 Error texts are held against a real redis-server (redis_reference.py) where
 the setting means the same in both; every setting CONFIG SET may change is
-changed here (or in test_monitor.py) and shown to take
+changed here (or in test_monitor.py, test_limits.py) and shown to take
 effect, and RUNTIME_TESTED must name exactly the settings --help marks
 "runtime".
 """
@@ -35,6 +35,10 @@ RUNTIME_TESTED = {
         "test_monitor.SlowlogAndLatency.test_slowlog_max_len_trims",
     "latency_monitor_threshold":
         "test_monitor.SlowlogAndLatency.test_latency_*",
+    "client_output_buffer_limit":
+        "test_limits.ClientLimits.test_unread_replies_*",
+    "client_query_buffer_limit":
+        "test_limits.ClientLimits.test_an_endless_request_*",
 }
 
 
@@ -89,7 +93,8 @@ class Config(EmberTestCase):
         pairs = dict(zip(*[iter(self.call("CONFIG", "GET", "*"))] * 2))
         for name in (b"bind", b"port", b"appendonly", b"save", b"appendfsync",
                      b"slowlog-log-slower-than", b"slowlog_max_len",
-                     b"proto-max-bulk-len"):
+                     b"client_output_buffer_limit",
+                     b"client-query-buffer-limit", b"proto-max-bulk-len"):
             self.assertIn(name, pairs)
         self.assertEqual(pairs[b"appendonly"], b"yes")
         self.assertEqual(pairs[b"save"], b"")
@@ -109,6 +114,7 @@ class Config(EmberTestCase):
             ("CONFIG", "SET", "slowlog-log-slower-than", "x"),
             ("CONFIG", "SET", "slowlog-max-len", "-1"),
             ("CONFIG", "SET", "latency-monitor-threshold", "-1"),
+            ("CONFIG", "SET", "client-query-buffer-limit", "10"),
             ("CONFIG", "GET"),
             ("CONFIG",),
             ("CONFIG", "NOPE"),

@@ -72,7 +72,7 @@ class Info(EmberTestCase):
                 # Ember's, where they always were
                 "arena_bytes", "arena_items", "hot_hits", "cold_hits",
                 "promotions", "cold_tier", "fsync", "local_readers",
-                "reader_lease_ms"]:
+                "reader_lease_ms", "scan_cursors"]:
             self.assertIn(key, info)
         self.assertEqual(info["maxmemory"], str(64 << 20))
         self.assertEqual(info["maxmemory_human"], "64.00M")

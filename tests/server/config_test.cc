@@ -188,6 +188,7 @@ TEST_F(ConfigTest, ShippedConfigParsesToTheDefaults) {
   EXPECT_EQ(c.unix_socket_mode, 0660u);
   EXPECT_EQ(c.huge_pages, d.huge_pages);
   EXPECT_EQ(c.reader_lease_ms, d.reader_lease_ms);
+  EXPECT_EQ(c.client_query_buffer_limit, uint64_t{1} << 30);
 }
 
 TEST_F(ConfigTest, CommandLineOverridesTheFile) {
