@@ -72,6 +72,10 @@ class RespParser {
   void Reset();
   // Lifts the unauthenticated limits (after a successful AUTH or HELLO).
   void SetAuthenticated() { limits_.unauthenticated = false; }
+  // Changes max_bulk_bytes (CONFIG SET proto-max-bulk-len); it applies to
+  // the next `$len` line.
+  void SetMaxBulkBytes(int64_t n) { limits_.max_bulk_bytes = n; }
+  int64_t max_bulk_bytes() const { return limits_.max_bulk_bytes; }
 
  private:
   enum class State { kStart, kBulkHeader, kBulkData, kBulkEnd, kError };

@@ -14,13 +14,14 @@ pkgs=(
   liblmdb-dev             # benchmark-only: LMDB is the local-read reference
   librocksdb-dev          # the cold tier
   libasio-dev             # standalone Asio: the server's sockets
-  libboost-program-options-dev  # ember-server's config file and flags
   libspdlog-dev           # server logging
   libedit-dev             # ember-cli: line editing and history (BSD licence)
   python3-redis redis-tools  # integration tests use the real Redis clients
+  redis-server            # ... and hold Ember's replies against Redis's
+  prometheus-redis-exporter  # test_exporter.py: Redis's tools read Ember
   # Bench peers, optional: bench/compare runs ember-server against them and
   # names and skips any that is missing; gnuplot-nox draws its plots.
-  redis-server memcached gnuplot-nox
+  memcached gnuplot-nox
 )
 
 missing=()

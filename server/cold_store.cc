@@ -79,6 +79,7 @@ shm::Status ColdStore::Open(const std::string& dir, FsyncMode fsync,
   options.compaction_filter = &filter;
   if (env != nullptr) options.env = env;
   options.IncreaseParallelism(2);
+  options.max_open_files = kMaxOpenFiles;  // RocksDB's default: unbounded
   // One writer thread: an overwrite that fits updates its memtable entry in
   // place instead of adding one, so a cache's hot keys do not grow a deep
   // skiplist (which cost the writer two thirds of its time). Iterators

@@ -45,6 +45,13 @@ class ColdStore {
                           rocksdb::Env* env = nullptr);
   ~ColdStore();  // syncs the WAL and closes
 
+  // Table files RocksDB keeps open at most (its max_open_files), and the
+  // other descriptors it may hold (WALs, MANIFEST, LOG, LOCK, files being
+  // flushed or compacted): the open-files budget reserves both, so idle
+  // client sockets can never make a RocksDB open fail.
+  static constexpr int kMaxOpenFiles = 1000;
+  static constexpr int kOtherFiles = 24;
+
   // The live value of `key` and its expiry. kNotFound when absent or
   // expired (an expired key is invisible even before compaction drops it).
   shm::Status Get(std::string_view key, std::string* value,

@@ -5,6 +5,7 @@
 #include "protocol/resp_writer.h"
 #include "server/command_util.h"
 #include "server/commands.h"
+#include "server/telemetry.h"
 
 namespace ember::server {
 
@@ -79,6 +80,8 @@ const std::vector<CommandSpec>& AllCommands() {
       {"quit", -1, kServer | kNoAuth, CmdQuit},
       {"info", -1, kServer, CmdInfo},
       {"config", -2, kServer, CmdConfig},
+      {"slowlog", -2, kServer, CmdSlowlog},
+      {"latency", -2, kServer, CmdLatency},
       // A write job: DEBUG SLEEP holds a group commit (fault injection).
       {"debug", -2, kWrite | kDebug, CmdDebug},
   };
@@ -113,17 +116,29 @@ std::string UnknownCommandError(const Args& args) {
 
 void Execute(const CommandSpec& spec, const Args& args, CommandContext& ctx,
              std::string* reply) {
+  const size_t start = reply->size();
+  auto refuse = [&](const std::string& error) {
+    protocol::AppendError(reply, error);
+    RecordCommand(ctx, spec, args, 0, CommandStats::Outcome::kRejected,
+                  std::string_view(*reply).substr(start));
+  };
   const int n = static_cast<int>(args.size());
   if ((spec.arity > 0 && n != spec.arity) ||
       (spec.arity < 0 && n < -spec.arity)) {
-    return protocol::AppendError(
-        reply, std::string("ERR wrong number of arguments for '") + spec.name +
-                   "' command");
+    return refuse(std::string("ERR wrong number of arguments for '") +
+                  spec.name + "' command");
   }
   if (!ctx.session->authenticated && !(spec.flags & kNoAuth)) {
-    return protocol::AppendError(reply, "NOAUTH Authentication required.");
+    return refuse("NOAUTH Authentication required.");
   }
+  const uint64_t began = MonotonicNs();
   spec.handler(args, ctx, reply);
+  const uint64_t ns = MonotonicNs() - began;
+  const std::string_view r = std::string_view(*reply).substr(start);
+  RecordCommand(ctx, spec, args, ns,
+                r.starts_with('-') ? CommandStats::Outcome::kFailed
+                                   : CommandStats::Outcome::kOk,
+                r);
 }
 
 }  // namespace ember::server

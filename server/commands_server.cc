@@ -1,5 +1,6 @@
 // server/commands_server.cc: PING ECHO AUTH HELLO CLIENT COMMAND SELECT
-// QUIT INFO CONFIG DEBUG: connection and server state, no keys.
+// QUIT INFO DEBUG: connection and server state, no keys. CONFIG is in
+// commands_config.cc, SLOWLOG and LATENCY in commands_monitor.cc.
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -28,7 +29,7 @@ void CmdEcho(const Args& a, CommandContext&, std::string* reply) {
 // AUTH [username] password; the only user is "default".
 static bool CheckAuth(const std::string* user, const std::string& pass,
                       CommandContext& ctx, std::string* reply) {
-  const std::string& want = ctx.info->config().requirepass;
+  const std::string want = ctx.info->config().requirepass.get();
   if (want.empty()) {
     pr::AppendError(
         reply,
@@ -168,51 +169,14 @@ void CmdQuit(const Args&, CommandContext& ctx, std::string* reply) {
   pr::AppendOk(reply);
 }
 
+// INFO [section ...]
 void CmdInfo(const Args& a, CommandContext& ctx, std::string* reply) {
-  pr::AppendBulk(reply, ctx.info->InfoText(a.size() > 1 ? Lower(a[1]) : ""));
-}
-
-// CONFIG GET pattern [pattern ...]: Ember's settings (requirepass hidden),
-// plus "save" and "appendonly" as redis-benchmark asks for them.
-void CmdConfig(const Args& a, CommandContext& ctx, std::string* reply) {
-  if (Lower(a[1]) != "get" || a.size() < 3) {
-    return pr::AppendError(
-        reply, "ERR unknown subcommand or wrong number of arguments for '" +
-                   a[1] + "'. Try CONFIG HELP.");
+  std::string sections;
+  for (size_t i = 1; i < a.size(); ++i) {
+    if (i > 1) sections += ' ';
+    sections += Lower(a[i]);
   }
-  const Config& c = ctx.info->config();
-  const std::pair<const char*, std::string> items[] = {
-      {"bind", c.bind},
-      {"port", std::to_string(c.port)},
-      {"unix_socket", c.unix_socket},
-      {"threads", std::to_string(c.threads)},
-      {"name", c.name},
-      {"arena_bytes", std::to_string(c.arena_bytes)},
-      {"page_bytes", std::to_string(c.page_bytes)},
-      {"max_value_bytes_hot", std::to_string(c.max_value_bytes_hot)},
-      {"data_dir", c.data_dir},
-      {"fsync", FsyncName(c.fsync)},
-      {"appendfsync", FsyncName(c.fsync)},
-      {"cold_tier", c.cold_tier == ColdTier::kRocksDb ? "rocksdb" : "none"},
-      {"max_clients", std::to_string(c.max_clients)},
-      {"maxclients", std::to_string(c.max_clients)},
-      {"proto_max_bulk_len", std::to_string(c.proto_max_bulk_len)},
-      {"save", ""},
-      {"appendonly", c.cold_tier == ColdTier::kRocksDb ? "yes" : "no"}};
-  std::string body;
-  size_t n = 0;
-  for (const auto& [key, value] : items) {
-    for (size_t i = 2; i < a.size(); ++i) {
-      if (GlobMatch(Lower(a[i]), key)) {
-        pr::AppendBulk(&body, key);
-        pr::AppendBulk(&body, value);
-        n += 2;
-        break;
-      }
-    }
-  }
-  pr::AppendArrayHeader(reply, n);
-  reply->append(body);
+  pr::AppendBulk(reply, ctx.info->InfoText(sections));
 }
 
 // DEBUG SLEEP <seconds>: sleeps inside the group commit that runs it, so

@@ -2,6 +2,13 @@
 // (pipelined), runs reads here and queues writes to the writer, and sends
 // replies strictly in request order. Every handler runs on the one thread
 // of the connection's io_context.
+// Limits that keep one client from hurting the others: at most 4096
+// replies outstanding (reading pauses); request bytes buffered short of a
+// command at most client_query_buffer_limit, replies unread at most
+// client_output_buffer_limit (past either the connection is closed, logged
+// and counted in INFO stats). A SCAN behind this connection's writes waits
+// for them here rather than run in the commit, so its cursor is this
+// connection's (Server::RememberCursor).
 // Thread safety: owned by that thread; the writer posts replies onto it.
 #pragma once
 
@@ -10,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "protocol/resp_parser.h"
@@ -36,6 +44,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void DoRead();
   void HandleInput();
   void Dispatch(protocol::Command&& args);
+  // Runs `spec` on this thread and fills `slot` with its reply.
+  void RunHere(const CommandSpec& spec, const protocol::Command& args,
+               uint64_t slot);
+  // Runs the SCAN that waited for this connection's writes, once they are
+  // answered, and resumes reading.
+  void RunDeferred();
+  // Closes the connection for `limit`: logged and counted.
+  void CloseForLimit(const char* limit, uint64_t bytes, uint64_t max,
+                     std::atomic<uint64_t>* counter);
   // Whether enable_debug_command admits this connection's peer.
   bool DebugAllowed() const;
   uint64_t NewSlot();
@@ -55,8 +72,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // is filled at once (reads) or when the writer answers (writes).
   std::deque<std::pair<bool, std::string>> slots_;
   uint64_t first_slot_ = 0;
-  std::string out_;       // being written
-  size_t in_writer_ = 0;  // jobs queued to the writer, not yet answered
+  std::string out_;           // being written
+  size_t writing_bytes_ = 0;  // of the write in flight
+  uint64_t parser_held_ = 0;  // bytes of an unfinished command in parser_
+  size_t in_writer_ = 0;      // jobs queued to the writer, not yet answered
+  struct Deferred {
+    const CommandSpec* spec;
+    protocol::Command args;
+    uint64_t slot;
+  };
+  std::optional<Deferred> deferred_;    // waits for in_writer_ == 0
   std::vector<WriteJob> pending_jobs_;  // parsed this read, not yet queued
   bool reading_ = false;
   bool writing_ = false;

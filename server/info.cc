@@ -1,9 +1,16 @@
-// server/info.cc: the INFO text, in Redis's "# Section\r\nkey:value\r\n"
-// form so client libraries parse it unchanged.
+// server/info.cc: the INFO text, laid out as Redis 7 lays it out
+// ("# Section\r\nkey:value\r\n", the same sections in the same order and
+// Redis's field names), so client libraries and monitoring tools read it
+// unchanged; Ember's own fields sit beside them and in "# Ember".
+#include <malloc.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cinttypes>
+#include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "server/server.h"
@@ -19,55 +26,168 @@ uint64_t RssBytes() {
   return rss * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
+// Redis's bytesToHuman: 669.13K, 11.70M, 200B.
+std::string Human(uint64_t n) {
+  const char* units = "KMGTPE";
+  if (n < 1024) return std::to_string(n) + "B";
+  double d = static_cast<double>(n) / 1024;
+  int u = 0;
+  while (d >= 1024 && u < 5) d /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f%c", d, units[u]);
+  return buf;
+}
+
+std::string Fixed(double v, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
+  return buf;
+}
+
+std::string Seconds(const timeval& tv) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(tv.tv_sec),
+                static_cast<long>(tv.tv_usec));
+  return buf;
+}
+
+// Redis's: "default" and "" are these; "all" and "everything" add
+// commandstats and latencystats.
+const std::set<std::string, std::less<>> kDefault = {
+    "server", "clients", "memory",     "persistence", "stats",    "replication",
+    "cpu",    "modules", "errorstats", "cluster",     "keyspace", "ember"};
+
 }  // namespace
 
-std::string Server::InfoText(std::string_view section) {
-  const bool all = section.empty() || section == "default" ||
-                   section == "all" || section == "everything";
-  auto want = [&](std::string_view s) { return all || section == s; };
+uint64_t Server::UsedMemory() {
+  const struct mallinfo2 mi = mallinfo2();
+  const uint64_t used =
+      mi.uordblks + mi.hblkhd +
+      arena_->header().stats.chunk_bytes.load(std::memory_order_relaxed);
+  uint64_t peak = used_memory_peak_.load(std::memory_order_relaxed);
+  while (used > peak && !used_memory_peak_.compare_exchange_weak(peak, used)) {
+  }
+  return used;
+}
+
+std::string Server::InfoText(std::string_view sections) {
+  std::set<std::string, std::less<>> want;
+  std::istringstream names{std::string(sections)};
+  for (std::string s; names >> s;) {
+    if (s == "default") {
+      want.insert(kDefault.begin(), kDefault.end());
+    } else if (s == "all" || s == "everything") {
+      want.insert(kDefault.begin(), kDefault.end());
+      want.insert({"commandstats", "latencystats"});
+    } else {
+      want.insert(s);
+    }
+  }
+  if (want.empty()) want = kDefault;
   std::ostringstream o;
-  auto line = [&](const char* k, auto v) { o << k << ':' << v << "\r\n"; };
+  bool first = true;
+  auto section = [&](std::string_view name, std::string_view title) {
+    if (!want.count(name)) return false;
+    if (!first) o << "\r\n";
+    first = false;
+    o << "# " << title << "\r\n";
+    return true;
+  };
+  auto line = [&](const char* k, const auto& v) {
+    o << k << ':' << v << "\r\n";
+  };
   auto load = [](const std::atomic<uint64_t>& a) {
     return a.load(std::memory_order_relaxed);
   };
   const shm::ArenaHeader& h = arena_->header();
-  if (want("server")) {
-    o << "# Server\r\n";
-    line("redis_version", "7.0.0");
-    line("ember_version", "0.1.0");
+  const uint64_t now_ms = shm::NowUnixMs();
+  const uint64_t uptime_s = (now_ms - start_unix_ms_) / 1000;
+  if (section("server", "Server")) {
+    utsname u{};
+    uname(&u);
+    char exe[4096] = {0};
+    const ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    line("redis_version", "7.0.0");  // the Redis API level Ember follows
+    line("redis_git_sha1", "00000000");
+    line("redis_git_dirty", 0);
+    line("redis_build_id", "0");
     line("redis_mode", "standalone");
+    line("os", std::string(u.sysname) + " " + u.release + " " + u.machine);
+    line("arch_bits", sizeof(void*) * 8);
+    line("multiplexing_api", "epoll");
+    line("atomicvar_api", "c11-builtin");
+    line("gcc_version", std::to_string(__GNUC__) + "." +
+                            std::to_string(__GNUC_MINOR__) + "." +
+                            std::to_string(__GNUC_PATCHLEVEL__));
     line("process_id", getpid());
+    line("process_supervised", "no");
+    line("run_id", run_id_);
     line("tcp_port", tcp_port_);
-    line("uptime_in_seconds", (shm::NowUnixMs() - start_unix_ms_) / 1000);
+    line("server_time_usec", now_ms * 1000);
+    line("uptime_in_seconds", uptime_s);
+    line("uptime_in_days", uptime_s / 86400);
+    line("executable", exe_len > 0 ? std::string(exe, exe_len) : "");
     line("config_file", config_.config_file);
+    line("ember_version", "0.1.0");
     line("arena_name", config_.name);
-    o << "\r\n";
   }
-  if (want("clients")) {
-    o << "# Clients\r\n";
+  if (section("clients", "Clients")) {
     line("connected_clients", load(stats_.connected_clients));
-    line("maxclients", config_.max_clients);
+    line("cluster_connections", 0);
+    line("maxclients", config_.max_clients.get());
+    line("blocked_clients", 0);
+    line("tracking_clients", 0);
+    line("clients_in_timeout_table", 0);
     line("local_readers", load(h.stats.live_readers));
-    o << "\r\n";
   }
-  if (want("memory")) {
-    o << "# Memory\r\n";
-    line("used_memory_rss", RssBytes());
+  if (section("memory", "Memory")) {
+    const uint64_t used = UsedMemory();
+    const uint64_t peak = std::max(used, load(used_memory_peak_));
+    const uint64_t rss = RssBytes();
+    const uint64_t dataset = load(h.stats.kv_bytes);
+    const uint64_t system = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                            static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    line("used_memory", used);
+    line("used_memory_human", Human(used));
+    line("used_memory_rss", rss);
+    line("used_memory_rss_human", Human(rss));
+    line("used_memory_peak", peak);
+    line("used_memory_peak_human", Human(peak));
+    line("used_memory_peak_perc", Fixed(100.0 * used / peak, 2) + "%");
+    line("used_memory_overhead", used > dataset ? used - dataset : 0);
+    line("used_memory_dataset", dataset);
+    line("used_memory_dataset_perc", Fixed(100.0 * dataset / used, 2) + "%");
+    line("total_system_memory", system);
+    line("total_system_memory_human", Human(system));
+    line("maxmemory", h.segment_bytes);
+    line("maxmemory_human", Human(h.segment_bytes));
+    line("maxmemory_policy", "s3fifo-clock");
+    line("mem_fragmentation_ratio", Fixed(static_cast<double>(rss) / used, 2));
+    line("mem_fragmentation_bytes",
+         static_cast<int64_t>(rss) - static_cast<int64_t>(used));
+    line("mem_allocator", "libc");
     line("arena_bytes", h.segment_bytes);
     line("arena_huge_bytes", load(h.stats.huge_bytes));
     line("arena_items", load(h.stats.items));
-    line("arena_kv_bytes", load(h.stats.kv_bytes));
+    line("arena_kv_bytes", dataset);
     line("arena_chunk_bytes", load(h.stats.chunk_bytes));
     line("arena_free_pages", load(h.stats.free_pages));
     line("arena_retired_pending", load(h.stats.retired_pending));
-    line("maxmemory_policy", "s3fifo-clock");
-    o << "\r\n";
   }
-  if (want("persistence")) {
-    o << "# Persistence\r\n";
-    line("cold_tier",
-         config_.cold_tier == ColdTier::kRocksDb ? "rocksdb" : "none");
-    line("aof_enabled", config_.cold_tier == ColdTier::kRocksDb ? 1 : 0);
+  if (section("persistence", "Persistence")) {
+    const bool rocks = config_.cold_tier == ColdTier::kRocksDb;
+    line("loading", 0);
+    line("async_loading", 0);
+    line("rdb_bgsave_in_progress", 0);
+    line("rdb_last_bgsave_status", "ok");
+    line("aof_enabled", rocks ? 1 : 0);  // RocksDB's WAL is the log
+    line("aof_rewrite_in_progress", 0);
+    line("aof_rewrite_scheduled", 0);
+    line("aof_last_bgrewrite_status", "ok");
+    // "err" once RocksDB failed a write (writes refused).
+    line("aof_last_write_status",
+         cold_ && cold_->write_failed() ? "err" : "ok");
+    line("cold_tier", ColdTierName(config_.cold_tier));
     line("fsync", FsyncName(config_.fsync));
     line("rocksdb_sequence", cold_ ? cold_->LatestSequence() : 0);
     line("rocksdb_bytes", cold_ ? cold_->ApproximateBytes() : 0);
@@ -75,39 +195,89 @@ std::string Server::InfoText(std::string_view section) {
     line("group_commits_inline", load(stats_.inline_commits));
     line("writes_committed", load(stats_.writes_committed));
     line("cold_write_errors", load(stats_.cold_write_errors));
-    // Redis's name; "err" once RocksDB failed a write (writes refused).
-    line("aof_last_write_status",
-         cold_ && cold_->write_failed() ? "err" : "ok");
-    o << "\r\n";
   }
-  if (want("stats")) {
-    o << "# Stats\r\n";
+  if (section("stats", "Stats")) {
+    const CommandStats::Totals t = telemetry_.commands.Sum();
+    const InstantaneousRates::Rates r = telemetry_.rates.Get();
     const uint64_t hot = load(stats_.hot_hits), cold = load(stats_.cold_hits);
+    const uint64_t evicted =
+        load(h.stats.evictions) + load(h.stats.index_evictions);
+    const uint64_t evicted_base = load(evicted_keys_base_);
     line("total_connections_received", load(stats_.connections_received));
+    line("total_commands_processed", t.commands);
+    line("instantaneous_ops_per_sec", r.ops_per_sec);
+    line("total_net_input_bytes", t.net_input_bytes);
+    line("total_net_output_bytes", t.net_output_bytes);
+    line("instantaneous_input_kbps", Fixed(r.input_kbps, 2));
+    line("instantaneous_output_kbps", Fixed(r.output_kbps, 2));
     line("rejected_connections", load(stats_.rejected_connections));
-    line("total_commands_processed", load(stats_.commands_processed));
+    line("expired_keys", 0);  // not counted yet (README: differences)
+    line("evicted_keys", evicted > evicted_base ? evicted - evicted_base : 0);
+    line("evicted_clients", 0);
     line("keyspace_hits", hot + cold);
     line("keyspace_misses", load(stats_.misses));
+    line("pubsub_channels", 0);
+    line("pubsub_patterns", 0);
+    line("total_error_replies", t.error_replies);
+    line("total_reads_processed", t.reads);
+    line("total_writes_processed", t.writes);
+    line("client_query_buffer_limit_disconnections",
+         load(stats_.query_buffer_disconnections));
+    line("client_output_buffer_limit_disconnections",
+         load(stats_.output_buffer_disconnections));
     line("hot_hits", hot);
     line("cold_hits", cold);
     line("promotions", load(stats_.promotions));
     line("promotions_dropped", load(stats_.fills_dropped));
-    line("evicted_keys",
-         load(h.stats.evictions) + load(h.stats.index_evictions));
     line("arena_put_failures", load(h.stats.put_failures));
     line("oom_keys_dropped", load(stats_.oom_keys_dropped));
     line("reader_revocations", load(h.stats.revocations));
     line("total_error_replies_protocol", load(stats_.protocol_errors));
-    o << "\r\n";
   }
-  if (want("keyspace")) {
-    o << "# Keyspace\r\n";
+  if (section("replication", "Replication")) {
+    line("role", "master");
+    line("connected_slaves", 0);
+    line("master_failover_state", "no-failover");
+    line("master_replid", run_id_);
+    line("master_replid2", std::string(40, '0'));
+    line("master_repl_offset", 0);
+    line("second_repl_offset", -1);
+    line("repl_backlog_active", 0);
+    line("repl_backlog_size", 0);
+    line("repl_backlog_first_byte_offset", 0);
+    line("repl_backlog_histlen", 0);
+  }
+  if (section("cpu", "CPU")) {
+    rusage self{}, children{};
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    line("used_cpu_sys", Seconds(self.ru_stime));
+    line("used_cpu_user", Seconds(self.ru_utime));
+    line("used_cpu_sys_children", Seconds(children.ru_stime));
+    line("used_cpu_user_children", Seconds(children.ru_utime));
+  }
+  section("modules", "Modules");
+  if (section("commandstats", "Commandstats"))
+    o << telemetry_.commands.CommandStatsText();
+  if (section("errorstats", "Errorstats"))
+    o << telemetry_.commands.ErrorStatsText();
+  if (section("latencystats", "Latencystats"))
+    o << telemetry_.commands.LatencyStatsText();
+  if (section("cluster", "Cluster")) line("cluster_enabled", 0);
+  if (section("keyspace", "Keyspace")) {
     uint64_t expires = 0;
     const uint64_t keys =
         cold_ ? cold_->CountLive(&expires) : load(h.stats.items);
     if (keys > 0)
       o << "db0:keys=" << keys << ",expires=" << expires << ",avg_ttl=0\r\n";
-    o << "\r\n";
+  }
+  if (section("ember", "Ember")) {
+    line("network_threads", io_.size());
+    line("reader_lease_ms", arena_->reader_lease_ms());
+    line("open_files_limit", open_files_limit_);
+    line("open_files_reserved", open_files_reserved_);
+    MutexLock lock(&cursor_mu_);
+    line("scan_cursors", cursors_.size());
   }
   return o.str();
 }

@@ -16,10 +16,7 @@ int main(int argc, char** argv) {
       std::fputs(usage.c_str(), stdout);
       return 0;
     }
-    const spdlog::level::level_enum levels[] = {
-        spdlog::level::debug, spdlog::level::info, spdlog::level::warn,
-        spdlog::level::err};
-    spdlog::set_level(levels[static_cast<int>(config.log_level)]);
+    ApplyLogLevel(config.log_level);
     spdlog::info("ember-server 0.1.0 starting (pid {}, config '{}')", getpid(),
                  config.config_file);
     Server server(std::move(config));

@@ -5,10 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
+#include <random>
 
 #include "protocol/resp_writer.h"
 #include "server/connection.h"
+#include "server/open_files.h"
 #include "shm/reclaimer.h"
 #include "shm/run_dir.h"
 
@@ -22,15 +25,62 @@ Server::Server(Config config) : config_(std::move(config)) {
     io_.push_back(std::make_unique<asio::io_context>(1));
   }
   signals_ = std::make_unique<asio::signal_set>(*io_[0], SIGINT, SIGTERM);
+  sampler_ = std::make_unique<asio::steady_timer>(*io_[0]);
   limits_.max_bulk_bytes = static_cast<int64_t>(config_.proto_max_bulk_len);
   start_unix_ms_ = shm::NowUnixMs();
+  std::random_device rd;
+  std::mt19937_64 rng((uint64_t{rd()} << 32) ^ rd() ^ start_unix_ms_);
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 40; ++i) run_id_ += kHex[rng() % 16];
 }
 
 Server::~Server() {
   if (writer_) writer_->Stop();
 }
 
+shm::Status Server::FitOpenFiles() {
+  // Beside the clients: RocksDB's files, an attach connection per reader
+  // slot, an epoll, eventfd and timerfd per event loop, Redis's 32.
+  open_files_reserved_ =
+      kMinReservedFds + shm::ArenaOptions().max_readers + 3 * io_.size();
+  if (config_.cold_tier == ColdTier::kRocksDb)
+    open_files_reserved_ += ColdStore::kMaxOpenFiles + ColdStore::kOtherFiles;
+  const uint64_t want = config_.max_clients + open_files_reserved_;
+  int error = 0;
+  open_files_limit_ = RaiseOpenFilesLimit(want, &error);
+  if (open_files_limit_ >= want) {
+    spdlog::info("open files limit {} (max_clients {} + {} for the server)",
+                 open_files_limit_, config_.max_clients.get(),
+                 open_files_reserved_);
+    return shm::Status::Ok();
+  }
+  if (open_files_limit_ <= open_files_reserved_) {
+    return shm::Status::InvalidArgument(
+        "the open files limit ('ulimit -n') of " +
+        std::to_string(open_files_limit_) +
+        " is not enough for the server to start: raise it to at least " +
+        std::to_string(open_files_reserved_ + 1));
+  }
+  // Redis's three lines (server.c, adjustOpenFilesLimit).
+  spdlog::warn(
+      "You requested max_clients of {} requiring at least {} max file "
+      "descriptors.",
+      config_.max_clients.get(), want);
+  spdlog::warn(
+      "Server can't set maximum open files to {} because of OS error: {}.",
+      want, std::strerror(error));
+  config_.max_clients = static_cast<uint32_t>(std::min<uint64_t>(
+      open_files_limit_ - open_files_reserved_, config_.max_clients));
+  spdlog::warn(
+      "Current maximum open files is {}. max_clients has been reduced to {} "
+      "to compensate for low ulimit. If you need higher max_clients increase "
+      "'ulimit -n'.",
+      open_files_limit_, config_.max_clients.get());
+  return shm::Status::Ok();
+}
+
 shm::Status Server::Start() {
+  EMBER_RETURN_IF_ERROR(FitOpenFiles());
   if (config_.cold_tier == ColdTier::kRocksDb) {
     EMBER_RETURN_IF_ERROR(
         ColdStore::Open(config_.data_dir, config_.fsync, &cold_));
@@ -218,6 +268,7 @@ void Server::Run() {
       io_[i]->run();
     });
   }
+  DoSample();
   io_[0]->run();
   work.clear();
   for (auto& t : threads) t.join();
@@ -233,6 +284,7 @@ void Server::Shutdown() {
     std::error_code ignored;
     for (auto& a : acceptors_) a->close(ignored);
     signals_->cancel();
+    sampler_->cancel();
     std::vector<std::shared_ptr<Connection>> live;
     {
       MutexLock lock(&mu_);
@@ -245,20 +297,14 @@ void Server::Shutdown() {
   });
 }
 
-uint64_t Server::RememberCursor(const std::string& next_key) {
-  MutexLock lock(&mu_);
-  const uint64_t id = next_cursor_++;
-  cursors_[id] = next_key;
-  while (cursors_.size() > 65536) cursors_.erase(cursors_.begin());
-  return id;
-}
-
-bool Server::RecallCursor(uint64_t cursor, std::string* next_key) {
-  MutexLock lock(&mu_);
-  auto it = cursors_.find(cursor);
-  if (it == cursors_.end()) return false;
-  *next_key = it->second;
-  return true;
+void Server::DoSample() {
+  if (stopping_) return;
+  telemetry_.rates.Sample(shm::NowUnixMs(), telemetry_.commands.Sum());
+  if (samples_++ % 10 == 0) UsedMemory();  // keeps used_memory_peak
+  sampler_->expires_after(std::chrono::milliseconds(100));
+  sampler_->async_wait([this](std::error_code ec) {
+    if (!ec) DoSample();
+  });
 }
 
 }  // namespace ember::server

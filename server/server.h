@@ -1,15 +1,17 @@
 // server/server.h: ember-server's top: owns the io_contexts and their network
 // threads, the TCP and Unix acceptors, signal handling, the cold store, the
-// arena and the writer thread; answers INFO and CONFIG GET.
+// arena and the writer thread; answers INFO (info.cc), applies CONFIG SET,
+// REWRITE and RESETSTAT and keeps SCAN cursors (server_admin.cc).
 // Thread safety: Start/Run on the main thread; the accessors from any thread.
 #pragma once
 
 #include <asio.hpp>
 #include <atomic>
-#include <map>
+#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "protocol/resp_parser.h"
@@ -17,6 +19,7 @@
 #include "server/config.h"
 #include "server/server_info.h"
 #include "server/stats.h"
+#include "server/telemetry.h"
 #include "server/thread_annotations.h"
 #include "server/writer.h"
 #include "shm/arena_writer.h"
@@ -40,9 +43,24 @@ class Server : public ServerInfo {
   void Shutdown();
 
   const Config& config() const override { return config_; }
-  std::string InfoText(std::string_view section) override;
-  uint64_t RememberCursor(const std::string& next_key) override;
-  bool RecallCursor(uint64_t cursor, std::string* next_key) override;
+  std::string InfoText(std::string_view sections) override;
+  // Cursors belong to the connection CursorOwner names on this thread (no
+  // owner: a shared pool); each connection keeps its newest 64, so no
+  // client's SCANs can push out another's. Any connection may use any
+  // cursor. A closed connection's cursors join the shared pool (the newest
+  // 4096 of them kept).
+  uint64_t RememberCursor(const std::string& next_key) override
+      EXCLUDES(cursor_mu_);
+  bool RecallCursor(uint64_t cursor, std::string* next_key) override
+      EXCLUDES(cursor_mu_);
+  void ForgetCursors(uint64_t owner) EXCLUDES(cursor_mu_);
+  Telemetry* telemetry() override { return &telemetry_; }
+  std::string ApplyConfig(
+      const Config& next,
+      const std::vector<std::pair<std::string, const Setting*>>& changed)
+      override EXCLUDES(config_mu_);
+  std::string RewriteConfig() override EXCLUDES(config_mu_);
+  void ResetStats() override;
 
   Stats& stats() { return stats_; }
   Writer& writer() { return *writer_; }
@@ -60,12 +78,37 @@ class Server : public ServerInfo {
 
  private:
   using Acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
+  // Raises the open-files limit to fit max_clients beside what the server
+  // itself opens, or lowers max_clients (logged), as Redis does.
+  shm::Status FitOpenFiles();
   shm::Status Listen();
   void DoAccept(Acceptor* acceptor, bool tcp);
+  // Every 100 ms on io_[0]: the instantaneous rates' sample.
+  void DoSample();
+  // Heap in use plus the arena's item bytes (INFO used_memory).
+  uint64_t UsedMemory();
 
   Config config_;
+  Mutex config_mu_;  // one CONFIG SET or REWRITE at a time
   protocol::ParserLimits limits_;
   Stats stats_;
+  Telemetry telemetry_;
+  uint64_t open_files_limit_ = 0, open_files_reserved_ = 0;
+  std::string run_id_;  // 40 hex digits, new at every start (INFO)
+  std::atomic<uint64_t> used_memory_peak_{0};
+  std::atomic<uint64_t> evicted_keys_base_{0};  // CONFIG RESETSTAT
+  // SCAN cursors. Declared before io_: a connection destroyed with its
+  // io_context forgets its cursors here.
+  struct Cursor {
+    uint64_t owner;
+    std::string next_key;
+  };
+  Mutex cursor_mu_;
+  std::unordered_map<uint64_t, Cursor> cursors_ GUARDED_BY(cursor_mu_);
+  // Each owner's cursors, oldest first; owner 0 is the shared pool.
+  std::unordered_map<uint64_t, std::deque<uint64_t>> owned_cursors_
+      GUARDED_BY(cursor_mu_);
+  uint64_t next_cursor_ GUARDED_BY(cursor_mu_) = 1;
   std::unique_ptr<ColdStore> cold_;
   std::unique_ptr<shm::ArenaWriter> arena_;
   // One per io_[i], same index; destroyed before the arena (declared after).
@@ -78,6 +121,8 @@ class Server : public ServerInfo {
   size_t next_io_ = 0;
   bool stopping_ = false;  // io_[0]'s thread only: Shutdown() has begun
   std::unique_ptr<asio::signal_set> signals_;
+  std::unique_ptr<asio::steady_timer> sampler_;
+  unsigned samples_ = 0;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
   uint16_t tcp_port_ = 0;
   std::atomic<uint64_t> next_client_id_{1};
@@ -85,8 +130,23 @@ class Server : public ServerInfo {
 
   Mutex mu_;
   std::vector<std::weak_ptr<Connection>> connections_ GUARDED_BY(mu_);
-  std::map<uint64_t, std::string> cursors_ GUARDED_BY(mu_);
-  uint64_t next_cursor_ GUARDED_BY(mu_) = 1;
 };
+
+// While one lives, SCAN cursors made on this thread belong to connection
+// `id` (Connection wraps each command it runs in one).
+class CursorOwner {
+ public:
+  explicit CursorOwner(uint64_t id);
+  ~CursorOwner();
+  CursorOwner(const CursorOwner&) = delete;
+  CursorOwner& operator=(const CursorOwner&) = delete;
+  static uint64_t Current();  // 0 when none
+
+ private:
+  uint64_t saved_;
+};
+
+// Sets spdlog's level (at start and on CONFIG SET log_level).
+void ApplyLogLevel(LogLevel level);
 
 }  // namespace ember::server

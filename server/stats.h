@@ -1,5 +1,7 @@
 // server/stats.h: counters for INFO, bumped with relaxed atomics from any
-// thread. Thread safety: every member is atomic.
+// thread. Per-command counters (and so total_commands_processed) are not
+// here: they are per thread, in command_stats.h.
+// Thread safety: every member is atomic.
 #pragma once
 
 #include <atomic>
@@ -11,7 +13,6 @@ struct Stats {
   std::atomic<uint64_t> connections_received{0};
   std::atomic<uint64_t> connected_clients{0};
   std::atomic<uint64_t> rejected_connections{0};
-  std::atomic<uint64_t> commands_processed{0};
   std::atomic<uint64_t> hot_hits{0};       // found in the arena
   std::atomic<uint64_t> cold_hits{0};      // found in RocksDB after a hot miss
   std::atomic<uint64_t> misses{0};         // in neither tier
@@ -25,6 +26,10 @@ struct Stats {
   // after it refused a write to them (they are gone, as if evicted).
   std::atomic<uint64_t> oom_keys_dropped{0};
   std::atomic<uint64_t> protocol_errors{0};
+  // Connections closed for a limit (client_query_buffer_limit,
+  // client_output_buffer_limit).
+  std::atomic<uint64_t> query_buffer_disconnections{0};
+  std::atomic<uint64_t> output_buffer_disconnections{0};
 };
 
 }  // namespace ember::server

@@ -61,6 +61,10 @@ class ArenaWriter {
   uint64_t HashOf(std::string_view key) const;
   const ArenaHeader& header() const { return *header_; }
   const ArenaOptions& options() const { return options_; }
+  // Changes reader_lease_ms while the arena runs (any thread); guards held
+  // now are judged by the new lease at the next reclaim.
+  void SetReaderLeaseMs(uint32_t ms) { reclaimer_.set_lease_ms(ms); }
+  uint32_t reader_lease_ms() const { return reclaimer_.lease_ms(); }
   // Bytes of writer-private bookkeeping (for the memory overhead report).
   uint64_t PrivateBytes() const;
   uint64_t hints_bytes() const { return hints_.size(); }

@@ -65,7 +65,7 @@ size_t Reclaimer::Reclaim(bool memory_short,
     front_epoch_ = oldest;
     front_since_ms_ = now;
   }
-  const bool expired = memory_short && now - front_since_ms_ >= lease_ms_;
+  const bool expired = memory_short && now - front_since_ms_ >= lease_ms();
   uint64_t min_epoch = UINT64_MAX;
   registry_->ForEach([&](uint32_t, ReaderEntry& e) {
     const uint64_t a = e.slot->announce.load(std::memory_order_seq_cst);

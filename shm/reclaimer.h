@@ -7,9 +7,11 @@
 // when it releases) and ignored until it announces a newer epoch. Whatever
 // clients write into their slots, or however they rotate them, reclamation
 // waits at most one lease per retirement: see Reclaim.
-// Thread safety: writer thread only.
+// Thread safety: writer thread only, except set_lease_ms and lease_ms (any
+// thread: the server's CONFIG SET).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -33,6 +35,13 @@ class Reclaimer {
   size_t Reclaim(bool memory_short,
                  const std::function<void(uint64_t)>& free_chunk);
   size_t pending() const { return retired_.size(); }
+  // The lease, changed at run time; the next Reclaim uses the new one.
+  void set_lease_ms(uint32_t ms) {
+    lease_ms_.store(ms, std::memory_order_relaxed);
+  }
+  uint32_t lease_ms() const {
+    return lease_ms_.load(std::memory_order_relaxed);
+  }
   uint64_t PrivateBytes() const { return retired_.size() * sizeof(Retired); }
 
  private:
@@ -42,7 +51,7 @@ class Reclaimer {
   };
   ArenaHeader* header_;
   ReaderRegistry* registry_;
-  uint32_t lease_ms_;
+  std::atomic<uint32_t> lease_ms_;
   std::deque<Retired> retired_;
   uint64_t front_epoch_ = 0;     // retired_.front().epoch when last seen
   uint64_t front_since_ms_ = 0;  // since then (monotonic ms)

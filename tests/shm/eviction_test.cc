@@ -171,5 +171,39 @@ TEST_F(EvictionTest, AGuardTakenRightAfterARevocationIsProtected) {
   EXPECT_EQ(writer_->header().stats.retired_pending.load(), 0u);
 }
 
+// CONFIG SET reader_lease_ms: a guard held under a lease of an hour is
+// revoked once the lease is cut to 50 ms while it is held.
+TEST_F(EvictionTest, LeaseChangedAtRunTimeAppliesToHeldGuards) {
+  options_.arena_bytes = 1 << 20;
+  options_.reader_lease_ms = 3600 * 1000;
+  CreateWriter();
+  EXPECT_EQ(writer_->reader_lease_ms(), 3600u * 1000);
+  auto r = OpenReader();
+  const std::string value(100, 'v');
+  ASSERT_TRUE(writer_->Put("held", value).ok());
+  ReadGuard g(r.get());
+  std::string_view v;
+  ASSERT_TRUE(g.Get("held", &v).ok());
+  const int n = static_cast<int>(writer_->header().geo.data_bytes / 136 * 3);
+  // Puts until `busy_wanted` of them found no memory (or `n` puts).
+  auto fill = [&](int first, int busy_wanted) {
+    int busy = 0;
+    for (int i = first; i < first + n && busy < busy_wanted; ++i) {
+      if (writer_->Put(Key("fill", i), value).code() == Code::kBusy) {
+        ++busy;
+        usleep(1000);
+      }
+    }
+    return busy;
+  };
+  EXPECT_EQ(fill(0, 20), 20);  // the guard pins memory: puts fail
+  EXPECT_EQ(writer_->header().stats.revocations.load(), 0u);
+  writer_->SetReaderLeaseMs(50);
+  EXPECT_EQ(writer_->reader_lease_ms(), 50u);
+  fill(n, 200);
+  EXPECT_GE(writer_->header().stats.revocations.load(), 1u);
+  EXPECT_EQ(g.Release().code(), Code::kRevoked);
+}
+
 }  // namespace
 }  // namespace ember::shm::testing
