@@ -270,8 +270,10 @@ std::string CommandStats::LatencyStatsText() const {
   char buf[256];
   for (const auto& [name, s] : Collect(true)) {
     if (!s.counts) continue;
+    // A reference, not the binding: clang 14 cannot capture bindings.
+    const LatencyHistogram::Counts& counts = *s.counts;
     auto usec = [&](double p) {
-      return LatencyHistogram::Percentile(*s.counts, p) / 1000.0;
+      return LatencyHistogram::Percentile(counts, p) / 1000.0;
     };
     std::snprintf(buf, sizeof(buf), ":p50=%.3f,p99=%.3f,p99.9=%.3f\r\n",
                   usec(50), usec(99), usec(99.9));

@@ -104,8 +104,8 @@ void ConfigSet(const Args& a, CommandContext& ctx, std::string* reply) {
 constexpr const char* kHelp[] = {
     "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "GET <pattern>",
-    "    Return parameters matching the glob-like <pattern> and their "
-    "values.",
+    ("    Return parameters matching the glob-like <pattern> and their "
+     "values."),
     "SET <directive> <value>",
     "    Set the configuration <directive> to <value>.",
     "RESETSTAT",

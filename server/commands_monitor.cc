@@ -46,11 +46,11 @@ void CmdSlowlog(const Args& a, CommandContext& ctx, std::string* reply) {
         reply,
         {"SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
          "GET [<count>]",
-         "    Return top <count> entries from the slowlog (default: 10, -1 "
-         "mean all).",
+         ("    Return top <count> entries from the slowlog (default: 10, -1 "
+          "mean all)."),
          "    Entries are made of:",
-         "    id, timestamp, time in microseconds, arguments array, client "
-         "IP and port,",
+         ("    id, timestamp, time in microseconds, arguments array, client "
+          "IP and port,"),
          "    client name", "LEN", "    Return the length of the slowlog.",
          "RESET", "    Reset the slowlog.", "HELP", "    Prints this help."});
   }

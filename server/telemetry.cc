@@ -36,11 +36,14 @@ void InstantaneousRates::Sample(uint64_t now_ms,
                                 const CommandStats::Totals& t) {
   MutexLock lock(&mu_);
   const uint64_t elapsed = now_ms - last_ms_;
+  // Copies: clang's analysis does not see mu_ held inside the lambda.
+  const bool first = last_ms_ == 0;
+  const size_t slot = next_;
   auto sample = [&](Metric* m, uint64_t value, double scale) {
     // A reset counter (CONFIG RESETSTAT) restarts from its new value.
     const uint64_t delta = value >= m->last_value ? value - m->last_value : 0;
-    if (last_ms_ != 0 && elapsed > 0)
-      m->per_sec[next_] = delta * 1000.0 / elapsed / scale;
+    if (!first && elapsed > 0)
+      m->per_sec[slot] = delta * 1000.0 / elapsed / scale;
     m->last_value = value;
   };
   sample(&ops_, t.commands, 1);
