@@ -178,19 +178,27 @@ inline bool ArenaReader::Match(uint64_t slot, std::string_view key,
 
 bool ArenaReader::Find(std::string_view key, const Probe& p, uint64_t* now_ms,
                        std::string_view* value) const {
-  const Bucket* b = &buckets_[p.b1];
-  for (int pass = 0; pass < 2; ++pass) {
-    for (uint32_t m = TagCandidates(*b, p.tag_bits); m != 0; m &= m - 1) {
-      // seq_cst: pairs with the announce (a plain load on x86).
-      const uint64_t v =
-          b->slot[__builtin_ctz(m)].load(std::memory_order_seq_cst);
-      if (v != 0 && (v & kSlotTagMask) == p.tag_bits &&
-          Match(v, key, now_ms, value)) {
-        return true;
+  // A cuckoo move stores the copy in the other bucket before it clears the
+  // original, but a reader that looked at the destination before the copy
+  // and at the source after the clear saw neither. So a miss looks once
+  // more: the move it raced has completed by then (another move of the same
+  // key in that window is needed to miss again). Misses only: a hit pays
+  // nothing, and a miss is followed by a socket round trip anyway.
+  for (int look = 0; look < 2; ++look) {
+    const Bucket* b = &buckets_[p.b1];
+    for (int pass = 0; pass < 2; ++pass) {
+      for (uint32_t m = TagCandidates(*b, p.tag_bits); m != 0; m &= m - 1) {
+        // seq_cst: pairs with the announce (a plain load on x86).
+        const uint64_t v =
+            b->slot[__builtin_ctz(m)].load(std::memory_order_seq_cst);
+        if (v != 0 && (v & kSlotTagMask) == p.tag_bits &&
+            Match(v, key, now_ms, value)) {
+          return true;
+        }
       }
+      if (p.b2 == p.b1) break;
+      b = &buckets_[p.b2];
     }
-    if (p.b2 == p.b1) break;
-    b = &buckets_[p.b2];
   }
   return false;
 }
