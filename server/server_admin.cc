@@ -50,7 +50,9 @@ std::string Server::ApplyConfig(
     std::string why;
     // Already parsed once into `next`: this cannot fail.
     s->parse(s->format(next), &config_, &why);
-    names += (names.empty() ? "" : " ") + std::string(s->name);
+    if (!names.empty())
+      names += ' ';  // not "lit" + string&&: GCC 12 -Wrestrict
+    names += s->name;
   }
   ApplyLogLevel(config_.log_level);
   arena_->SetReaderLeaseMs(config_.reader_lease_ms);
