@@ -154,8 +154,8 @@ shm::Status Writer::Publish(const BatchKeyspace& ks, bool* cleared) {
     const uint64_t hash = arena_->HashOf(key);
     started_[hash & (kStartedSlots - 1)] = seq;
     ops.push_back(ColdOp{key, c.value, c.expiry_ms, c.deleted});
-    // Intent first (DESIGN.md invariant 10); with the ring full, drop the key from
-    // the arena instead, which needs no record to stay safe.
+    // Intent first (DESIGN.md invariant 10); with the ring full, drop the key
+    // from the arena instead, which needs no record to stay safe.
     const int64_t t = arena_->intents().Begin(hash, seq);
     if (t >= 0) {
       tickets.push_back(t);
