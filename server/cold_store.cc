@@ -1,5 +1,5 @@
 // server/cold_store.cc: RocksDB with bloom filters, a TTL compaction
-// filter and the three fsync modes.
+// filter, the WAL off and applied_lsn beside the keys.
 #include "server/cold_store.h"
 
 #include <rocksdb/compaction_filter.h>
@@ -65,7 +65,18 @@ bool DecodeColdValue(std::string_view stored, std::string_view* value,
   return true;
 }
 
-shm::Status ColdStore::Open(const std::string& dir, FsyncMode fsync,
+namespace {
+constexpr char kMetaFamily[] = "ember_meta";
+constexpr char kAppliedLsnKey[] = "applied_lsn";
+
+std::string EncodeU64(uint64_t v) {
+  std::string out(8, '\0');
+  EncodeColdHeader(v, out.data());  // the same little-endian u64
+  return out;
+}
+}  // namespace
+
+shm::Status ColdStore::Open(const std::string& dir,
                             std::unique_ptr<ColdStore>* out,
                             rocksdb::Env* env) {
   std::error_code ec;
@@ -76,22 +87,22 @@ shm::Status ColdStore::Open(const std::string& dir, FsyncMode fsync,
   static ExpiryFilter filter;
   rocksdb::Options options;
   options.create_if_missing = true;
-  options.compaction_filter = &filter;
+  options.create_missing_column_families = true;
+  // The WAL is off (the redo log is Ember's own), so the keys and the
+  // applied_lsn beside them must reach the disk in one flush.
+  options.atomic_flush = true;
   if (env != nullptr) options.env = env;
   options.IncreaseParallelism(2);
   options.max_open_files = kMaxOpenFiles;  // RocksDB's default: unbounded
-  // One writer thread: an overwrite that fits updates its memtable entry in
-  // place instead of adding one, so a cache's hot keys do not grow a deep
-  // skiplist (which cost the writer two thirds of its time). Iterators
-  // (SCAN, DBSIZE) read only keys and the expiry prefix.
+  // One writer thread (the applier). No in-place memtable updates: the
+  // applier coalesces a hot key's writes already, and in-place updates
+  // would break backward iteration (FLUSHALL finds the last key) and make
+  // iterators (SCAN, DBSIZE) inconsistent.
   options.allow_concurrent_memtable_write = false;
-  options.inplace_update_support = true;
-  // The arena holds the hot set; memtables only buffer writes on their way
-  // to SST files. 16 MiB ones (RocksDB's default is 64 MiB) keep the
-  // server's heap small: at 1M keys a third of the memory a 64 MiB one
-  // took, for more frequent (cheap, small) flushes. Three, so that a write
-  // finds room while two flush: a full set stops writes outright, and an
-  // inline commit would stop its network thread's reads with them.
+  // The arena holds the hot set; memtables only buffer the applier's
+  // batches on their way to SST files. 16 MiB ones (RocksDB's default is 64
+  // MiB) keep the server's heap small. Three, so that a batch finds room
+  // while two flush.
   options.write_buffer_size = 16 << 20;
   options.max_write_buffer_number = 3;
   // A bloom filter over the memtables' whole keys (like the SST files'):
@@ -102,49 +113,51 @@ shm::Status ColdStore::Open(const std::string& dir, FsyncMode fsync,
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  rocksdb::DB* db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir, &db);
-  if (!s.ok()) return FromRocks(s, "cannot open RocksDB in data_dir " + dir);
+  rocksdb::ColumnFamilyOptions meta_options;
+  meta_options.write_buffer_size = 1 << 20;
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, options},
+      {kMetaFamily, meta_options}};
   std::unique_ptr<ColdStore> c(new ColdStore());
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(options, dir, families, &c->handles_, &db);
+  if (!s.ok()) return FromRocks(s, "cannot open RocksDB in data_dir " + dir);
   c->dir_ = dir;
-  c->fsync_ = fsync;
   c->db_.reset(db);
-  if (fsync == FsyncMode::kEverySec)
-    c->syncer_ = std::thread([p = c.get()] { p->SyncLoop(); });
+  std::string lsn;
+  s = db->Get(rocksdb::ReadOptions(), c->handles_[1], kAppliedLsnKey, &lsn);
+  if (s.ok() && lsn.size() == 8) {
+    uint64_t v = 0;
+    std::string_view rest;
+    DecodeColdValue(lsn, &rest, &v);
+    c->applied_lsn_.store(v);
+  } else if (!s.ok() && !s.IsNotFound()) {
+    return FromRocks(s, "reading applied_lsn in data_dir " + dir);
+  } else if (s.ok()) {
+    return shm::Status::Corruption("data_dir " + dir +
+                                   ": applied_lsn is not 8 bytes");
+  }
   *out = std::move(c);
   return shm::Status::Ok();
 }
 
 ColdStore::~ColdStore() {
-  {
-    MutexLock lock(&mu_);
-    stop_ = true;
-  }
-  cv_.SignalAll();
-  if (syncer_.joinable()) syncer_.join();
-  if (db_) {
-    if (!failed_.load()) db_->SyncWAL();
-    db_->Close();
-  }
+  if (!db_) return;
+  // The WAL is off: what is only in memtables is flushed now, so a clean
+  // stop leaves nothing for the next start to replay.
+  if (!failed_.load()) Flush();
+  for (rocksdb::ColumnFamilyHandle* h : handles_)
+    db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
 }
 
-void ColdStore::SyncLoop() {
-  while (true) {
-    {
-      MutexLock lock(&mu_);
-      const auto deadline =
-          std::chrono::steady_clock::now() + std::chrono::seconds(1);
-      while (!stop_ && cv_.WaitUntil(&mu_, deadline)) {
-      }
-      if (stop_) return;
-    }
-    if (!failed_.load(std::memory_order_acquire)) {
-      rocksdb::Status s = db_->SyncWAL();
-      // A failed sync means acknowledged writes may not be on disk: stop
-      // taking writes, as a failed write does.
-      if (!s.ok()) MarkFailed("a WAL sync: " + s.ToString());
-    }
-  }
+shm::Status ColdStore::Flush() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  rocksdb::Status s = db_->Flush(fo, handles_);
+  if (!s.ok()) MarkFailed("a flush: " + s.ToString());
+  return FromRocks(s, "RocksDB flush");
 }
 
 shm::Status ColdStore::Get(std::string_view key, std::string* value,
@@ -164,8 +177,24 @@ shm::Status ColdStore::Get(std::string_view key, std::string* value,
   return shm::Status::Ok();
 }
 
-shm::Status ColdStore::Write(const std::vector<ColdOp>& ops, uint64_t* seq) {
+shm::Status ColdStore::Apply(const std::vector<ColdOp>& ops, bool clear_first,
+                             uint64_t applied_lsn) {
   rocksdb::WriteBatch batch;
+  if (clear_first) {
+    // Every key is in [first, last]: one range tombstone for [first, last)
+    // and a point delete for last.
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions()));
+    it->SeekToFirst();
+    if (it->Valid()) {
+      const std::string first = it->key().ToString();
+      it->SeekToLast();
+      const std::string last = it->key().ToString();
+      if (first != last) batch.DeleteRange(first, last);
+      batch.Delete(last);
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "RocksDB flushall");
+  }
   for (const ColdOp& op : ops) {
     const rocksdb::Slice key(op.key.data(), op.key.size());
     if (op.is_delete) {
@@ -181,20 +210,14 @@ shm::Status ColdStore::Write(const std::vector<ColdOp>& ops, uint64_t* seq) {
       batch.Put(rocksdb::SliceParts(&key, 1), rocksdb::SliceParts(parts, 2));
     }
   }
-  EMBER_RETURN_IF_ERROR(Apply(&batch, "RocksDB write"));
-  *seq = db_->GetLatestSequenceNumber();
+  batch.Put(handles_[1], kAppliedLsnKey, EncodeU64(applied_lsn));
+  EMBER_RETURN_IF_ERROR(WriteBatch(&batch, "RocksDB write"));
+  applied_lsn_.store(applied_lsn, std::memory_order_release);
   return shm::Status::Ok();
 }
 
-shm::Status ColdStore::Clear() {
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions()));
-  rocksdb::WriteBatch batch;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(it->key());
-  return Apply(&batch, "RocksDB flushall");
-}
-
-shm::Status ColdStore::Apply(rocksdb::WriteBatch* batch, const char* what) {
+shm::Status ColdStore::WriteBatch(rocksdb::WriteBatch* batch,
+                                  const char* what) {
   if (failed_.load(std::memory_order_acquire)) {
     return shm::Status::IOError(
         std::string(what) + ": refused, the cold tier stopped writing after " +
@@ -202,10 +225,8 @@ shm::Status ColdStore::Apply(rocksdb::WriteBatch* batch, const char* what) {
         "; fix the disk and restart ember-server (reads still work)");
   }
   rocksdb::WriteOptions wo;
-  wo.sync = fsync_ == FsyncMode::kAlways;
+  wo.disableWAL = true;
   rocksdb::Status s = db_->Write(wo, batch);
-  // RocksDB stops writes after a failed WAL write, and Debian's build
-  // aborts on a later WAL sync: stop here instead, keep reads going.
   if (!s.ok()) MarkFailed(s.ToString());
   return FromRocks(s, what);
 }

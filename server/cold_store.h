@@ -1,8 +1,13 @@
-// server/cold_store.h: the cold tier, RocksDB behind a small interface.
-// Every key lives here (write-through); each value carries its expiry, and
-// a compaction filter drops expired keys. rocksdb::Status stops in
-// cold_store.cc and becomes shm::Status.
-// Thread safety: Get/Count from any thread; Write from one thread at a time.
+// server/cold_store.h: the cold tier, RocksDB behind a small interface: the
+// checkpoint of the redo log (DESIGN.md "Durability"). The applier writes
+// it with RocksDB's WAL off; each batch records the LSN it brings the store
+// up to (applied_lsn, in the column family "ember_meta"), and atomic_flush
+// puts the data and that LSN on disk together, so after a crash the store
+// is exactly its state at some applied_lsn and the log replays the rest.
+// Each value carries its expiry, and a compaction filter drops expired
+// keys. rocksdb::Status stops in cold_store.cc and becomes shm::Status.
+// Thread safety: Get/Count/Scan from any thread; Apply/Flush from one
+// thread at a time.
 #pragma once
 
 #include <atomic>
@@ -10,7 +15,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "server/config.h"
@@ -18,6 +22,7 @@
 #include "shm/status.h"
 
 namespace rocksdb {
+class ColumnFamilyHandle;
 class DB;
 class Env;
 class WriteBatch;
@@ -40,10 +45,10 @@ class ColdStore {
   // directory and RocksDB's reason (unwritable, locked by another server).
   // `env`: the file system RocksDB uses (null: the real one); tests pass
   // one that injects faults. REQUIRES: `env` outlives the store.
-  static shm::Status Open(const std::string& dir, FsyncMode fsync,
+  static shm::Status Open(const std::string& dir,
                           std::unique_ptr<ColdStore>* out,
                           rocksdb::Env* env = nullptr);
-  ~ColdStore();  // syncs the WAL and closes
+  ~ColdStore();  // flushes (unless a write failed) and closes
 
   // Table files RocksDB keeps open at most (its max_open_files), and the
   // other descriptors it may hold (WALs, MANIFEST, LOG, LOCK, files being
@@ -56,16 +61,25 @@ class ColdStore {
   // expired (an expired key is invisible even before compaction drops it).
   shm::Status Get(std::string_view key, std::string* value,
                   uint64_t* expiry_ms) const;
-  // Applies `ops` atomically as one WriteBatch, synced when fsync=always.
-  // On kOk, *seq is the RocksDB sequence number after the batch. After a
-  // failed write (a full or failing disk) the store refuses every later
-  // write with a kIOError that says so and names the first failure, and
-  // stops syncing the WAL; reads go on. A restart recovers (RocksDB replays
-  // its WAL): everything acknowledged before the failure is there; the
-  // failed batch was not acknowledged and may or may not be.
-  shm::Status Write(const std::vector<ColdOp>& ops, uint64_t* seq);
-  // Deletes every key (FLUSHALL).
-  shm::Status Clear();
+  // Applies `ops` atomically as one WriteBatch with the WAL off, after
+  // removing every key first when `clear_first` (FLUSHALL: one range
+  // tombstone, not a delete per key), and records `applied_lsn` in the same
+  // batch. Visible to readers at once; on disk after Flush(). After a
+  // failed write or flush (a full or failing disk: RocksDB stops writes
+  // after a failed background flush) the store refuses every later write
+  // with a kIOError that names the first failure; reads go on. Nothing is
+  // lost by that: the redo log still holds every record after the durable
+  // applied_lsn, and a restart replays them.
+  shm::Status Apply(const std::vector<ColdOp>& ops, bool clear_first,
+                    uint64_t applied_lsn);
+  // Writes the memtables to table files (every column family at once) and
+  // waits: everything applied before the call is on disk after a kOk.
+  shm::Status Flush();
+  // The applied_lsn of the last Apply (at Open: the one on disk; 0 for a
+  // new store).
+  uint64_t applied_lsn() const {
+    return applied_lsn_.load(std::memory_order_acquire);
+  }
   // Number of live (unexpired) keys; with `expires`, also how many of them
   // have an expiry. A full scan, remembered until the next write or the
   // next expiry of a counted key: repeated calls (INFO polled by
@@ -80,7 +94,7 @@ class ColdStore {
   // over keys that differ in the same byte positions (user:0 .. user:9),
   // skewed elsewhere; a key after a gap in a byte's range comes up more.
   bool RandomKey(std::string* key) const;
-  // True once a write failed (see Write): writes are refused from then on.
+  // True once a write failed (see Apply): writes are refused from then on.
   bool write_failed() const { return failed_.load(std::memory_order_acquire); }
   uint64_t LatestSequence() const;
   uint64_t ApproximateBytes() const;
@@ -88,14 +102,15 @@ class ColdStore {
 
  private:
   ColdStore() = default;
-  void SyncLoop() EXCLUDES(mu_);
-  // Writes `batch`, unless an earlier write failed; `what` prefixes the
-  // error message.
-  shm::Status Apply(rocksdb::WriteBatch* batch, const char* what);
+  // Writes `batch` (WAL off), unless an earlier write failed; `what`
+  // prefixes the error message.
+  shm::Status WriteBatch(rocksdb::WriteBatch* batch, const char* what);
 
   std::string dir_;
-  FsyncMode fsync_ = FsyncMode::kEverySec;
   std::unique_ptr<rocksdb::DB> db_;
+  // Column family handles: [0] default (the keys), [1] ember_meta.
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::atomic<uint64_t> applied_lsn_{0};
   // The last CountLive answer and how long it stays exact.
   struct KeyCount {
     bool valid = false;
@@ -105,20 +120,14 @@ class ColdStore {
   };
   mutable Mutex count_mu_;
   mutable KeyCount count_ GUARDED_BY(count_mu_);
-  // Records the first failure (a write, or the everysec WAL sync) and stops
-  // writes. A sync that races the failing write can still reach RocksDB's
-  // broken WAL: the window is the few microseconds before failed_ is set.
+  // Records the first failure (a write or a flush) and stops writes.
   void MarkFailed(const std::string& why) EXCLUDES(failure_mu_);
-  // Set once by MarkFailed; read by Apply and SyncLoop.
+  // Set once by MarkFailed; read by WriteBatch.
   std::atomic<bool> failed_{false};
   Mutex failure_mu_;  // serializes MarkFailed
   // The first failure: written (under failure_mu_) before failed_ is set,
   // read without the lock once failed_ reads true.
   std::string failure_;
-  Mutex mu_;
-  CondVar cv_;  // waits on mu_
-  bool stop_ GUARDED_BY(mu_) = false;
-  std::thread syncer_;  // fsync=everysec: SyncWAL once a second
 };
 
 // Value encoding in RocksDB: 8-byte little-endian expiry, then the bytes.

@@ -37,6 +37,11 @@ struct Config {
   uint64_t max_value_bytes_hot = 0;
   shm::HugePages huge_pages = shm::HugePages::kTry;
   std::string data_dir;
+  std::string log_dir;  // "": <data_dir>/redo
+  uint64_t log_segment_bytes = 0;
+  uint64_t dirty_max_bytes = 0;
+  uint32_t applier_delay_ms = 0;
+  uint32_t applier_max_lag_ms = 0;
   FsyncMode fsync = FsyncMode::kEverySec;
   ColdTier cold_tier = ColdTier::kRocksDb;
   DebugCommand enable_debug_command = DebugCommand::kNo;
@@ -77,6 +82,8 @@ void ReadConfigFile(const std::string& path, Config* c);
 std::string RewriteConfigFile(const std::string& path, const Config& c);
 
 const char* FsyncName(FsyncMode m);
+// log_dir, or <data_dir>/redo when it is "".
+std::string LogDirOf(const Config& c);
 const char* ColdTierName(ColdTier t);
 
 }  // namespace ember::server

@@ -180,13 +180,14 @@ std::string Server::InfoText(std::string_view sections) {
     line("async_loading", 0);
     line("rdb_bgsave_in_progress", 0);
     line("rdb_last_bgsave_status", "ok");
-    line("aof_enabled", rocks ? 1 : 0);  // RocksDB's WAL is the log
+    line("aof_enabled", rocks ? 1 : 0);  // the redo log plays the AOF
     line("aof_rewrite_in_progress", 0);
     line("aof_rewrite_scheduled", 0);
     line("aof_last_bgrewrite_status", "ok");
-    // "err" once RocksDB failed a write (writes refused).
+    // "err" once the log or RocksDB failed a write.
     line("aof_last_write_status",
-         cold_ && cold_->write_failed() ? "err" : "ok");
+         (log_ && log_->failed()) || (cold_ && cold_->write_failed()) ? "err"
+                                                                      : "ok");
     line("cold_tier", ColdTierName(config_.cold_tier));
     line("fsync", FsyncName(config_.fsync));
     line("rocksdb_sequence", cold_ ? cold_->LatestSequence() : 0);
@@ -195,11 +196,35 @@ std::string Server::InfoText(std::string_view sections) {
     line("group_commits_inline", load(stats_.inline_commits));
     line("writes_committed", load(stats_.writes_committed));
     line("cold_write_errors", load(stats_.cold_write_errors));
+    if (rocks) {
+      const DirtyTable::Counters d = dirty_->counters();
+      line("log_dir", log_->dir());
+      line("log_bytes", log_->bytes());
+      line("log_segments", log_->segments());
+      line("log_syncs", log_->syncs());
+      line("log_status", log_->failed() ? "err" : "ok");
+      line("committed_lsn", d.committed_lsn);
+      line("applied_lsn", d.applied_lsn);
+      line("dirty_keys", d.keys);
+      line("dirty_bytes", d.bytes);
+      line("applier_lag_ms", d.lag_ms);
+      line("applier_batches", d.batches);
+      line("applier_keys", d.applied_keys);
+      line("applier_flushes", applier_->flushes());
+      line("applier_status", d.failed ? "err" : "ok");
+      line("backpressure_waits", d.waits);
+      line("recovery_records", recovery_.log.records);
+      line("recovery_bytes", recovery_.log.bytes);
+      line("recovery_ms", recovery_.ms);
+      line("recovery_dropped",
+           recovery_.log.dropped.empty() ? "none" : "torn_tail");
+    }
   }
   if (section("stats", "Stats")) {
     const CommandStats::Totals t = telemetry_.commands.Sum();
     const InstantaneousRates::Rates r = telemetry_.rates.Get();
-    const uint64_t hot = load(stats_.hot_hits), cold = load(stats_.cold_hits);
+    const uint64_t hot = load(stats_.hot_hits), cold = load(stats_.cold_hits),
+                   dirty = load(stats_.dirty_hits);
     const uint64_t evicted =
         load(h.stats.evictions) + load(h.stats.index_evictions);
     const uint64_t evicted_base = load(evicted_keys_base_);
@@ -214,7 +239,7 @@ std::string Server::InfoText(std::string_view sections) {
     line("expired_keys", 0);  // not counted yet (README: differences)
     line("evicted_keys", evicted > evicted_base ? evicted - evicted_base : 0);
     line("evicted_clients", 0);
-    line("keyspace_hits", hot + cold);
+    line("keyspace_hits", hot + dirty + cold);
     line("keyspace_misses", load(stats_.misses));
     line("pubsub_channels", 0);
     line("pubsub_patterns", 0);
@@ -226,6 +251,7 @@ std::string Server::InfoText(std::string_view sections) {
     line("client_output_buffer_limit_disconnections",
          load(stats_.output_buffer_disconnections));
     line("hot_hits", hot);
+    line("dirty_hits", dirty);
     line("cold_hits", cold);
     line("promotions", load(stats_.promotions));
     line("promotions_dropped", load(stats_.fills_dropped));
@@ -266,6 +292,7 @@ std::string Server::InfoText(std::string_view sections) {
   if (section("cluster", "Cluster")) line("cluster_enabled", 0);
   if (section("keyspace", "Keyspace")) {
     uint64_t expires = 0;
+    if (dirty_) dirty_->Sync();  // exact: RocksDB holds every commit
     const uint64_t keys =
         cold_ ? cold_->CountLive(&expires) : load(h.stats.items);
     if (keys > 0)

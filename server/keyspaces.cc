@@ -2,6 +2,7 @@
 // batch overlay.
 #include "server/keyspaces.h"
 
+#include <algorithm>
 #include <cassert>
 #include <random>
 
@@ -10,10 +11,10 @@
 
 namespace ember::server {
 
-shm::Status LoadTiered(shm::ArenaReader* reader, ColdStore* cold,
-                       std::string_view key, std::string* value,
-                       uint64_t* expiry_ms, bool* from_cold) {
-  *from_cold = false;
+shm::Status LoadTiered(shm::ArenaReader* reader, const DirtyTable* dirty,
+                       ColdStore* cold, std::string_view key,
+                       std::string* value, uint64_t* expiry_ms, Tier* tier) {
+  *tier = Tier::kArena;
   if (reader != nullptr) {
     shm::ReadGuard guard(reader);
     std::string_view v;
@@ -23,24 +24,92 @@ shm::Status LoadTiered(shm::ArenaReader* reader, ColdStore* cold,
       if (guard.Release().ok()) return shm::Status::Ok();
     }
   }
+  if (dirty != nullptr) {
+    *tier = Tier::kDirty;
+    switch (dirty->Lookup(key, shm::NowUnixMs(), value, expiry_ms)) {
+      case DirtyTable::Hit::kValue:
+        return shm::Status::Ok();
+      case DirtyTable::Hit::kAbsent:
+        return shm::Status::NotFound();
+      case DirtyTable::Hit::kMiss:
+        break;
+    }
+  }
   if (cold == nullptr) return shm::Status::NotFound();
-  *from_cold = true;
+  *tier = Tier::kCold;
   return cold->Get(key, value, expiry_ms);
 }
+
+std::string TieredScan(ColdStore* cold, const DirtyTable* dirty,
+                       const std::string& cursor, size_t count,
+                       std::vector<std::string>* keys) {
+  std::vector<std::pair<std::string, bool>> dirty_keys;
+  bool cleared = false;
+  if (dirty != nullptr)
+    dirty->KeysFrom(cursor, shm::NowUnixMs(), &dirty_keys, &cleared);
+  std::vector<std::string> cold_keys;
+  // Under a pending FLUSHALL RocksDB's keys are gone: the dirty ones are
+  // all there is.
+  const std::string cold_next =
+      cleared ? "" : cold->ScanFrom(cursor, count, &cold_keys);
+  // Dirty keys at or past cold_next belong to a later page.
+  const auto d_end =
+      cold_next.empty() ? dirty_keys.end()
+                        : std::lower_bound(dirty_keys.begin(), dirty_keys.end(),
+                                           std::make_pair(cold_next, false));
+  auto d = dirty_keys.begin();
+  size_t c = 0, added = 0;
+  while (c < cold_keys.size() || d != d_end) {
+    const bool take_cold =
+        d == d_end || (c < cold_keys.size() && cold_keys[c] <= d->first);
+    const std::string& k = take_cold ? cold_keys[c] : d->first;
+    if (added == count) return k;  // the next page starts here
+    if (take_cold) {
+      const bool overridden = d != d_end && d->first == cold_keys[c];
+      if (!overridden) {
+        keys->push_back(std::move(cold_keys[c]));
+        ++added;
+      }
+      ++c;
+      continue;  // an overridden key is decided by its dirty state next
+    }
+    if (d->second) {
+      keys->push_back(d->first);
+      ++added;
+    }
+    ++d;
+  }
+  return cold_next;
+}
+
+NetKeyspace::NetKeyspace(shm::ArenaReader* reader, ColdStore* cold,
+                         Writer* writer, uint64_t max_value_bytes_hot,
+                         Stats* stats)
+    : reader_(reader),
+      cold_(cold),
+      writer_(writer),
+      dirty_(writer->dirty()),
+      max_hot_(max_value_bytes_hot),
+      stats_(stats) {}
 
 shm::Status NetKeyspace::Load(std::string_view key, std::string* value,
                               uint64_t* expiry_ms) {
   // The token is read before the cold read: a write that completes later
   // makes the writer drop the fill.
   const uint64_t token = writer_->completed_seq();
-  bool from_cold = false;
-  shm::Status s = LoadTiered(reader_, cold_, key, value, expiry_ms, &from_cold);
+  Tier tier = Tier::kArena;
+  shm::Status s =
+      LoadTiered(reader_, dirty_, cold_, key, value, expiry_ms, &tier);
   if (!s.ok()) {
     if (s.IsNotFound()) stats_->misses.fetch_add(1, std::memory_order_relaxed);
     return s;
   }
-  if (!from_cold) {
+  if (tier == Tier::kArena) {
     stats_->hot_hits.fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
+  if (tier == Tier::kDirty) {
+    stats_->dirty_hits.fetch_add(1, std::memory_order_relaxed);
     return s;
   }
   stats_->cold_hits.fetch_add(1, std::memory_order_relaxed);
@@ -51,16 +120,19 @@ shm::Status NetKeyspace::Load(std::string_view key, std::string* value,
 }
 
 uint64_t NetKeyspace::CountKeys() {
+  // Exact: RocksDB counts once it holds every write committed so far.
+  if (dirty_ != nullptr) dirty_->Sync();
   if (cold_ != nullptr) return cold_->CountLive();
   return reader_ != nullptr ? reader_->header().stats.items.load() : 0;
 }
 
 std::string NetKeyspace::Scan(const std::string& cursor, size_t count,
                               std::vector<std::string>* keys) {
-  return cold_ != nullptr ? cold_->ScanFrom(cursor, count, keys) : "";
+  return cold_ != nullptr ? TieredScan(cold_, dirty_, cursor, count, keys) : "";
 }
 
 shm::Status NetKeyspace::RandomKey(std::string* key) {
+  if (dirty_ != nullptr) dirty_->Sync();
   return cold_ != nullptr && cold_->RandomKey(key) ? shm::Status::Ok()
                                                    : shm::Status::NotFound();
 }
@@ -75,8 +147,8 @@ shm::Status BatchKeyspace::Load(std::string_view key, std::string* value,
     return shm::Status::Ok();
   }
   if (clear_all_) return shm::Status::NotFound();
-  bool from_cold = false;
-  return LoadTiered(reader_, cold_, key, value, expiry_ms, &from_cold);
+  Tier tier = Tier::kArena;
+  return LoadTiered(reader_, dirty_, cold_, key, value, expiry_ms, &tier);
 }
 
 shm::Status BatchKeyspace::CheckStore(std::string_view key,
@@ -128,6 +200,7 @@ void BatchKeyspace::RemoveAll() {
 uint64_t BatchKeyspace::CountKeys() {
   // Counted before this batch's changes apply (they are not yet durable).
   if (clear_all_) return 0;
+  if (dirty_ != nullptr) dirty_->Sync();
   if (cold_ != nullptr) return cold_->CountLive();
   return reader_ != nullptr ? reader_->header().stats.items.load() : 0;
 }
@@ -137,7 +210,7 @@ std::string BatchKeyspace::Scan(const std::string& cursor, size_t count,
   if (cold_ == nullptr) return "";
   std::vector<std::string> cold_keys;
   const std::string next =
-      clear_all_ ? "" : cold_->ScanFrom(cursor, count, &cold_keys);
+      clear_all_ ? "" : TieredScan(cold_, dirty_, cursor, count, &cold_keys);
   // The page covers [cursor, next); merge in this batch's changes there.
   auto it = changes_.lower_bound(cursor);
   const auto end = next.empty() ? changes_.end() : changes_.lower_bound(next);
@@ -154,8 +227,19 @@ std::string BatchKeyspace::Scan(const std::string& cursor, size_t count,
   return next;
 }
 
+DirtyTable::Changes BatchKeyspace::TakeChanges() {
+  DirtyTable::Changes out;
+  out.reserve(changes_.size());
+  while (!changes_.empty()) {
+    auto node = changes_.extract(changes_.begin());
+    out.emplace_back(std::move(node.key()), std::move(node.mapped()));
+  }
+  return out;
+}
+
 shm::Status BatchKeyspace::RandomKey(std::string* key) {
   if (cold_ == nullptr) return shm::Status::NotFound();
+  if (dirty_ != nullptr) dirty_->Sync();
   for (int i = 0; i < 8 && !clear_all_ && cold_->RandomKey(key); ++i) {
     auto it = changes_.find(*key);
     if (it == changes_.end() || !it->second.deleted) return shm::Status::Ok();

@@ -1,7 +1,8 @@
 // server/keyspaces.h: the two Keyspace implementations. NetKeyspace serves
-// a network thread: arena first (its own reader slot), then RocksDB, and
+// a network thread: arena first (its own reader slot), then the dirty
+// table (committed writes RocksDB does not hold yet), then RocksDB, and
 // offers cold hits for promotion. BatchKeyspace serves the writer: an
-// overlay of the batch's changes over the arena and RocksDB.
+// overlay of the batch's changes over those three.
 // Thread safety: one instance per thread.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <unordered_map>
 
 #include "server/cold_store.h"
+#include "server/dirty_table.h"
 #include "server/keyspace.h"
 #include "server/stats.h"
 #include "shm/arena_reader.h"
@@ -19,21 +21,30 @@ namespace ember::server {
 
 class Writer;
 
-// Reads `key` from the arena through `reader` (copying the value), then from
-// `cold`. kNotFound when in neither. `from_cold` tells which tier answered.
-shm::Status LoadTiered(shm::ArenaReader* reader, ColdStore* cold,
-                       std::string_view key, std::string* value,
-                       uint64_t* expiry_ms, bool* from_cold);
+// Which tier answered a read.
+enum class Tier { kArena, kDirty, kCold };
+
+// Reads `key` from the arena through `reader` (copying the value), then
+// the dirty table, then `cold`; any may be null. kNotFound when in none (or
+// the dirty table says it is deleted). *tier: the last tier asked.
+shm::Status LoadTiered(shm::ArenaReader* reader, const DirtyTable* dirty,
+                       ColdStore* cold, std::string_view key,
+                       std::string* value, uint64_t* expiry_ms, Tier* tier);
+
+// A SCAN page over RocksDB and the dirty table: RocksDB's keys from
+// `cursor` on merged in order with the dirty keys (live ones added, deleted
+// ones taken out), at most `count` of them; returns where the next page
+// starts ("" when done). The dirty keys are read before RocksDB, so a key
+// the applier moves in between is seen in one or the other.
+std::string TieredScan(ColdStore* cold, const DirtyTable* dirty,
+                       const std::string& cursor, size_t count,
+                       std::vector<std::string>* keys);
 
 class NetKeyspace : public Keyspace {
  public:
+  // The dirty table is the writer's (null without a cold tier).
   NetKeyspace(shm::ArenaReader* reader, ColdStore* cold, Writer* writer,
-              uint64_t max_value_bytes_hot, Stats* stats)
-      : reader_(reader),
-        cold_(cold),
-        writer_(writer),
-        max_hot_(max_value_bytes_hot),
-        stats_(stats) {}
+              uint64_t max_value_bytes_hot, Stats* stats);
   shm::Status Load(std::string_view key, std::string* value,
                    uint64_t* expiry_ms) override;
   uint64_t CountKeys() override;
@@ -45,6 +56,7 @@ class NetKeyspace : public Keyspace {
   shm::ArenaReader* reader_;
   ColdStore* cold_;
   Writer* writer_;
+  DirtyTable* dirty_;
   uint64_t max_hot_;
   Stats* stats_;
 };
@@ -62,16 +74,14 @@ inline constexpr std::string_view kValueTooBig =
 
 class BatchKeyspace : public Keyspace {
  public:
-  struct Change {
-    std::string value;
-    uint64_t expiry_ms = 0;
-    bool deleted = false;
-  };
+  using Change = DirtyEntry;
   // `limits`: null when a cold tier takes what the arena cannot; else
-  // CheckStore enforces them. REQUIRES: `limits` outlives the keyspace.
+  // CheckStore enforces them. `dirty`: null without a cold tier.
+  // REQUIRES: the pointers outlive the keyspace.
   BatchKeyspace(shm::ArenaReader* reader, ColdStore* cold,
-                const ArenaLimits* limits = nullptr)
-      : reader_(reader), cold_(cold), limits_(limits) {}
+                const ArenaLimits* limits = nullptr,
+                DirtyTable* dirty = nullptr)
+      : reader_(reader), cold_(cold), dirty_(dirty), limits_(limits) {}
   shm::Status Load(std::string_view key, std::string* value,
                    uint64_t* expiry_ms) override;
   bool CanWrite() const override { return true; }
@@ -87,7 +97,8 @@ class BatchKeyspace : public Keyspace {
     clear_all_ = false;
   }
   uint64_t CountKeys() override;
-  // RocksDB's keys with this batch's changes merged in.
+  // RocksDB's and the dirty table's keys with this batch's changes merged
+  // in.
   std::string Scan(const std::string& cursor, size_t count,
                    std::vector<std::string>* keys) override;
   shm::Status RandomKey(std::string* key) override;
@@ -97,10 +108,14 @@ class BatchKeyspace : public Keyspace {
     return changes_;
   }
   bool clear_all() const { return clear_all_; }
+  // Moves the changes out, in key order (the keyspace is left empty of
+  // them; clear_all() stays).
+  DirtyTable::Changes TakeChanges();
 
  private:
   shm::ArenaReader* reader_;
   ColdStore* cold_;
+  DirtyTable* dirty_;
   const ArenaLimits* limits_;
   std::map<std::string, Change, std::less<>> changes_;
   bool clear_all_ = false;

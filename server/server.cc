@@ -36,6 +36,7 @@ Server::Server(Config config) : config_(std::move(config)) {
 
 Server::~Server() {
   if (writer_) writer_->Stop();
+  if (applier_) applier_->Stop();
 }
 
 shm::Status Server::FitOpenFiles() {
@@ -81,11 +82,32 @@ shm::Status Server::FitOpenFiles() {
 
 shm::Status Server::Start() {
   EMBER_RETURN_IF_ERROR(FitOpenFiles());
+  WriteBack wb;
   if (config_.cold_tier == ColdTier::kRocksDb) {
+    EMBER_RETURN_IF_ERROR(ColdStore::Open(config_.data_dir, &cold_));
+    EMBER_RETURN_IF_ERROR(RedoLog::Open(
+        {LogDirOf(config_), config_.fsync, config_.log_segment_bytes}, &log_));
     EMBER_RETURN_IF_ERROR(
-        ColdStore::Open(config_.data_dir, config_.fsync, &cold_));
-    spdlog::info("cold tier: RocksDB in {} (fsync {})", config_.data_dir,
-                 FsyncName(config_.fsync));
+        RecoverColdStore(log_->dir(), cold_.get(), &recovery_));
+    if (!recovery_.log.dropped.empty())
+      spdlog::warn("recovery dropped the log's torn tail: {}",
+                   recovery_.log.dropped);
+    spdlog::info(
+        "recovery: {} log records replayed into RocksDB ({} bytes, {} "
+        "segments) from LSN {} in {} ms; the log goes on at LSN {}",
+        recovery_.log.records, recovery_.log.bytes, recovery_.log.segments,
+        recovery_.applied_lsn_before + 1, recovery_.ms, recovery_.next_lsn);
+    EMBER_RETURN_IF_ERROR(log_->Start(recovery_.next_lsn));
+    dirty_ = std::make_unique<DirtyTable>(
+        DirtyTable::Limits{config_.dirty_max_bytes, config_.applier_max_lag_ms},
+        cold_->applied_lsn());
+    applier_ = std::make_unique<Applier>(
+        dirty_.get(), cold_.get(), log_.get(),
+        std::chrono::milliseconds(config_.applier_delay_ms));
+    applier_->Start();
+    wb = WriteBack{log_.get(), dirty_.get(), recovery_.next_lsn};
+    spdlog::info("cold tier: RocksDB in {}, redo log in {} (fsync {})",
+                 config_.data_dir, log_->dir(), FsyncName(config_.fsync));
   }
   shm::ArenaOptions o;
   o.name = config_.name;
@@ -109,7 +131,7 @@ shm::Status Server::Start() {
                    rs.ToString());
   }
   writer_ = std::make_unique<Writer>(config_, cold_.get(), arena_.get(), this,
-                                     &stats_);
+                                     &stats_, wb);
   writer_->Start();
   return Listen();
 }
@@ -272,10 +294,15 @@ void Server::Run() {
   io_[0]->run();
   work.clear();
   for (auto& t : threads) t.join();
-  writer_->Stop();  // drains queued writes into RocksDB and the arena
+  writer_->Stop();  // drains queued writes into the log and the arena
+  // Applies what is dirty, flushes RocksDB, deletes the log it covers.
+  if (applier_) applier_->Stop();
   arena_->SetState(shm::ArenaState::kClean);
+  applier_.reset();
+  dirty_.reset();
+  log_.reset();
   cold_.reset();
-  spdlog::info("stopped: arena marked clean, RocksDB closed");
+  spdlog::info("stopped: arena marked clean, RocksDB flushed and closed");
 }
 
 void Server::Shutdown() {

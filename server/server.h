@@ -15,8 +15,12 @@
 #include <vector>
 
 #include "protocol/resp_parser.h"
+#include "server/applier.h"
 #include "server/cold_store.h"
 #include "server/config.h"
+#include "server/dirty_table.h"
+#include "server/log_recovery.h"
+#include "server/redo_log.h"
 #include "server/server_info.h"
 #include "server/stats.h"
 #include "server/telemetry.h"
@@ -33,12 +37,15 @@ class Server : public ServerInfo {
   explicit Server(Config config);
   ~Server() override;
 
-  // Opens RocksDB, creates the arena, starts the writer and the listeners.
+  // Opens RocksDB and the redo log, replays the log into RocksDB (DESIGN.md
+  // "Recovery"), creates the arena, starts the applier, the writer and the
+  // listeners.
   // A Status naming the problem (data_dir unwritable, /dev/shm full, port
   // in use...) when any of them fails.
   shm::Status Start();
   // Serves until SIGINT or SIGTERM (or Shutdown()), then stops gracefully:
-  // connections closed, writer drained, arena marked CLEAN, RocksDB closed.
+  // connections closed, writer drained, applier drained and RocksDB
+  // flushed, arena marked CLEAN, RocksDB closed.
   void Run();
   void Shutdown();
 
@@ -110,6 +117,11 @@ class Server : public ServerInfo {
       GUARDED_BY(cursor_mu_);
   uint64_t next_cursor_ GUARDED_BY(cursor_mu_) = 1;
   std::unique_ptr<ColdStore> cold_;
+  // With a cold tier; destroyed in reverse: the applier first.
+  std::unique_ptr<RedoLog> log_;
+  std::unique_ptr<DirtyTable> dirty_;
+  std::unique_ptr<Applier> applier_;
+  RecoveryReport recovery_;
   std::unique_ptr<shm::ArenaWriter> arena_;
   // One per io_[i], same index; destroyed before the arena (declared after).
   std::vector<std::unique_ptr<shm::ArenaReader>> readers_;

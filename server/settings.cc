@@ -75,13 +75,33 @@ constexpr Setting kSettings[] = {
       "Transparent huge pages for the arena: try, on (required) or off."),
   Row("data_dir", "", String<&C::data_dir>(), "./data", "", kFixed,
       "Where RocksDB keeps every key (created if missing)."),
+  Row("log_dir", "", String<&C::log_dir>(), "", "", kFixed,
+      "The redo log's segments (created 0750); \"\": <data_dir>/redo."),
+  Row("log_segment_bytes", "",
+      Bytes<&C::log_segment_bytes, 1u << 20, uint64_t{1} << 40>(), "64mb",
+      "bytes", kFixed,
+      "Size of a redo log segment, preallocated; deleted once RocksDB holds "
+      "its writes on disk."),
   Row("fsync", "appendfsync", Choice<&C::fsync, kFsync>(), "everysec", "",
       kFixed,
-      "When writes reach the disk: every group commit, once a second, or "
-      "when the OS decides."),
+      "When the redo log reaches the disk: before every group commit's "
+      "replies, once a second, or when the OS decides."),
+  Row("dirty_max_bytes", "", Bytes<&C::dirty_max_bytes, 1u << 20, kMaxU>(),
+      "128mb", "bytes", kFixed,
+      "Committed writes RocksDB does not hold yet, at most; at the cap "
+      "commits wait for the applier."),
+  Row("applier_delay_ms", "", Uint<&C::applier_delay_ms, 0, 60000>(), "100",
+      "ms", kFixed,
+      "How long a write may wait for more writes to the same keys before "
+      "the applier writes it to RocksDB."),
+  Row("applier_max_lag_ms", "", Uint<&C::applier_max_lag_ms, 1, 3600000>(),
+      "10000", "ms", kFixed,
+      "When the oldest write RocksDB does not hold is this old, commits "
+      "wait for the applier."),
   Row("cold_tier", "", Choice<&C::cold_tier, kColdTier>(), "rocksdb", "",
       kFixed,
-      "rocksdb: write-through, nothing lost; none: a pure cache that evicts."),
+      "rocksdb: logged, then written back, nothing lost; none: a pure "
+      "cache that evicts."),
   Row("requirepass", "requirepass", String<&C::requirepass>(), "", "",
       kRuntime,
       "Password for AUTH; empty: none. A new one applies to new connections."),
@@ -129,7 +149,7 @@ std::string AppendOnly(const Config& c) {
 constexpr RedisView kViews[] = {
     // No RDB snapshots: redis-benchmark and others ask.
     {"save", [](const Config&) { return std::string(); }},
-    // RocksDB's WAL plays the part of the AOF.
+    // The redo log plays the part of the AOF.
     {"appendonly", AppendOnly},
     // The arena evicts by S3-FIFO with CLOCK, whatever the cold tier.
     {"maxmemory-policy",
@@ -186,6 +206,10 @@ const char* FsyncName(FsyncMode m) {
     if (n.value == m) return n.name.data();
   }
   return "?";
+}
+
+std::string LogDirOf(const Config& c) {
+  return c.log_dir.empty() ? c.data_dir + "/redo" : c.log_dir;
 }
 
 const char* ColdTierName(ColdTier t) {

@@ -13,10 +13,11 @@ struct Stats {
   std::atomic<uint64_t> connections_received{0};
   std::atomic<uint64_t> connected_clients{0};
   std::atomic<uint64_t> rejected_connections{0};
-  std::atomic<uint64_t> hot_hits{0};       // found in the arena
-  std::atomic<uint64_t> cold_hits{0};      // found in RocksDB after a hot miss
-  std::atomic<uint64_t> misses{0};         // in neither tier
-  std::atomic<uint64_t> promotions{0};     // cold hits copied into the arena
+  std::atomic<uint64_t> hot_hits{0};    // found in the arena
+  std::atomic<uint64_t> dirty_hits{0};  // in the dirty table after a hot miss
+  std::atomic<uint64_t> cold_hits{0};   // found in RocksDB after a hot miss
+  std::atomic<uint64_t> misses{0};      // in neither tier
+  std::atomic<uint64_t> promotions{0};  // cold hits copied into the arena
   std::atomic<uint64_t> fills_dropped{0};  // promotions refused (a newer write)
   std::atomic<uint64_t> group_commits{0};
   std::atomic<uint64_t> inline_commits{0};    // of those, on a network thread

@@ -16,16 +16,19 @@ constexpr size_t kInlineMaxJobs = 64;
 }  // namespace
 
 Writer::Writer(const Config& config, ColdStore* cold, shm::ArenaWriter* arena,
-               ServerInfo* info, Stats* stats)
+               ServerInfo* info, Stats* stats, WriteBack wb)
     : config_(config),
       cold_(cold),
+      log_(cold != nullptr ? wb.log : nullptr),
+      dirty_(cold != nullptr ? wb.dirty : nullptr),
       arena_(arena),
       info_(info),
       stats_(stats),
       inline_commit_(config.fsync != FsyncMode::kAlways),
       limits_{arena->header().geo.max_key_bytes, arena->header().geo.page_bytes,
               config.max_value_bytes_hot},
-      started_(kStartedSlots, 0) {}
+      started_(kStartedSlots, 0),
+      next_lsn_(wb.next_lsn) {}
 
 Writer::~Writer() { Stop(); }
 

@@ -1,10 +1,12 @@
 // server/writer.h: the single writer. Network threads queue commands that
 // change data (and, on a connection with writes in flight, reads too, so
 // replies keep request order); a group commit runs a batch of them against
-// an overlay, writes one RocksDB WriteBatch (synced as `fsync` says),
-// publishes the result to the arena, and only then replies. It also installs
-// cold hits in the arena (promotion) unless a write to the same key started
-// after the reader took its fill token.
+// an overlay, appends one redo record per changed key to the log with one
+// write (synced as `fsync` says), moves the changes into the dirty table,
+// publishes them to the arena, and only then replies; the applier brings
+// RocksDB up to date behind (DESIGN.md "Durability"). It also installs cold
+// hits in the arena (promotion) unless a write to the same key started
+// after the reader took its fill token, or the key is dirty.
 //
 // With no cold tier (cold_tier = none) the arena is the only copy, and no
 // write it cannot take is acknowledged. Each job is published before the
@@ -42,6 +44,7 @@
 
 #include "server/cold_store.h"
 #include "server/command_table.h"
+#include "server/dirty_table.h"
 #include "server/keyspaces.h"
 #include "server/stats.h"
 #include "server/thread_annotations.h"
@@ -60,11 +63,22 @@ struct WriteJob {
   std::function<void(std::string)> done;
 };
 
+class RedoLog;
+
+// The durable path of a server with a cold tier: the log commits append
+// to, the dirty table they publish to, and the LSN the next record gets.
+struct WriteBack {
+  RedoLog* log = nullptr;
+  DirtyTable* dirty = nullptr;
+  uint64_t next_lsn = 1;
+};
+
 class Writer {
  public:
-  // `cold` may be null (cold_tier = none). All pointers outlive the Writer.
+  // `cold` may be null (cold_tier = none); then `wb` is unused. Otherwise
+  // wb.log and wb.dirty are set. All pointers outlive the Writer.
   Writer(const Config& config, ColdStore* cold, shm::ArenaWriter* arena,
-         ServerInfo* info, Stats* stats);
+         ServerInfo* info, Stats* stats, WriteBack wb = {});
   ~Writer();  // Stop()
   void Start() EXCLUDES(commit_mu_);
   // Finishes every queued job, then joins the thread.
@@ -81,6 +95,8 @@ class Writer {
   uint64_t completed_seq() const {
     return completed_.load(std::memory_order_acquire);
   }
+  // Null without a cold tier.
+  DirtyTable* dirty() const { return dirty_; }
 
  private:
   struct Fill {
@@ -112,11 +128,13 @@ class Writer {
                 std::vector<std::string>* replies) REQUIRES(commit_mu_);
   void RunEach(const std::vector<WriteJob>& jobs,
                std::vector<std::string>* replies) REQUIRES(commit_mu_);
-  // Publishes `ks`'s changes under one sequence number: intents, RocksDB,
-  // then the arena. Not kOk: the cold tier failed (nothing of the changes
-  // published; *cleared says whether a FLUSHALL's clear happened), or with
-  // no cold tier the arena refused a change and the job was undone.
-  shm::Status Publish(const BatchKeyspace& ks, bool* cleared)
+  // Publishes `ks`'s changes under one sequence number. With a cold tier:
+  // room in the dirty table, intents, the log, the dirty table, the arena;
+  // not kOk: nothing of the changes published (the log or the applier
+  // failed). Without: intents, the arena; not kOk: the arena refused a
+  // change and the job was undone. *cleared: a FLUSHALL's clear happened.
+  shm::Status Publish(BatchKeyspace& ks, bool* cleared) REQUIRES(commit_mu_);
+  shm::Status PublishLogged(BatchKeyspace& ks, bool* cleared)
       REQUIRES(commit_mu_);
   void ApplyFill(const Fill& f) REQUIRES(commit_mu_);
   static constexpr size_t kStartedSlots = size_t{1} << 16;  // fill tokens
@@ -129,6 +147,8 @@ class Writer {
 
   const Config& config_;
   ColdStore* cold_;
+  RedoLog* log_;
+  DirtyTable* dirty_;
   shm::ArenaWriter* arena_;
   ServerInfo* info_;
   Stats* stats_;
@@ -144,6 +164,8 @@ class Writer {
   // key there; completed_ is the last batch fully published.
   std::vector<uint64_t> started_ GUARDED_BY(commit_mu_);
   uint64_t next_seq_ GUARDED_BY(commit_mu_) = 0;
+  uint64_t next_lsn_ GUARDED_BY(commit_mu_);    // the next log record's
+  std::string log_buf_ GUARDED_BY(commit_mu_);  // one commit's records
   // The last batch that ran FLUSHALL.
   uint64_t cleared_seq_ GUARDED_BY(commit_mu_) = 0;
   // When arena_->Tick() last ran.

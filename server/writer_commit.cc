@@ -1,11 +1,14 @@
 // server/writer_commit.cc: one group commit, in steps: run the jobs on an
-// overlay, publish (intents, RocksDB, the arena, intents ended), undo a job
-// the arena refused when it is the only tier; and promotion of cold hits.
+// overlay, publish (room, intents, the redo log, the dirty table and the
+// arena, intents ended), undo a job the arena refused when it is the only
+// tier; and promotion of cold hits.
 #include <algorithm>
 
 #include "protocol/resp_writer.h"
 #include "server/commands.h"
 #include "server/keyspaces.h"
+#include "server/log_record.h"
+#include "server/redo_log.h"
 #include "server/writer.h"
 
 namespace ember::server {
@@ -35,9 +38,9 @@ std::vector<Before> ReadBefore(shm::ArenaReader* reader,
   size_t i = 0;
   for (const auto& [key, c] : ks.changes()) {
     Before& b = before[i++];
-    bool from_cold = false;
+    Tier tier = Tier::kArena;
     b.present =
-        LoadTiered(reader, nullptr, key, &b.value, &b.expiry_ms, &from_cold)
+        LoadTiered(reader, nullptr, nullptr, key, &b.value, &b.expiry_ms, &tier)
             .ok();
   }
   return before;
@@ -101,7 +104,7 @@ void Writer::Commit(std::vector<WriteJob>* jobs, Deliveries* out) {
 
 void Writer::RunBatch(const std::vector<WriteJob>& jobs,
                       std::vector<std::string>* replies) {
-  BatchKeyspace ks(reader_.get(), cold_);
+  BatchKeyspace ks(reader_.get(), cold_, nullptr, dirty_);
   Session session;  // auth was checked when the job was queued
   session.authenticated = true;
   for (size_t i = 0; i < jobs.size(); ++i) {
@@ -141,19 +144,17 @@ void Writer::RunEach(const std::vector<WriteJob>& jobs,
   }
 }
 
-shm::Status Writer::Publish(const BatchKeyspace& ks, bool* cleared) {
+shm::Status Writer::Publish(BatchKeyspace& ks, bool* cleared) {
+  *cleared = false;
+  if (cold_ != nullptr) return PublishLogged(ks, cleared);
   // No cold tier: what the arena held, for an undo; read first, before a
   // full intent ring drops keys from the arena.
-  const std::vector<Before> before =
-      cold_ == nullptr ? ReadBefore(reader_.get(), ks) : std::vector<Before>();
+  const std::vector<Before> before = ReadBefore(reader_.get(), ks);
   const uint64_t seq = ++next_seq_;
-  std::vector<ColdOp> ops;
   std::vector<int64_t> tickets;
-  ops.reserve(ks.changes().size());
   for (const auto& [key, c] : ks.changes()) {
     const uint64_t hash = arena_->HashOf(key);
     started_[hash & (kStartedSlots - 1)] = seq;
-    ops.push_back(ColdOp{key, c.value, c.expiry_ms, c.deleted});
     // Intent first (DESIGN.md invariant 10); with the ring full, drop the key
     // from the arena instead, which needs no record to stay safe.
     const int64_t t = arena_->intents().Begin(hash, seq);
@@ -163,32 +164,77 @@ shm::Status Writer::Publish(const BatchKeyspace& ks, bool* cleared) {
       arena_->Delete(key);
     }
   }
-  shm::Status s;
-  uint64_t cold_seq = 0;
-  *cleared = false;
   if (ks.clear_all()) {
-    if (cold_ != nullptr) s = cold_->Clear();
-    if (s.ok()) {
-      arena_->Clear();
-      *cleared = true;
-      cleared_seq_ = seq;  // fills read before this batch are stale
-    }
+    arena_->Clear();
+    *cleared = true;
+    cleared_seq_ = seq;  // fills read before this batch are stale
   }
-  if (s.ok() && cold_ != nullptr && !ops.empty())
-    s = cold_->Write(ops, &cold_seq);
-  if (s.ok() && cold_ == nullptr) {
-    s = PublishHotOnly(arena_, ks, before, config_.max_value_bytes_hot, stats_);
-  } else if (s.ok()) {
-    for (const ColdOp& op : ops) {
-      if (op.is_delete || op.value.size() > config_.max_value_bytes_hot) {
-        arena_->Delete(op.key);
-      } else {
-        arena_->Put(op.key, op.value, op.expiry_ms);  // kBusy: left cold
-      }
-    }
-  }
+  const shm::Status s =
+      PublishHotOnly(arena_, ks, before, config_.max_value_bytes_hot, stats_);
   if (s.ok()) {
-    stats_->writes_committed.fetch_add(ops.size(), std::memory_order_relaxed);
+    stats_->writes_committed.fetch_add(ks.changes().size(),
+                                       std::memory_order_relaxed);
+  }
+  for (int64_t t : tickets) arena_->intents().End(t);
+  completed_.store(seq, std::memory_order_release);
+  stats_->group_commits.fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
+
+shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
+  // Back-pressure: the applier is behind its caps; wait, never drop.
+  uint64_t incoming = 0;
+  for (const auto& [key, c] : ks.changes())
+    incoming += DirtyTable::EntryBytes(key, c);
+  EMBER_RETURN_IF_ERROR(dirty_->WaitForRoom(incoming));
+  const uint64_t seq = ++next_seq_;
+  // One record per changed key (a FLUSHALL first), LSNs in key order.
+  log_buf_.clear();
+  uint64_t lsn = next_lsn_ - 1;
+  if (ks.clear_all())
+    AppendLogRecord(&log_buf_, ++lsn, LogKind::kClear, 0, "", "");
+  std::vector<int64_t> tickets;
+  tickets.reserve(ks.changes().size());
+  for (const auto& [key, c] : ks.changes()) {
+    AppendLogRecord(&log_buf_, ++lsn,
+                    c.deleted ? LogKind::kDelete : LogKind::kPut, c.expiry_ms,
+                    key, c.value);
+    const uint64_t hash = arena_->HashOf(key);
+    started_[hash & (kStartedSlots - 1)] = seq;
+    // Intent first (DESIGN.md invariant 10); with the ring full, drop the key
+    // from the arena instead, which needs no record to stay safe.
+    const int64_t t = arena_->intents().Begin(hash, seq);
+    if (t >= 0) {
+      tickets.push_back(t);
+    } else {
+      arena_->Delete(key);
+    }
+  }
+  const size_t keys = ks.changes().size();
+  const shm::Status s = log_->Append(log_buf_, lsn);
+  if (s.ok()) {
+    next_lsn_ = lsn + 1;
+    // Durable: into the dirty table, then the arena, under the table's
+    // lock (a reader that misses the arena finds the table up to date).
+    const bool clear = ks.clear_all();
+    DirtyTable::Changes changes = ks.TakeChanges();
+    dirty_->Publish(
+        &changes, clear, lsn, [&](const DirtyTable::EntryRefs& refs) {
+          if (clear) {
+            arena_->Clear();
+            *cleared = true;
+            cleared_seq_ = seq;  // older fills are stale
+          }
+          for (const auto& [key, e] : refs) {
+            if (e->deleted || e->value.size() > config_.max_value_bytes_hot) {
+              arena_->Delete(key);
+            } else {
+              // kBusy: the value stays dirty, then cold.
+              arena_->Put(key, e->value, e->expiry_ms);
+            }
+          }
+        });
+    stats_->writes_committed.fetch_add(keys, std::memory_order_relaxed);
   }
   for (int64_t t : tickets) arena_->intents().End(t);
   completed_.store(seq, std::memory_order_release);
@@ -197,9 +243,12 @@ shm::Status Writer::Publish(const BatchKeyspace& ks, bool* cleared) {
 }
 
 void Writer::ApplyFill(const Fill& f) {
-  if (started_[StartedIndex(f.key)] > f.token || cleared_seq_ > f.token) {
+  // A write to this key (or a neighbour) began after the read, or the key
+  // has a write RocksDB's copy does not show yet.
+  if (started_[StartedIndex(f.key)] > f.token || cleared_seq_ > f.token ||
+      (dirty_ != nullptr && dirty_->Contains(f.key))) {
     stats_->fills_dropped.fetch_add(1, std::memory_order_relaxed);
-    return;  // a write to this key (or a neighbour) began after the read
+    return;
   }
   if (reader_ != nullptr) {
     shm::ReadGuard guard(reader_.get());

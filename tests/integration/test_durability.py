@@ -138,7 +138,7 @@ class GracefulStop(DurabilityTest):
         r.close()
         code = self.server.terminate()
         self.assertEqual(code, 0, self.server.log())  # a clean stop exits 0
-        self.assertIn("stopped: arena marked clean, RocksDB closed",
+        self.assertIn("stopped: arena marked clean, RocksDB flushed and closed",
                       self.server.log())
         self.server.start()
         self.assertEveryKeyReadsBack(self.server.client(), keys)

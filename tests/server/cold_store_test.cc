@@ -28,13 +28,13 @@ class ColdStoreTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void OpenStore(FsyncMode m = FsyncMode::kAlways) {
-    shm::Status s = ColdStore::Open(dir_ + "/db", m, &store_);
+  void OpenStore() {
+    shm::Status s = ColdStore::Open(dir_ + "/db", &store_);
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
-  void Write(std::vector<ColdOp> ops) {
-    uint64_t seq = 0;
-    ASSERT_TRUE(store_->Write(ops, &seq).ok());
+  // One applier batch, with the next LSN.
+  void Write(std::vector<ColdOp> ops, bool clear_first = false) {
+    ASSERT_TRUE(store_->Apply(ops, clear_first, ++lsn_).ok());
   }
   std::string Get(const std::string& key) {
     std::string v;
@@ -44,6 +44,7 @@ class ColdStoreTest : public ::testing::Test {
   }
   std::string dir_;
   std::unique_ptr<ColdStore> store_;
+  uint64_t lsn_ = 0;
 };
 
 TEST_F(ColdStoreTest, WritesSurviveReopen) {
@@ -168,10 +169,36 @@ TEST_F(ColdStoreTest, RandomKeyOfOnlyExpiredKeysIsNone) {
 
 TEST_F(ColdStoreTest, ClearRemovesEverything) {
   OpenStore();
-  Write({{"a", "1", 0, false}, {"b", "2", 0, false}});
-  ASSERT_TRUE(store_->Clear().ok());
+  Write({{"a", "1", 0, false}, {"b", "2", 0, false}, {"z", "3", 0, false}});
+  Write({}, /*clear_first=*/true);
   EXPECT_EQ(store_->CountLive(), 0u);
   EXPECT_EQ(Get("a"), "<none>");
+  EXPECT_EQ(Get("z"), "<none>");
+}
+
+// FLUSHALL then writes, applied as one batch: the writes stay.
+TEST_F(ColdStoreTest, ClearFirstKeepsTheBatchsOwnWrites) {
+  OpenStore();
+  Write({{"a", "1", 0, false}, {"m", "2", 0, false}});
+  Write({{"m", "new", 0, false}, {"q", "4", 0, false}}, /*clear_first=*/true);
+  EXPECT_EQ(Get("a"), "<none>");
+  EXPECT_EQ(Get("m"), "new");
+  EXPECT_EQ(Get("q"), "4");
+  EXPECT_EQ(store_->CountLive(), 2u);
+}
+
+// The WAL is off: a clean close flushes, and applied_lsn comes back with
+// the data it describes.
+TEST_F(ColdStoreTest, AppliedLsnComesBackWithItsData) {
+  OpenStore();
+  EXPECT_EQ(store_->applied_lsn(), 0u);
+  Write({{"a", "1", 0, false}});
+  Write({{"b", "2", 0, false}});
+  EXPECT_EQ(store_->applied_lsn(), 2u);
+  store_.reset();
+  OpenStore();
+  EXPECT_EQ(store_->applied_lsn(), 2u);
+  EXPECT_EQ(Get("b"), "2");
 }
 
 TEST_F(ColdStoreTest, UnwritableDataDirIsAnIOErrorNamingIt) {
@@ -179,7 +206,7 @@ TEST_F(ColdStoreTest, UnwritableDataDirIsAnIOErrorNamingIt) {
   std::FILE* f = std::fopen(file.c_str(), "w");
   ASSERT_NE(f, nullptr);
   std::fclose(f);
-  shm::Status s = ColdStore::Open(file + "/db", FsyncMode::kNo, &store_);
+  shm::Status s = ColdStore::Open(file + "/db", &store_);
   EXPECT_EQ(s.code(), shm::Code::kIOError);
   EXPECT_NE(s.message().find(file), std::string::npos) << s.ToString();
 }
@@ -187,7 +214,7 @@ TEST_F(ColdStoreTest, UnwritableDataDirIsAnIOErrorNamingIt) {
 TEST_F(ColdStoreTest, SecondOpenOfTheSameDirIsRefused) {
   OpenStore();
   std::unique_ptr<ColdStore> second;
-  shm::Status s = ColdStore::Open(dir_ + "/db", FsyncMode::kNo, &second);
+  shm::Status s = ColdStore::Open(dir_ + "/db", &second);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("lock"), std::string::npos) << s.ToString();
 }
@@ -203,34 +230,36 @@ TEST(ColdValueTest, EncodingRoundTripsExpiryAndBytes) {
   EXPECT_FALSE(DecodeColdValue("short", &v, &e));
 }
 
-// A failing disk fails the write with a message and loses nothing written
-// before; later writes are refused with a message saying why (RocksDB
-// cannot take writes after a failed WAL append), reads go on, and a restart
-// recovers everything but the failed batch.
-TEST_F(ColdStoreTest, FailedWriteStopsWritesCleanlyAndARestartRecovers) {
+// A failing disk fails the flush with a message; later writes are refused
+// with a message saying why, reads go on, and a restart finds exactly the
+// last flushed state with its applied_lsn: the data and the LSN reach the
+// disk together or not at all (atomic_flush), so the redo log can replay
+// the rest.
+TEST_F(ColdStoreTest, FailedFlushStopsWritesAndARestartFindsTheFlushedLsn) {
   {
     testing::FaultyEnv faulty;
-    shm::Status s = ColdStore::Open(dir_ + "/db", FsyncMode::kEverySec, &store_,
-                                    faulty.env());
+    shm::Status s = ColdStore::Open(dir_ + "/db", &store_, faulty.env());
     ASSERT_TRUE(s.ok()) << s.ToString();
     Write({{"before", "1"}});
+    ASSERT_TRUE(store_->Flush().ok());
     faulty.failing = true;
-    uint64_t seq = 0;
-    s = store_->Write({{"during", "2"}}, &seq);
+    Write({{"during", "2"}});  // the memtable takes it
+    s = store_->Flush();
     EXPECT_EQ(s.code(), shm::Code::kIOError);
     EXPECT_NE(s.ToString().find("injected"), std::string::npos) << s.ToString();
     faulty.failing = false;
-    s = store_->Write({{"after", "3"}}, &seq);
+    s = store_->Apply({{"after", "3"}}, false, ++lsn_);
     EXPECT_EQ(s.code(), shm::Code::kIOError);
     EXPECT_NE(s.ToString().find("restart ember-server"), std::string::npos)
         << s.ToString();
     EXPECT_EQ(Get("before"), "1");  // reads go on
-    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // a sync
-    store_.reset();  // closes without syncing the broken WAL, no abort
+    store_.reset();                 // closes without another flush, no abort
   }
   OpenStore();
+  EXPECT_EQ(store_->applied_lsn(), 1u);
   EXPECT_EQ(Get("before"), "1");
   EXPECT_EQ(Get("during"), "<none>");
+  lsn_ = 1;
   Write({{"after", "3"}});
   EXPECT_EQ(Get("after"), "3");
 }

@@ -4,11 +4,16 @@
 #include "server/writer.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <future>
+#include <thread>
 
+#include "server/applier.h"
+#include "server/redo_log.h"
 #include "server/server_info.h"
 #include "tests/server/faulty_env.h"
 
@@ -34,9 +39,15 @@ class WriterTest : public ::testing::TestWithParam<FsyncMode> {
     char tmpl[] = "/tmp/ember-writer-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
+    ASSERT_TRUE(ColdStore::Open(dir_ + "/db", &cold_, faulty_.env()).ok());
     ASSERT_TRUE(
-        ColdStore::Open(dir_ + "/db", FsyncMode::kNo, &cold_, faulty_.env())
-            .ok());
+        RedoLog::Open({dir_ + "/redo", GetParam(), 1 << 20}, &log_).ok());
+    ASSERT_TRUE(log_->Start(1).ok());
+    dirty_ =
+        std::make_unique<DirtyTable>(DirtyTable::Limits{1 << 20, 10000}, 0);
+    applier_ = std::make_unique<Applier>(dirty_.get(), cold_.get(), log_.get(),
+                                         std::chrono::milliseconds(1));
+    applier_->Start();
     shm::ArenaOptions o;
     o.name = "wt" + std::to_string(getpid());
     o.run_dir = dir_;
@@ -48,12 +59,17 @@ class WriterTest : public ::testing::TestWithParam<FsyncMode> {
     config_.fsync = GetParam();
     info_ = std::make_unique<FixedInfo>(config_);
     writer_ = std::make_unique<Writer>(config_, cold_.get(), arena_.get(),
-                                       info_.get(), &stats_);
+                                       info_.get(), &stats_,
+                                       WriteBack{log_.get(), dirty_.get(), 1});
     writer_->Start();
     ASSERT_TRUE(shm::ArenaReader::Open(o.name, dir_, &reader_).ok());
   }
   void TearDown() override {
+    faulty_.stalled = false;
     writer_.reset();
+    applier_.reset();
+    dirty_.reset();
+    log_.reset();
     reader_.reset();
     arena_.reset();
     cold_.reset();
@@ -99,19 +115,28 @@ class WriterTest : public ::testing::TestWithParam<FsyncMode> {
   Stats stats_;
   asio::io_context io_;
   std::unique_ptr<ColdStore> cold_;
+  std::unique_ptr<RedoLog> log_;
+  std::unique_ptr<DirtyTable> dirty_;
+  std::unique_ptr<Applier> applier_;
   std::unique_ptr<shm::ArenaWriter> arena_;
   std::unique_ptr<FixedInfo> info_;
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<shm::ArenaReader> reader_;
 };
 
-TEST_P(WriterTest, ReplyComesAfterRocksDbAndArenaHaveTheWrite) {
+// The reply comes once the log and the arena have the write; the applier
+// brings RocksDB up to date behind it.
+TEST_P(WriterTest, ReplyComesAfterTheLogAndArenaHaveTheWrite) {
+  const uint64_t log_before = log_->bytes();
   EXPECT_EQ(Run({"SET", "k", "v"}), "+OK\r\n");
+  EXPECT_GT(log_->bytes(), log_before);
+  EXPECT_TRUE(Hot("k"));
+  dirty_->Sync();
   std::string v;
   uint64_t e = 0;
   ASSERT_TRUE(cold_->Get("k", &v, &e).ok());
   EXPECT_EQ(v, "v");
-  EXPECT_TRUE(Hot("k"));
+  EXPECT_EQ(cold_->applied_lsn(), dirty_->counters().committed_lsn);
 }
 
 TEST_P(WriterTest, FillWithATokenOlderThanAWriteIsDropped) {
@@ -191,27 +216,78 @@ TEST_P(WriterTest, RepliesGoToTheSubmittingEventLoop) {
   EXPECT_TRUE(Hot("o"));
 }
 
-// A failed RocksDB write: every reply of the batch is an error, nothing of
-// it reaches the arena (which still serves the old value), and later writes
-// are refused with the reason while reads go on.
-TEST_P(WriterTest, FailedColdWriteFailsTheBatchAndPublishesNothing) {
+// A log write that fails (here the file-size limit, as a full disk would)
+// fails the batch: an error reply, nothing of it in the arena or the dirty
+// table; once the disk has room again, writes go on.
+TEST_P(WriterTest, FailedLogWriteFailsTheBatchAndPublishesNothing) {
   EXPECT_EQ(Run({"SET", "k", "old"}), "+OK\r\n");
-  faulty_.failing = true;
+  std::signal(SIGXFSZ, SIG_IGN);
+  rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = log_->bytes();  // the current segment's end of records
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &low), 0);
   const std::string reply = Run({"SET", "k", "new"});
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
   EXPECT_EQ(reply.rfind("-ERR write failed: ", 0), 0u) << reply;
-  EXPECT_NE(reply.find("injected"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("redo log write"), std::string::npos) << reply;
   EXPECT_EQ(stats_.cold_write_errors.load(), 1u);
-  std::string_view v;
   {
     shm::ReadGuard g(reader_.get());
+    std::string_view v;
     ASSERT_TRUE(g.Get("k", &v).ok());
     EXPECT_EQ(v, "old");
   }
-  faulty_.failing = false;
-  const std::string later = Run({"DEL", "k"});
-  EXPECT_NE(later.find("restart ember-server"), std::string::npos) << later;
-  EXPECT_TRUE(Hot("k"));
   EXPECT_EQ(Run({"GET", "k"}), "$3\r\nold\r\n");
+  EXPECT_EQ(Run({"SET", "k", "newer"}), "+OK\r\n");
+  EXPECT_EQ(Run({"GET", "k"}), "$5\r\nnewer\r\n");
+}
+
+// RocksDB stops answering (its table-file writes hang): the applier stalls
+// in its flush, the dirty table fills to its cap, and commits wait instead
+// of growing it; once RocksDB answers, they go on and nothing is lost.
+TEST_P(WriterTest, AStalledRocksDbMakesCommitsWaitAndResume) {
+  faulty_.stalled = true;
+  const std::string big(16 << 10, 'b');
+  // Unstalls from another thread: an inline commit waits on this one.
+  std::thread unstall([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_GE(dirty_->counters().waits, 1u);
+    EXPECT_LE(dirty_->counters().bytes, 1u << 20);
+    faulty_.stalled = false;
+  });
+  // 3 MiB of writes into a 1 MiB table: they run into the cap and wait.
+  for (int i = 0; i < 200; ++i)
+    EXPECT_EQ(Run({"SET", "big" + std::to_string(i), big}), "+OK\r\n");
+  unstall.join();
+  dirty_->Sync();
+  for (int i = 0; i < 200; i += 37) {
+    std::string v;
+    uint64_t e = 0;
+    ASSERT_TRUE(cold_->Get("big" + std::to_string(i), &v, &e).ok());
+    EXPECT_EQ(v, big);
+  }
+}
+
+// RocksDB fails (a full disk under its flush): acknowledged writes stay in
+// the log and the dirty table, readable; once the table is full, commits
+// get an error that says why instead of waiting forever.
+TEST_P(WriterTest, AFailedRocksDbKeepsDirtyWritesAndRefusesWhenFull) {
+  faulty_.failing = true;
+  const std::string big(16 << 10, 'f');
+  std::string last;
+  int acked = 0;
+  for (int i = 0; i < 400 && last.rfind("-ERR", 0) != 0; ++i) {
+    last = Run({"SET", "f" + std::to_string(i), big});
+    if (last == "+OK\r\n") ++acked;
+  }
+  EXPECT_EQ(last.rfind("-ERR write failed: ", 0), 0u) << last;
+  EXPECT_NE(last.find("restart ember-server"), std::string::npos) << last;
+  EXPECT_TRUE(dirty_->counters().failed);
+  for (int i = 0; i < acked; i += 13) {
+    EXPECT_EQ(Run({"STRLEN", "f" + std::to_string(i)}),
+              ":" + std::to_string(big.size()) + "\r\n");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(BothCommitModes, WriterTest,

@@ -1,0 +1,68 @@
+// server/applier.cc: the applier's loop.
+#include "server/applier.h"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+namespace ember::server {
+
+void Applier::Start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ember-applier");
+    Run();
+  });
+}
+
+void Applier::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  dirty_->Stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Applier::Run() {
+  std::vector<ColdOp> ops;
+  uint64_t applied = 0;
+  while (dirty_->WaitForWork(delay_)) {
+    DirtyTable::Batch batch;
+    dirty_->TakeBatch(&batch);
+    ops.clear();
+    ops.reserve(batch.entries.size());
+    for (const auto& [key, e] : batch.entries)
+      ops.push_back(ColdOp{key, e->value, e->expiry_ms, e->deleted});
+    const shm::Status s = cold_->Apply(ops, batch.clear_first, batch.last_lsn);
+    if (!s.ok()) {
+      spdlog::error(
+          "applier: RocksDB refused a batch of {} keys ({}); they stay in "
+          "the dirty table and the redo log, and commits wait for room",
+          ops.size(), s.ToString());
+      dirty_->MarkFailed(s.ToString());
+      return;
+    }
+    applied = batch.last_lsn;
+    dirty_->FinishBatch();
+    // A finished segment waits for RocksDB to hold its LSNs on disk.
+    if (log_->segments() > 1) FlushAndRelease(applied);
+  }
+  // Stopping (or failed): what was applied goes to disk, and the log keeps
+  // only what may still be needed.
+  if (applied != 0 && !cold_->write_failed()) FlushAndRelease(applied);
+}
+
+void Applier::FlushAndRelease(uint64_t applied_lsn) {
+  const shm::Status s = cold_->Flush();
+  if (!s.ok()) {
+    spdlog::error(
+        "applier: RocksDB flush failed ({}); the redo log keeps "
+        "its segments",
+        s.ToString());
+    dirty_->MarkFailed(s.ToString());
+    return;
+  }
+  flushes_.fetch_add(1, std::memory_order_relaxed);
+  log_->Release(applied_lsn);
+}
+
+}  // namespace ember::server

@@ -1,0 +1,221 @@
+// server/dirty_table.cc: the write-back buffer's two generations, the
+// waits of commits, Syncs and the applier.
+#include "server/dirty_table.h"
+
+#include <algorithm>
+
+namespace ember::server {
+
+DirtyTable::DirtyTable(Limits limits, uint64_t applied_lsn) : limits_(limits) {
+  MutexLock lock(&mu_);
+  committed_lsn_ = applied_lsn_ = applied_lsn;
+}
+
+bool DirtyTable::Full(Clock::time_point now, uint64_t incoming) const {
+  const uint64_t bytes = active_.bytes + applying_.bytes;
+  if (bytes > 0 && bytes + incoming > limits_.max_bytes) return true;
+  const Generation& oldest = taken_ ? applying_ : active_;
+  return !oldest.empty() &&
+         now - oldest.since >= std::chrono::milliseconds(limits_.max_lag_ms);
+}
+
+shm::Status DirtyTable::WaitForRoom(uint64_t incoming) {
+  MutexLock lock(&mu_);
+  if (!Full(Clock::now(), incoming)) return shm::Status::Ok();
+  ++waits_;
+  ++waiting_;
+  work_cv_.Signal();  // the applier goes now, whatever its delay
+  while (Full(Clock::now(), incoming) && failure_.empty() && !stop_) {
+    // Timed: the lag cap is a condition on time as well.
+    room_cv_.WaitUntil(&mu_, Clock::now() + std::chrono::milliseconds(100));
+  }
+  --waiting_;
+  if (Full(Clock::now(), incoming) && !failure_.empty()) {
+    return shm::Status::IOError(
+        "the dirty table is full and RocksDB stopped taking writes after " +
+        failure_ + "; fix the disk and restart ember-server (reads work)");
+  }
+  return shm::Status::Ok();
+}
+
+void DirtyTable::Publish(Changes* changes, bool clear_first, uint64_t last_lsn,
+                         const std::function<void(const EntryRefs&)>& publish) {
+  EntryRefs refs;
+  refs.reserve(changes->size());
+  MutexLock lock(&mu_);
+  const Clock::time_point now = Clock::now();
+  if (active_.empty()) active_.since = now;
+  if (clear_first) {
+    active_.Reset();
+    active_.clear_first = true;
+  }
+  for (auto& [key, entry] : *changes) {
+    auto it = active_.map.find(key);
+    if (it == active_.map.end()) {
+      it = active_.map.emplace(std::move(key), std::move(entry)).first;
+    } else {
+      active_.bytes -= EntryBytes(it->first, it->second);
+      it->second = std::move(entry);
+    }
+    active_.bytes += EntryBytes(it->first, it->second);
+    refs.emplace_back(it->first, &it->second);
+  }
+  if (last_lsn > committed_lsn_) committed_lsn_ = last_lsn;
+  active_.last_lsn = committed_lsn_;
+  publish(refs);
+  if (active_.bytes >= limits_.max_bytes / 4) work_cv_.Signal();
+}
+
+DirtyTable::Hit DirtyTable::Find(const Generation& g, std::string_view key,
+                                 uint64_t now_ms, std::string* value,
+                                 uint64_t* expiry_ms, bool* stop) const {
+  auto it = g.map.find(key);
+  if (it == g.map.end()) {
+    *stop = g.clear_first;  // cleared under this generation's writes
+    return *stop ? Hit::kAbsent : Hit::kMiss;
+  }
+  *stop = true;
+  const DirtyEntry& e = it->second;
+  if (e.deleted || (e.expiry_ms != 0 && e.expiry_ms <= now_ms))
+    return Hit::kAbsent;
+  if (value != nullptr) value->assign(e.value);
+  if (expiry_ms != nullptr) *expiry_ms = e.expiry_ms;
+  return Hit::kValue;
+}
+
+DirtyTable::Hit DirtyTable::Lookup(std::string_view key, uint64_t now_ms,
+                                   std::string* value,
+                                   uint64_t* expiry_ms) const {
+  MutexLock lock(&mu_);
+  bool stop = false;
+  Hit h = Find(active_, key, now_ms, value, expiry_ms, &stop);
+  if (stop || !taken_) return h;
+  return Find(applying_, key, now_ms, value, expiry_ms, &stop);
+}
+
+bool DirtyTable::Contains(std::string_view key) const {
+  MutexLock lock(&mu_);
+  if (active_.clear_first || active_.map.contains(key)) return true;
+  return taken_ && (applying_.clear_first || applying_.map.contains(key));
+}
+
+void DirtyTable::KeysFrom(std::string_view from, uint64_t now_ms,
+                          std::vector<std::pair<std::string, bool>>* keys,
+                          bool* cleared) const {
+  keys->clear();
+  {
+    MutexLock lock(&mu_);
+    *cleared = active_.clear_first || (taken_ && applying_.clear_first);
+    auto live = [now_ms](const DirtyEntry& e) {
+      return !e.deleted && (e.expiry_ms == 0 || e.expiry_ms > now_ms);
+    };
+    for (const auto& [k, e] : active_.map) {
+      if (k >= from) keys->emplace_back(k, live(e));
+    }
+    // The older generation counts only where active has no say.
+    if (taken_ && !active_.clear_first) {
+      for (const auto& [k, e] : applying_.map) {
+        if (k >= from && !active_.map.contains(k))
+          keys->emplace_back(k, live(e));
+      }
+    }
+  }
+  std::sort(keys->begin(), keys->end());
+}
+
+bool DirtyTable::WaitForWork(std::chrono::milliseconds delay) {
+  MutexLock lock(&mu_);
+  while (true) {
+    if (!failure_.empty()) return false;
+    if (stop_) return !active_.empty();
+    if (!active_.empty()) {
+      const Clock::time_point due = active_.since + delay;
+      if (waiting_ > 0 || syncs_ > 0 ||
+          active_.bytes >= limits_.max_bytes / 4 || Clock::now() >= due) {
+        return true;
+      }
+      work_cv_.WaitUntil(&mu_, due);
+    } else {
+      work_cv_.WaitUntil(&mu_, Clock::now() + std::chrono::milliseconds(100));
+    }
+  }
+}
+
+void DirtyTable::TakeBatch(Batch* out) {
+  MutexLock lock(&mu_);
+  applying_ = std::move(active_);
+  active_.Reset();
+  taken_ = true;
+  out->clear_first = applying_.clear_first;
+  out->last_lsn = applying_.last_lsn;
+  out->entries.clear();
+  out->entries.reserve(applying_.map.size());
+  for (const auto& [k, e] : applying_.map) out->entries.emplace_back(k, &e);
+}
+
+void DirtyTable::FinishBatch() {
+  Map gone;  // freed outside the lock: readers need not wait for it
+  {
+    MutexLock lock(&mu_);
+    applied_lsn_ = std::max(applied_lsn_, applying_.last_lsn);
+    ++batches_;
+    applied_keys_ += applying_.map.size();
+    gone.swap(applying_.map);
+    applying_.Reset();
+    taken_ = false;
+  }
+  room_cv_.SignalAll();
+}
+
+void DirtyTable::MarkFailed(const std::string& why) {
+  {
+    MutexLock lock(&mu_);
+    if (failure_.empty()) failure_ = why;
+  }
+  room_cv_.SignalAll();
+  work_cv_.SignalAll();
+}
+
+void DirtyTable::Stop() {
+  {
+    MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  work_cv_.SignalAll();
+  room_cv_.SignalAll();
+}
+
+void DirtyTable::Sync() {
+  MutexLock lock(&mu_);
+  const uint64_t target = committed_lsn_;
+  if (applied_lsn_ >= target) return;
+  ++syncs_;
+  work_cv_.Signal();
+  while (applied_lsn_ < target && failure_.empty() && !stop_) {
+    room_cv_.WaitUntil(&mu_, Clock::now() + std::chrono::milliseconds(100));
+  }
+  --syncs_;
+}
+
+DirtyTable::Counters DirtyTable::counters() const {
+  MutexLock lock(&mu_);
+  Counters c;
+  c.keys = active_.map.size() + applying_.map.size();
+  c.bytes = active_.bytes + applying_.bytes;
+  const Generation& oldest = taken_ ? applying_ : active_;
+  if (!oldest.empty()) {
+    c.lag_ms = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
+                                                              oldest.since)
+            .count());
+  }
+  c.committed_lsn = committed_lsn_;
+  c.applied_lsn = applied_lsn_;
+  c.waits = waits_;
+  c.batches = batches_;
+  c.applied_keys = applied_keys_;
+  c.failed = !failure_.empty();
+  return c;
+}
+
+}  // namespace ember::server

@@ -1,0 +1,181 @@
+// server/dirty_table.h: the committed writes RocksDB does not hold yet
+// (DESIGN.md "Durability": the write-back buffer). A group commit, once its
+// records are in the redo log, moves its changes here before the arena
+// shows them; the applier takes them in batches and writes them to
+// RocksDB. Reads that miss the arena look here before RocksDB, so a dirty
+// value stays readable wherever the arena put it (or did not: too large,
+// evicted, arena full) until RocksDB has it.
+//
+// Two generations: `active` takes new commits; `applying` is the batch the
+// applier is writing, immutable until FinishBatch drops it. A key's newest
+// state is in active, else in applying. A key written a thousand times
+// before the applier takes it is applied once (coalescing). A FLUSHALL
+// empties active and leaves a clear mark: keys missing from the marked
+// generation (and those older) read as absent, and the applier removes
+// every key from RocksDB before that generation's writes.
+//
+// Back-pressure: WaitForRoom blocks a commit while the dirty bytes or the
+// age of the oldest unapplied write are over their caps, until the applier
+// catches up; it never drops a write.
+// Thread safety: every method from any thread; TakeBatch/FinishBatch/
+// MarkFailed from the applier only. Publish from one committer at a time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "server/thread_annotations.h"
+#include "shm/status.h"
+
+namespace ember::server {
+
+struct DirtyEntry {
+  std::string value;       // empty for a delete
+  uint64_t expiry_ms = 0;  // Unix ms; 0 = never
+  bool deleted = false;
+};
+
+class DirtyTable {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Limits {
+    uint64_t max_bytes = 128 << 20;  // dirty bytes before commits wait
+    uint64_t max_lag_ms = 10000;     // oldest unapplied write, ms
+  };
+  // What a read finds here.
+  enum class Hit { kMiss, kValue, kAbsent };
+  // A generation handed to the applier: every key's final state, and
+  // whether RocksDB must be cleared before them. `entries` point into the
+  // table and stay valid until FinishBatch.
+  using EntryRefs = std::vector<std::pair<std::string_view, const DirtyEntry*>>;
+  struct Batch {
+    bool clear_first = false;
+    uint64_t last_lsn = 0;
+    EntryRefs entries;
+  };
+
+  // `applied_lsn`: RocksDB's at start (everything up to it is there).
+  DirtyTable(Limits limits, uint64_t applied_lsn);
+
+  // Commit side. Waits until the table has room for `incoming` more bytes
+  // (see the top; an empty table always has room, so a commit larger than
+  // the cap goes alone); kIOError when the applier has failed and there is
+  // none, which would never come.
+  shm::Status WaitForRoom(uint64_t incoming) EXCLUDES(mu_);
+  // A commit's changes (one per key), moved in, with the LSN of its last
+  // record; `clear_first`: the commit began with a FLUSHALL. `publish` runs
+  // under the table's lock once the changes are in (the committer
+  // publishes to the arena there, so no reader can miss both the arena and
+  // the table in between, and the applier cannot drop them meanwhile); it
+  // reads the changes through `refs`, valid only during the call.
+  using Changes = std::vector<std::pair<std::string, DirtyEntry>>;
+  void Publish(Changes* changes, bool clear_first, uint64_t last_lsn,
+               const std::function<void(const EntryRefs& refs)>& publish)
+      EXCLUDES(mu_);
+
+  // Read side: kValue with *value and *expiry_ms set, kAbsent (deleted,
+  // expired, or cleared by a FLUSHALL RocksDB has not seen), or kMiss (look
+  // in RocksDB). `now_ms`: Unix ms, for expiry.
+  Hit Lookup(std::string_view key, uint64_t now_ms, std::string* value,
+             uint64_t* expiry_ms) const EXCLUDES(mu_);
+  // True when `key` has any unapplied state (promotion from RocksDB skips
+  // such keys: RocksDB's copy is older).
+  bool Contains(std::string_view key) const EXCLUDES(mu_);
+  // For SCAN: every dirty key >= `from` with whether it is live, sorted,
+  // and in *cleared whether RocksDB's keys are all gone under them (a
+  // FLUSHALL pending). A snapshot: taken before RocksDB is read, a key the
+  // applier moves meanwhile is in one of the two.
+  void KeysFrom(std::string_view from, uint64_t now_ms,
+                std::vector<std::pair<std::string, bool>>* keys,
+                bool* cleared) const EXCLUDES(mu_);
+
+  // Applier side. Waits until there is work: active is non-empty and its
+  // oldest write is `delay` old, or it is large, or a commit waits for
+  // room, or Sync asks; false when stopping and nothing is left.
+  bool WaitForWork(std::chrono::milliseconds delay) EXCLUDES(mu_);
+  // Moves active to applying. REQUIRES: no batch taken and not finished.
+  void TakeBatch(Batch* out) EXCLUDES(mu_);
+  // The batch is in RocksDB: drops it, wakes waiting commits and Syncs.
+  void FinishBatch() EXCLUDES(mu_);
+  // RocksDB refused the batch: it stays (readable, never dropped); commits
+  // that find no room get an error naming `why` from now on.
+  void MarkFailed(const std::string& why) EXCLUDES(mu_);
+  // Ends WaitForWork once nothing is left; fails waiting commits.
+  void Stop() EXCLUDES(mu_);
+
+  // Blocks until everything published before the call is in RocksDB
+  // (DBSIZE, RANDOMKEY), or the applier has failed (then returns at once).
+  void Sync() EXCLUDES(mu_);
+
+  struct Counters {
+    uint64_t keys = 0, bytes = 0;  // dirty now (both generations)
+    uint64_t lag_ms = 0;           // age of the oldest unapplied write
+    uint64_t committed_lsn = 0, applied_lsn = 0;
+    uint64_t waits = 0;    // commits that waited for room
+    uint64_t batches = 0;  // batches applied
+    uint64_t applied_keys = 0;
+    bool failed = false;
+  };
+  Counters counters() const EXCLUDES(mu_);
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const {
+      return std::hash<std::string_view>()(s);
+    }
+  };
+  using Map =
+      std::unordered_map<std::string, DirtyEntry, Hash, std::equal_to<>>;
+  struct Generation {
+    Map map;
+    bool clear_first = false;  // a FLUSHALL came before these writes
+    uint64_t bytes = 0;
+    uint64_t last_lsn = 0;
+    Clock::time_point since{};  // when its oldest write came
+    bool empty() const { return map.empty() && !clear_first; }
+    void Reset() {
+      map.clear();
+      clear_first = false;
+      bytes = 0;
+      last_lsn = 0;
+    }
+  };
+
+ public:
+  // What an entry counts against max_bytes.
+  static uint64_t EntryBytes(std::string_view key, const DirtyEntry& e) {
+    return key.size() + e.value.size() + 64;  // 64: node and bookkeeping
+  }
+
+ private:
+  bool Full(Clock::time_point now, uint64_t incoming) const REQUIRES(mu_);
+  Hit Find(const Generation& g, std::string_view key, uint64_t now_ms,
+           std::string* value, uint64_t* expiry_ms, bool* stop) const;
+
+  const Limits limits_;
+  mutable Mutex mu_;
+  CondVar work_cv_;  // the applier waits on mu_
+  CondVar room_cv_;  // commits and Syncs wait on mu_
+  Generation active_ GUARDED_BY(mu_);
+  // Written by TakeBatch/FinishBatch under mu_; between them only read (the
+  // applier reads it without mu_, see Batch).
+  Generation applying_ GUARDED_BY(mu_);
+  bool taken_ GUARDED_BY(mu_) = false;  // applying_ holds a batch
+  uint64_t committed_lsn_ GUARDED_BY(mu_) = 0;
+  uint64_t applied_lsn_ GUARDED_BY(mu_) = 0;
+  uint64_t waiting_ GUARDED_BY(mu_) = 0;  // commits in WaitForRoom
+  uint64_t syncs_ GUARDED_BY(mu_) = 0;    // Syncs waiting
+  uint64_t waits_ GUARDED_BY(mu_) = 0, batches_ GUARDED_BY(mu_) = 0,
+                  applied_keys_ GUARDED_BY(mu_) = 0;
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::string failure_ GUARDED_BY(mu_);  // non-empty: the applier failed
+};
+
+}  // namespace ember::server

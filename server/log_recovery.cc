@@ -1,0 +1,241 @@
+// server/log_recovery.cc: segment listing, record walking, telling a torn
+// tail from damage.
+#include "server/log_recovery.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "server/cold_store.h"
+#include "server/dirty_table.h"
+#include "server/redo_log.h"
+
+namespace ember::server {
+namespace {
+
+// The whole file, read through O_NOFOLLOW.
+shm::Status ReadFile(const std::string& path, std::string* out) {
+  const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return shm::Status::IOError("cannot open log segment " + path + ": " +
+                                std::strerror(errno));
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return shm::Status::IOError("log segment " + path +
+                                " is not a regular file");
+  }
+  out->resize(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < out->size()) {
+    const ssize_t n = pread(fd, out->data() + got, out->size() - got,
+                            static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      close(fd);
+      return shm::Status::IOError("cannot read log segment " + path + ": " +
+                                  std::strerror(err));
+    }
+    got += static_cast<size_t>(n);
+  }
+  close(fd);
+  return shm::Status::Ok();
+}
+
+bool AllZero(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
+}
+
+// The offset of the first valid record after `from` whose LSN is at least
+// `min_lsn`, or npos. Only a damaged log pays for this walk.
+size_t FindValidAfter(std::string_view data, size_t from, uint64_t min_lsn) {
+  for (size_t p = from + 1;
+       p + kRecordHeaderBytes + kPayloadFixedBytes <= data.size(); ++p) {
+    LogRecord rec;
+    size_t used = 0;
+    if (DecodeLogRecord(data.substr(p), &rec, &used) == DecodeResult::kOk &&
+        rec.lsn >= min_lsn) {
+      return p;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+shm::Status ReadLog(const std::string& dir, uint64_t from_lsn,
+                    const std::function<shm::Status(const LogRecord&)>& apply,
+                    LogReadReport* report) {
+  *report = LogReadReport();
+  std::vector<std::pair<uint64_t, std::string>> found;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      uint64_t first = 0;
+      if (RedoLog::ParseSegmentName(e->d_name, &first))
+        found.emplace_back(first, e->d_name);
+    }
+    closedir(d);
+  } else if (errno != ENOENT) {
+    return shm::Status::IOError("cannot list log_dir " + dir + ": " +
+                                std::strerror(errno));
+  }
+  std::sort(found.begin(), found.end());
+  report->segments = found.size();
+  uint64_t expected = 0;  // the next LSN; 0 before the first segment
+  std::string data;
+  for (size_t i = 0; i < found.size(); ++i) {
+    const auto& [first_lsn, name] = found[i];
+    report->names.push_back(name);
+    const std::string path = dir + "/" + name;
+    const bool last = i + 1 == found.size();
+    EMBER_RETURN_IF_ERROR(ReadFile(path, &data));
+    uint64_t header_lsn = 0;
+    if (!DecodeSegmentHeader(data, &header_lsn) || header_lsn != first_lsn) {
+      // A crash while a segment was being created leaves it without its
+      // header: nothing in it was ever acknowledged.
+      if (last && AllZero(data)) {
+        report->dropped = path + ": a segment without its header (" +
+                          std::to_string(data.size()) + " zero bytes)";
+        break;
+      }
+      return shm::Status::Corruption(
+          "log segment " + path +
+          ": not a version-1 Ember log segment for its name (bad header)");
+    }
+    // Segments wholly covered by RocksDB may be gone before this one; a
+    // gap above from_lsn loses records.
+    if (expected != 0 && first_lsn != expected &&
+        !(first_lsn > expected && first_lsn - 1 <= from_lsn)) {
+      return shm::Status::Corruption(
+          "log segment " + path + " starts at LSN " +
+          std::to_string(first_lsn) + " but the one before ends at " +
+          std::to_string(expected - 1) + ": a segment is missing");
+    }
+    if (expected == 0 && first_lsn > from_lsn + 1) {
+      return shm::Status::Corruption(
+          "log segment " + path + " starts at LSN " +
+          std::to_string(first_lsn) + " but RocksDB holds only up to " +
+          std::to_string(from_lsn) + ": the segments between are missing");
+    }
+    expected = first_lsn;
+    std::string_view rest(data);
+    size_t off = kSegmentHeaderBytes;
+    while (true) {
+      LogRecord rec;
+      size_t used = 0;
+      DecodeResult r = DecodeLogRecord(rest.substr(off), &rec, &used);
+      if (r == DecodeResult::kOk && rec.lsn != expected) r = DecodeResult::kBad;
+      if (r == DecodeResult::kOk) {
+        if (rec.lsn > from_lsn) {
+          EMBER_RETURN_IF_ERROR(apply(rec));
+          ++report->records;
+          report->bytes += used;
+        } else {
+          ++report->skipped;
+        }
+        report->last_lsn = rec.lsn;
+        ++expected;
+        off += used;
+        continue;
+      }
+      // The end of what was written, or a record that does not check.
+      if (r == DecodeResult::kEnd && AllZero(rest.substr(off))) break;
+      const size_t next = FindValidAfter(rest, off, expected);
+      if (next != std::string_view::npos) {
+        return shm::Status::Corruption(
+            "log segment " + path + " is damaged at offset " +
+            std::to_string(off) + " (the record for LSN " +
+            std::to_string(expected) +
+            "), and valid records follow at offset " + std::to_string(next) +
+            ": not a torn tail; ember-server will not start without them "
+            "(move the segment away to start without its records from that "
+            "offset on)");
+      }
+      if (!last) {
+        return shm::Status::Corruption(
+            "log segment " + path + " is damaged at offset " +
+            std::to_string(off) + " (the record for LSN " +
+            std::to_string(expected) +
+            ") and is not the last segment: ember-server will not start "
+            "without the records after it (move the segment away to start "
+            "without them)");
+      }
+      report->dropped = path + ": a torn record at offset " +
+                        std::to_string(off) + " (LSN " +
+                        std::to_string(expected) + ", never acknowledged)";
+      break;
+    }
+    if (!report->dropped.empty()) break;
+  }
+  return shm::Status::Ok();
+}
+
+}  // namespace ember::server
+
+namespace ember::server {
+
+shm::Status RecoverColdStore(const std::string& dir, ColdStore* cold,
+                             RecoveryReport* report) {
+  const auto start = std::chrono::steady_clock::now();
+  *report = RecoveryReport();
+  report->applied_lsn_before = cold->applied_lsn();
+  // Records are copied into a batch of their final states: the segment's
+  // bytes are reused for the next one.
+  std::vector<std::pair<std::string, DirtyEntry>> pending;
+  std::vector<ColdOp> ops;
+  bool clear_first = false;
+  uint64_t pending_bytes = 0, last = 0;
+  auto flush_batch = [&]() -> shm::Status {
+    if (pending.empty() && !clear_first) return shm::Status::Ok();
+    ops.clear();
+    for (const auto& [k, e] : pending)
+      ops.push_back(ColdOp{k, e.value, e.expiry_ms, e.deleted});
+    EMBER_RETURN_IF_ERROR(cold->Apply(ops, clear_first, last));
+    pending.clear();
+    clear_first = false;
+    pending_bytes = 0;
+    return shm::Status::Ok();
+  };
+  shm::Status s = ReadLog(
+      dir, report->applied_lsn_before,
+      [&](const LogRecord& r) -> shm::Status {
+        if (r.kind == LogKind::kClear) {
+          // Everything before it in this batch is moot.
+          pending.clear();
+          clear_first = true;
+        } else {
+          pending.emplace_back(
+              std::string(r.key),
+              DirtyEntry{std::string(r.kind == LogKind::kPut ? r.value : ""),
+                         r.expiry_ms, r.kind == LogKind::kDelete});
+          pending_bytes += r.key.size() + r.value.size();
+        }
+        last = r.lsn;
+        if (pending_bytes >= (16 << 20) || pending.size() >= 65536)
+          return flush_batch();
+        return shm::Status::Ok();
+      },
+      &report->log);
+  if (s.ok()) s = flush_batch();
+  if (s.ok() && report->log.records > 0) s = cold->Flush();
+  if (!s.ok()) return s;
+  for (const std::string& name : report->log.names)
+    unlink((dir + "/" + name).c_str());
+  report->next_lsn =
+      std::max(report->applied_lsn_before, report->log.last_lsn) + 1;
+  report->ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start)
+          .count());
+  return shm::Status::Ok();
+}
+
+}  // namespace ember::server

@@ -1,0 +1,258 @@
+// server/redo_log.cc: segment files, the one-write Append, the everysec
+// sync thread and segment deletion.
+#include "server/redo_log.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "server/log_record.h"
+
+namespace ember::server {
+namespace {
+
+std::string Errno(const char* what, int err) {
+  return std::string(what) + ": " + std::strerror(err);
+}
+
+// pwrite of all of `data` at `offset`; false with errno set on failure or a
+// short write.
+bool WriteAll(int fd, std::string_view data, uint64_t offset) {
+  while (!data.empty()) {
+    const ssize_t n =
+        pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (n == 0) {
+      errno = EIO;
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string RedoLog::SegmentName(uint64_t first_lsn) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "log-%020" PRIu64 ".ember", first_lsn);
+  return name;
+}
+
+bool RedoLog::ParseSegmentName(std::string_view name, uint64_t* first_lsn) {
+  constexpr std::string_view kPrefix = "log-", kSuffix = ".ember";
+  if (name.size() != kPrefix.size() + 20 + kSuffix.size() ||
+      !name.starts_with(kPrefix) || !name.ends_with(kSuffix)) {
+    return false;
+  }
+  uint64_t v = 0;
+  for (char c : name.substr(kPrefix.size(), 20)) {
+    if (c < '0' || c > '9') return false;
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *first_lsn = v;
+  return true;
+}
+
+shm::Status RedoLog::Open(const Options& options,
+                          std::unique_ptr<RedoLog>* out) {
+  std::unique_ptr<RedoLog> log(new RedoLog());
+  log->options_ = options;
+  shm::Status s = shm::RunDir::OpenForServer(options.dir, &log->dir_);
+  if (!s.ok())
+    return shm::Status::IOError("log_dir " + options.dir + ": " + s.message());
+  log->lock_fd_ = log->dir_.OpenFile("LOCK", O_RDWR | O_CREAT, 0640, &s);
+  if (log->lock_fd_ < 0) return s;
+  if (flock(log->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return shm::Status::IOError("log_dir " + options.dir +
+                                " is in use by another ember-server (" +
+                                std::strerror(errno) + ")");
+  }
+  *out = std::move(log);
+  return shm::Status::Ok();
+}
+
+shm::Status RedoLog::Start(uint64_t next_lsn) {
+  next_lsn_ = next_lsn;
+  EMBER_RETURN_IF_ERROR(StartSegment(next_lsn));
+  if (options_.fsync == FsyncMode::kEverySec) {
+    syncer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "ember-logsync");
+      SyncLoop();
+    });
+  }
+  return shm::Status::Ok();
+}
+
+RedoLog::~RedoLog() {
+  {
+    MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  cv_.SignalAll();
+  if (syncer_.joinable()) syncer_.join();
+  if (fd_ >= 0) {
+    if (!failed() && options_.fsync != FsyncMode::kNo) fdatasync(fd_);
+    close(fd_);
+  }
+  if (lock_fd_ >= 0) close(lock_fd_);  // drops the flock
+}
+
+shm::Status RedoLog::StartSegment(uint64_t first_lsn) {
+  const std::string name = SegmentName(first_lsn);
+  shm::Status s;
+  // O_EXCL: a name already there is a segment recovery did not delete, and
+  // is never overwritten.
+  const int fd = dir_.OpenFile(name, O_WRONLY | O_CREAT | O_EXCL, 0640, &s);
+  if (fd < 0) return s;
+  const std::string header = EncodeSegmentHeader(first_lsn);
+  std::string why;
+  // Preallocated: writes in place need no size change, so fdatasync has no
+  // inode size to commit. posix_fallocate fails (ENOSPC) on a full disk.
+  int err = posix_fallocate(fd, 0, static_cast<off_t>(options_.segment_bytes));
+  if (err != 0) {
+    why = Errno("preallocating", err);
+  } else if (!WriteAll(fd, header, 0)) {
+    why = Errno("writing its header", errno);
+  } else if (options_.fsync != FsyncMode::kNo &&
+             (fdatasync(fd) != 0 || fsync(dir_.fd()) != 0)) {
+    why = Errno("syncing it", errno);
+  }
+  if (!why.empty()) {
+    close(fd);
+    dir_.Unlink(name);
+    return shm::Status::IOError("cannot start log segment " +
+                                dir_.PathOf(name) + ": " + why);
+  }
+  const int old = fd_;
+  {
+    MutexLock lock(&mu_);
+    fd_ = fd;
+    segments_list_.push_back(Segment{name, first_lsn, 0, header.size()});
+  }
+  if (old >= 0) close(old);
+  offset_ = header.size();
+  bytes_.fetch_add(header.size(), std::memory_order_relaxed);
+  segments_.fetch_add(1, std::memory_order_relaxed);
+  return shm::Status::Ok();
+}
+
+shm::Status RedoLog::Append(std::string_view records, uint64_t last_lsn) {
+  if (failed()) {
+    MutexLock lock(&mu_);
+    return shm::Status::IOError(
+        "the redo log stopped taking writes after " + failure_ +
+        "; fix the disk and restart ember-server (reads still work)");
+  }
+  // A commit that does not fit goes to a new segment, unless the current
+  // one is still empty (a commit larger than a segment has one to itself).
+  bool empty;
+  {
+    MutexLock lock(&mu_);
+    empty = segments_list_.back().last_lsn == 0;
+  }
+  if (!empty && offset_ + records.size() > options_.segment_bytes) {
+    // The finished segment is synced before the new one takes writes: a
+    // sync thread only ever syncs the current one.
+    if (options_.fsync != FsyncMode::kNo && fdatasync(fd_) != 0) {
+      const int err = errno;
+      Fail(Errno("fdatasync of a finished log segment", err));
+      return shm::Status::IOError(Errno("redo log sync", err));
+    }
+    EMBER_RETURN_IF_ERROR(StartSegment(next_lsn_));
+  }
+  if (!WriteAll(fd_, records, offset_)) {
+    const int err = errno;
+    // Nothing is acknowledged; the next Append writes over these bytes. A
+    // disk that refused the bytes of a preallocated file is not trusted
+    // again (EIO, a short write).
+    if (err != ENOSPC && err != EFBIG && err != EDQUOT)
+      Fail(Errno("a log write", err));
+    return shm::Status::IOError(Errno("redo log write", err));
+  }
+  if (options_.fsync == FsyncMode::kAlways) {
+    if (fdatasync(fd_) != 0) {
+      const int err = errno;
+      Fail(Errno("a log fdatasync", err));
+      return shm::Status::IOError(Errno("redo log sync", err));
+    }
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+  }
+  offset_ += records.size();
+  next_lsn_ = last_lsn + 1;
+  bytes_.fetch_add(records.size(), std::memory_order_relaxed);
+  MutexLock lock(&mu_);
+  Segment& cur = segments_list_.back();
+  cur.last_lsn = last_lsn;
+  cur.bytes = offset_;
+  return shm::Status::Ok();
+}
+
+void RedoLog::Release(uint64_t durable_lsn) {
+  std::vector<Segment> gone;
+  {
+    MutexLock lock(&mu_);
+    // Never the current segment: it may take more records.
+    while (segments_list_.size() > 1 &&
+           segments_list_.front().last_lsn <= durable_lsn) {
+      gone.push_back(std::move(segments_list_.front()));
+      segments_list_.pop_front();
+    }
+  }
+  for (const Segment& seg : gone) {
+    dir_.Unlink(seg.name);
+    bytes_.fetch_sub(seg.bytes, std::memory_order_relaxed);
+    segments_.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+void RedoLog::Fail(const std::string& why) {
+  MutexLock lock(&mu_);
+  if (failed_.load(std::memory_order_relaxed)) return;  // the first stays
+  failure_ = why;
+  failed_.store(true, std::memory_order_release);
+}
+
+int RedoLog::DupCurrent() {
+  MutexLock lock(&mu_);
+  return fd_ >= 0 ? fcntl(fd_, F_DUPFD_CLOEXEC, 0) : -1;
+}
+
+void RedoLog::SyncLoop() {
+  while (true) {
+    {
+      MutexLock lock(&mu_);
+      const auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      while (!stop_ && cv_.WaitUntil(&mu_, deadline)) {
+      }
+      if (stop_) return;
+    }
+    if (failed()) continue;
+    const int fd = DupCurrent();
+    if (fd < 0) continue;
+    // Writes to the file before this call are on disk after it, whichever
+    // descriptor wrote them.
+    if (fdatasync(fd) != 0) {
+      Fail(Errno("the once-a-second log fdatasync", errno));
+    } else {
+      syncs_.fetch_add(1, std::memory_order_relaxed);
+    }
+    close(fd);
+  }
+}
+
+}  // namespace ember::server

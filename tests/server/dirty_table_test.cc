@@ -1,0 +1,139 @@
+// DirtyTable: coalescing, what reads find in its two generations, the
+// FLUSHALL mark, back-pressure and Sync, with real threads.
+#include "server/dirty_table.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+namespace ember::server {
+namespace {
+
+void Put(DirtyTable* t, uint64_t lsn, std::string key, std::string value,
+         bool clear = false) {
+  DirtyTable::Changes c;
+  c.push_back({std::move(key), DirtyEntry{std::move(value), 0, false}});
+  t->Publish(&c, clear, lsn, [](const DirtyTable::EntryRefs&) {});
+}
+
+std::string Read(const DirtyTable& t, std::string_view key) {
+  std::string v;
+  uint64_t e = 0;
+  switch (t.Lookup(key, 1, &v, &e)) {
+    case DirtyTable::Hit::kValue:
+      return v;
+    case DirtyTable::Hit::kAbsent:
+      return "<absent>";
+    case DirtyTable::Hit::kMiss:
+      break;
+  }
+  return "<miss>";
+}
+
+TEST(DirtyTableTest, AKeyWrittenManyTimesIsAppliedOnceWithItsLastValue) {
+  DirtyTable t({}, 0);
+  for (int i = 1; i <= 1000; ++i) Put(&t, i, "hot", std::to_string(i));
+  Put(&t, 1001, "other", "x");
+  EXPECT_EQ(t.counters().keys, 2u);
+  DirtyTable::Batch b;
+  t.TakeBatch(&b);
+  EXPECT_EQ(b.entries.size(), 2u);
+  EXPECT_EQ(b.last_lsn, 1001u);
+  for (const auto& [k, e] : b.entries) {
+    if (k == "hot") {
+      EXPECT_EQ(e->value, "1000");
+    }
+  }
+  t.FinishBatch();
+  EXPECT_EQ(t.counters().applied_lsn, 1001u);
+  EXPECT_EQ(t.counters().keys, 0u);
+  EXPECT_EQ(Read(t, "hot"), "<miss>");
+}
+
+TEST(DirtyTableTest, ReadsFindTheNewestGenerationFirst) {
+  DirtyTable t({}, 0);
+  Put(&t, 1, "a", "old");
+  Put(&t, 2, "b", "b1");
+  DirtyTable::Batch b;
+  t.TakeBatch(&b);  // a, b being applied
+  Put(&t, 3, "a", "new");
+  EXPECT_EQ(Read(t, "a"), "new");
+  EXPECT_EQ(Read(t, "b"), "b1");  // still readable while applied
+  DirtyTable::Changes del;
+  del.push_back({"b", DirtyEntry{"", 0, true}});
+  t.Publish(&del, false, 4, [](const DirtyTable::EntryRefs&) {});
+  EXPECT_EQ(Read(t, "b"), "<absent>");
+  EXPECT_EQ(Read(t, "c"), "<miss>");
+}
+
+TEST(DirtyTableTest, AFlushAllHidesEverythingOlderUntilApplied) {
+  DirtyTable t({}, 0);
+  Put(&t, 1, "a", "1");
+  DirtyTable::Batch b;
+  t.TakeBatch(&b);
+  Put(&t, 3, "n", "after", /*clear=*/true);
+  EXPECT_EQ(Read(t, "a"), "<absent>");      // in the older generation
+  EXPECT_EQ(Read(t, "rocks"), "<absent>");  // RocksDB's, not yet cleared
+  EXPECT_EQ(Read(t, "n"), "after");
+  EXPECT_TRUE(t.Contains("rocks"));  // no promotion from RocksDB meanwhile
+  t.FinishBatch();
+  t.TakeBatch(&b);
+  EXPECT_TRUE(b.clear_first);
+  t.FinishBatch();
+  EXPECT_EQ(Read(t, "rocks"), "<miss>");
+  EXPECT_FALSE(t.Contains("rocks"));
+}
+
+// At the byte cap a commit waits until the applier finishes a batch; it is
+// never refused while the applier works.
+TEST(DirtyTableTest, ACommitOverTheCapWaitsForTheApplier) {
+  DirtyTable t({/*max_bytes=*/4096, /*max_lag_ms=*/60000}, 0);
+  Put(&t, 1, "k", std::string(4000, 'x'));
+  std::atomic<bool> done{false};
+  std::thread commit([&] {
+    EXPECT_TRUE(t.WaitForRoom(2000).ok());
+    done = true;
+  });
+  ASSERT_TRUE(t.WaitForWork(std::chrono::milliseconds(60000)));  // woken
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(done.load());
+  DirtyTable::Batch b;
+  t.TakeBatch(&b);
+  t.FinishBatch();
+  commit.join();
+  EXPECT_TRUE(done.load());
+  EXPECT_EQ(t.counters().waits, 1u);
+}
+
+TEST(DirtyTableTest, AFailedApplierTurnsWaitingIntoAnError) {
+  DirtyTable t({4096, 60000}, 0);
+  Put(&t, 1, "k", std::string(4000, 'x'));
+  std::thread fail([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    t.MarkFailed("injected");
+  });
+  const shm::Status s = t.WaitForRoom(2000);
+  fail.join();
+  EXPECT_EQ(s.code(), shm::Code::kIOError);
+  EXPECT_NE(s.message().find("injected"), std::string::npos);
+  EXPECT_EQ(Read(t, "k"), std::string(4000, 'x'));  // never dropped
+}
+
+TEST(DirtyTableTest, SyncReturnsOnceEverythingPublishedIsApplied) {
+  DirtyTable t({}, 5);
+  t.Sync();  // nothing dirty: at once
+  Put(&t, 6, "a", "1");
+  std::thread applier([&] {
+    ASSERT_TRUE(t.WaitForWork(std::chrono::milliseconds(60000)));
+    DirtyTable::Batch b;
+    t.TakeBatch(&b);
+    t.FinishBatch();
+  });
+  t.Sync();
+  EXPECT_EQ(t.counters().applied_lsn, 6u);
+  applier.join();
+}
+
+}  // namespace
+}  // namespace ember::server

@@ -1,0 +1,311 @@
+// The redo log on a real file system: records, segments, rotation and
+// deletion, and recovery's judgement of torn tails and damage, replayed
+// into a real RocksDB.
+#include "server/redo_log.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "server/cold_store.h"
+#include "server/log_record.h"
+#include "server/log_recovery.h"
+
+namespace ember::server {
+namespace {
+
+TEST(LogRecordTest, RoundTripsEveryKind) {
+  std::string buf;
+  AppendLogRecord(&buf, 7, LogKind::kPut, 123, "key", std::string("v\0l", 3));
+  AppendLogRecord(&buf, 8, LogKind::kDelete, 0, "gone", "");
+  AppendLogRecord(&buf, 9, LogKind::kClear, 0, "", "");
+  LogRecord r;
+  size_t used = 0, off = 0;
+  ASSERT_EQ(DecodeLogRecord(buf, &r, &used), DecodeResult::kOk);
+  EXPECT_EQ(r.lsn, 7u);
+  EXPECT_EQ(r.kind, LogKind::kPut);
+  EXPECT_EQ(r.expiry_ms, 123u);
+  EXPECT_EQ(r.key, "key");
+  EXPECT_EQ(r.value, std::string_view("v\0l", 3));
+  EXPECT_EQ(used, RecordBytes(3, 3));
+  off += used;
+  ASSERT_EQ(DecodeLogRecord(std::string_view(buf).substr(off), &r, &used),
+            DecodeResult::kOk);
+  EXPECT_EQ(r.kind, LogKind::kDelete);
+  off += used;
+  ASSERT_EQ(DecodeLogRecord(std::string_view(buf).substr(off), &r, &used),
+            DecodeResult::kOk);
+  EXPECT_EQ(r.kind, LogKind::kClear);
+  off += used;
+  EXPECT_EQ(off, buf.size());
+  EXPECT_EQ(DecodeLogRecord(std::string(64, '\0'), &r, &used),
+            DecodeResult::kEnd);
+}
+
+TEST(LogRecordTest, EveryFlippedBitIsCaught) {
+  std::string buf;
+  AppendLogRecord(&buf, 42, LogKind::kPut, 0, "k", "value");
+  for (size_t byte = 0; byte < buf.size(); ++byte) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string bad = buf;
+      bad[byte] = static_cast<char>(bad[byte] ^ (1 << bit));
+      LogRecord r;
+      size_t used = 0;
+      EXPECT_NE(DecodeLogRecord(bad, &r, &used), DecodeResult::kOk)
+          << "byte " << byte << " bit " << bit;
+    }
+  }
+  LogRecord r;
+  size_t used = 0;
+  EXPECT_EQ(DecodeLogRecord(std::string_view(buf).substr(0, buf.size() - 1), &r,
+                            &used),
+            DecodeResult::kShort);
+}
+
+TEST(LogRecordTest, SegmentNamesAndHeaders) {
+  uint64_t lsn = 0;
+  EXPECT_EQ(RedoLog::SegmentName(12), "log-00000000000000000012.ember");
+  EXPECT_TRUE(RedoLog::ParseSegmentName(RedoLog::SegmentName(12), &lsn));
+  EXPECT_EQ(lsn, 12u);
+  EXPECT_FALSE(RedoLog::ParseSegmentName("log-12.ember", &lsn));
+  EXPECT_FALSE(RedoLog::ParseSegmentName("LOCK", &lsn));
+  EXPECT_TRUE(DecodeSegmentHeader(EncodeSegmentHeader(99), &lsn));
+  EXPECT_EQ(lsn, 99u);
+  std::string h = EncodeSegmentHeader(99);
+  h[8] = 2;  // another version
+  EXPECT_FALSE(DecodeSegmentHeader(h, &lsn));
+}
+
+class RedoLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ember-redo-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    log_dir_ = dir_ + "/redo";
+  }
+  void TearDown() override {
+    log_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void OpenLog(uint64_t next_lsn, uint64_t segment_bytes = 1 << 20) {
+    shm::Status s =
+        RedoLog::Open({log_dir_, FsyncMode::kAlways, segment_bytes}, &log_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    s = log_->Start(next_lsn);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  // One commit of `n` puts "k<lsn>" = "v<lsn>" from next_ on.
+  void Commit(int n, size_t value_bytes = 8) {
+    std::string buf;
+    for (int i = 0; i < n; ++i, ++next_) {
+      std::string v = "v" + std::to_string(next_);
+      v.resize(std::max(v.size(), value_bytes), '.');
+      AppendLogRecord(&buf, next_, LogKind::kPut, 0,
+                      "k" + std::to_string(next_), v);
+    }
+    ASSERT_TRUE(log_->Append(buf, next_ - 1).ok());
+  }
+  // The LSNs ReadLog hands on after `from`, or the error.
+  std::string Replay(uint64_t from, LogReadReport* report) {
+    std::string lsns;
+    shm::Status s = ReadLog(
+        log_dir_, from,
+        [&](const LogRecord& r) {
+          lsns += std::to_string(r.lsn) + ",";
+          return shm::Status::Ok();
+        },
+        report);
+    return s.ok() ? lsns : "error: " + s.message();
+  }
+  std::vector<std::string> Segments() {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(log_dir_)) {
+      uint64_t lsn = 0;
+      if (RedoLog::ParseSegmentName(e.path().filename().string(), &lsn))
+        names.push_back(e.path().string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  void Corrupt(const std::string& path, uint64_t offset) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(offset));
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x5a);
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.write(&c, 1);
+  }
+
+  std::string dir_, log_dir_;
+  std::unique_ptr<RedoLog> log_;
+  uint64_t next_ = 1;
+};
+
+TEST_F(RedoLogTest, RecordsReadBackInOrderAcrossSegments) {
+  OpenLog(1, 1 << 20);
+  for (int i = 0; i < 40; ++i) Commit(10, 4000);  // 1.6 MB: two segments
+  EXPECT_GE(log_->segments(), 2u);
+  log_.reset();
+  LogReadReport report;
+  const std::string lsns = Replay(0, &report);
+  std::string want;
+  for (int i = 1; i <= 400; ++i) want += std::to_string(i) + ",";
+  EXPECT_EQ(lsns, want);
+  EXPECT_EQ(report.last_lsn, 400u);
+  EXPECT_TRUE(report.dropped.empty());
+  // From an applied LSN on, only the rest.
+  EXPECT_EQ(Replay(398, &report), "399,400,");
+  EXPECT_EQ(report.skipped, 398u);
+}
+
+TEST_F(RedoLogTest, ReleaseDeletesFinishedSegmentsRocksDbHolds) {
+  OpenLog(1, 1 << 20);
+  for (int i = 0; i < 60; ++i) Commit(10, 4000);
+  const size_t before = Segments().size();
+  ASSERT_GE(before, 3u);
+  log_->Release(5);  // the first segment holds more than LSN 5
+  EXPECT_EQ(Segments().size(), before);
+  log_->Release(next_ - 1);  // everything: all but the current one go
+  EXPECT_EQ(Segments().size(), 1u);
+  EXPECT_EQ(log_->segments(), 1u);
+}
+
+TEST_F(RedoLogTest, ASecondServerCannotOpenTheSameLog) {
+  OpenLog(1);
+  std::unique_ptr<RedoLog> second;
+  shm::Status s =
+      RedoLog::Open({log_dir_, FsyncMode::kAlways, 1 << 20}, &second);
+  EXPECT_EQ(s.code(), shm::Code::kIOError);
+  EXPECT_NE(s.message().find("in use"), std::string::npos) << s.ToString();
+}
+
+// A crash inside a write leaves part of a record: the log ends before it,
+// and the report says what was dropped.
+TEST_F(RedoLogTest, ATornTailIsDroppedAndReported) {
+  OpenLog(1);
+  Commit(5);
+  Commit(1, 100);
+  log_.reset();
+  const std::string seg = Segments().back();
+  // Cut into the last record: zero its second half, as a write that
+  // stopped half way leaves it (the segment is preallocated).
+  const uint64_t end =
+      kSegmentHeaderBytes + 5 * RecordBytes(2, 8) + RecordBytes(2, 100);
+  std::filesystem::resize_file(seg, end - 50);
+  std::filesystem::resize_file(seg, 1 << 20);
+  LogReadReport report;
+  EXPECT_EQ(Replay(0, &report), "1,2,3,4,5,");
+  EXPECT_NE(report.dropped.find("torn record"), std::string::npos)
+      << report.dropped;
+  EXPECT_NE(report.dropped.find(seg), std::string::npos);
+}
+
+TEST_F(RedoLogTest, DamageBeforeValidRecordsStopsTheStartNamingTheOffset) {
+  OpenLog(1);
+  for (int i = 0; i < 10; ++i) Commit(1);
+  log_.reset();
+  const std::string seg = Segments().back();
+  const uint64_t third = kSegmentHeaderBytes + 2 * RecordBytes(2, 8);
+  Corrupt(seg, third + 20);
+  LogReadReport report;
+  const std::string r = Replay(0, &report);
+  EXPECT_EQ(r.rfind("error: ", 0), 0u) << r;
+  EXPECT_NE(r.find(seg), std::string::npos) << r;
+  EXPECT_NE(r.find("offset " + std::to_string(third)), std::string::npos) << r;
+  EXPECT_NE(r.find("not a torn tail"), std::string::npos) << r;
+}
+
+TEST_F(RedoLogTest, ATruncatedEarlierSegmentStopsTheStart) {
+  OpenLog(1, 1 << 20);
+  for (int i = 0; i < 40; ++i) Commit(10, 4000);
+  log_.reset();
+  const std::vector<std::string> segs = Segments();
+  ASSERT_GE(segs.size(), 2u);
+  std::filesystem::resize_file(segs[0], 100000);  // mid-record
+  LogReadReport report;
+  const std::string r = Replay(0, &report);
+  EXPECT_NE(r.find("not the last segment"), std::string::npos) << r;
+  EXPECT_NE(r.find(segs[0]), std::string::npos) << r;
+}
+
+TEST_F(RedoLogTest, AMissingSegmentOrForeignHeaderStopsTheStart) {
+  OpenLog(1, 1 << 20);
+  for (int i = 0; i < 60; ++i) Commit(10, 4000);
+  log_.reset();
+  std::vector<std::string> segs = Segments();
+  ASSERT_GE(segs.size(), 3u);
+  std::filesystem::remove(segs[1]);
+  LogReadReport report;
+  std::string r = Replay(0, &report);
+  EXPECT_NE(r.find("a segment is missing"), std::string::npos) << r;
+  // A segment RocksDB no longer needs may be gone, though.
+  std::filesystem::remove(segs[0]);
+  uint64_t first_of_third = 0;
+  ASSERT_TRUE(RedoLog::ParseSegmentName(
+      std::filesystem::path(segs[2]).filename().string(), &first_of_third));
+  EXPECT_EQ(Replay(first_of_third - 1, &report).rfind("error", 0),
+            std::string::npos);
+  Corrupt(segs[2], 3);  // the magic
+  r = Replay(first_of_third - 1, &report);
+  EXPECT_NE(r.find("bad header"), std::string::npos) << r;
+}
+
+TEST_F(RedoLogTest, ASegmentCutOffBeforeItsHeaderIsATornTail) {
+  OpenLog(1);
+  Commit(3);
+  log_.reset();
+  // A crash between creating the next segment and writing its header.
+  const std::string empty = log_dir_ + "/" + RedoLog::SegmentName(4);
+  std::ofstream(empty).write(std::string(4096, '\0').data(), 4096);
+  LogReadReport report;
+  EXPECT_EQ(Replay(0, &report), "1,2,3,");
+  EXPECT_NE(report.dropped.find("without its header"), std::string::npos);
+}
+
+// Recovery replays puts, deletes and FLUSHALLs into RocksDB from its
+// applied_lsn, flushes, deletes the segments; a second run finds nothing
+// to do and the same data.
+TEST_F(RedoLogTest, RecoveryBringsRocksDbUpToTheLogAndDeletesIt) {
+  std::unique_ptr<ColdStore> cold;
+  ASSERT_TRUE(ColdStore::Open(dir_ + "/db", &cold).ok());
+  ASSERT_TRUE(cold->Apply({{"old", "1", 0, false}}, false, 3).ok());
+  ASSERT_TRUE(cold->Flush().ok());
+  OpenLog(1);
+  std::string buf;
+  AppendLogRecord(&buf, 1, LogKind::kPut, 0, "stale", "x");  // <= 3: skip
+  AppendLogRecord(&buf, 2, LogKind::kPut, 0, "stale2", "x");
+  AppendLogRecord(&buf, 3, LogKind::kPut, 0, "old", "1");
+  AppendLogRecord(&buf, 4, LogKind::kClear, 0, "", "");
+  AppendLogRecord(&buf, 5, LogKind::kPut, 0, "a", "A");
+  AppendLogRecord(&buf, 6, LogKind::kPut, 0, "b", "B");
+  AppendLogRecord(&buf, 7, LogKind::kDelete, 0, "a", "");
+  ASSERT_TRUE(log_->Append(buf, 7).ok());
+  log_.reset();
+  for (int run = 0; run < 2; ++run) {
+    RecoveryReport report;
+    shm::Status s = RecoverColdStore(log_dir_, cold.get(), &report);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(report.log.records, run == 0 ? 4u : 0u);
+    EXPECT_EQ(report.next_lsn, 8u);
+    EXPECT_TRUE(Segments().empty());
+    EXPECT_EQ(cold->applied_lsn(), 7u);
+    std::string v;
+    uint64_t e = 0;
+    EXPECT_TRUE(cold->Get("old", &v, &e).IsNotFound());
+    EXPECT_TRUE(cold->Get("a", &v, &e).IsNotFound());
+    ASSERT_TRUE(cold->Get("b", &v, &e).ok());
+    EXPECT_EQ(v, "B");
+    EXPECT_EQ(cold->CountLive(), 1u);
+    cold.reset();  // reopen: the replay is on disk
+    ASSERT_TRUE(ColdStore::Open(dir_ + "/db", &cold).ok());
+  }
+}
+
+}  // namespace
+}  // namespace ember::server
