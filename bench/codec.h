@@ -46,7 +46,14 @@ using CodecFactory = std::function<std::unique_ptr<Codec>()>;
 // RESP2: requests through protocol/resp_writer.h, replies through
 // protocol/resp_reply.h's bounded ReplyParser.
 std::unique_ptr<Codec> MakeRespCodec();
-// memcached text protocol: "get k", "set k 0 0 n"; VALUE/END, STORED.
-std::unique_ptr<Codec> MakeMemcacheCodec();
+// How the memcache codec asks for a key. kMeta, "mg <key> v" (memcached
+// 1.6 and later), lets memcached batch pipelined replies into one write;
+// kClassic, "get <key>", works with any memcached but is answered with one
+// write per request (memcached flushes after each classic get).
+enum class MemcacheGet { kMeta, kClassic };
+
+// memcached text protocol: GET as `get` says, "set k 0 0 n"; replies
+// VA/EN or VALUE/END (either, whatever `get`), STORED.
+std::unique_ptr<Codec> MakeMemcacheCodec(MemcacheGet get);
 
 }  // namespace ember::bench

@@ -1,7 +1,9 @@
 # bench/compare_report.sh: the report and plots of bench/compare, which
 # sources this file after its runs. Reads compare's variables: R (figures by
-# "server|run|field"), ran, skipped, failed, runs_32, runs_1k, local_runs,
-# data, report, run_date (optional) and the settings. Not meant to run on its own.
+# "server|run|field", medians over the rounds, and "server|run#round|field"
+# per round), rounds, quiet_waits, legacy (--from of older output), ran, skipped, failed, runs_32, runs_1k,
+# local_runs, data, report, run_date (optional) and the settings, and uses
+# its spread(). Not meant to run on its own.
 
 # The Redis each server is compared with: the same durability.
 peer_of() {
@@ -23,8 +25,27 @@ ratio() {  # a b: "1.23x", or "" when either is missing or zero
     printf "%.2fx", a / b }'
 }
 
-# A table of `field` for every run of `runs`: a column per server that ran,
-# and after a server whose Redis peer ran, the ratio to it.
+# server peer run field: the ratio of `field` for each round both ran,
+# paired within the round, as "median [min-max]" ("1.05x [0.98-1.10]"; one
+# round: "1.05x"); for a run without rounds (a load), the plain ratio.
+paired_ratio() {
+  local s=$1 p=$2 r=$3 f=$4 k a b pairs=()
+  for ((k = 1; k <= ${rounds:-1}; k++)); do
+    a=${R[$s|$r#$k|$f]:-}; b=${R[$p|$r#$k|$f]:-}
+    [ -n "$a" ] && [ -n "$b" ] && pairs+=("$a $b")
+  done
+  if [ ${#pairs[@]} -eq 0 ]; then
+    ratio "${R[$s|$r|$f]:-}" "${R[$p|$r|$f]:-}"
+    return
+  fi
+  printf '%s\n' "${pairs[@]}" | awk '$2 + 0 != 0 { print $1 / $2 }' | spread |
+    awk '{ if ($2 == $3) printf "%.2fx", $1
+           else printf "%.2fx [%.2f-%.2f]", $1, $2, $3 }'
+}
+
+# A table of `field` for every run of `runs`: a column per server that ran
+# (the median over the rounds), and after a server whose Redis peer ran, the
+# ratio to it (paired_ratio).
 figure_table() {  # field title runs...
   local field=$1 title=$2; shift 2
   local head="| $title |" rule="|---|" s p r row v
@@ -43,7 +64,7 @@ figure_table() {  # field title runs...
       row+=" $v |"
       p=$(peer_of "$s")
       if [ -n "$p" ] && contains "$p" "${ran[@]}"; then
-        row+=" $(ratio "${R[$s|$r|$field]:-}" "${R[$p|$r|$field]:-}") |"
+        row+=" $(paired_ratio "$s" "$p" "$r" "$field") |"
       fi
     done
     echo "$row"
@@ -55,6 +76,15 @@ write_report() {
   local runs=("${runs_32[@]}" "${runs_1k[@]}") timing
   timing="${warmup}s warm-up then ${duration}s per run"
   [ "$smoke" = 1 ] && timing="smoke: 2000 requests per run"
+  local order="$rounds round(s); a round runs each workload against every"
+  order+=" server back to back, the servers' order rotated by one a round"
+  [ -n "${quiet_waits:-}" ] && order+=", each run once the servers are quiet (0.1 s with at most one CPU tick among them; waits of 5 s that ended without: $quiet_waits)"
+  order+=". Figures are medians over the rounds"
+  local mc="memcached is asked with meta gets (mg) and runs with -R 1000 (see bench/compare). "
+  if [ "${legacy:-0}" = 1 ]; then
+    order="one run per workload, each server's whole series in turn (output of an older compare)"
+    mc="memcached was asked with classic gets. "
+  fi
   echo "# Ember against Redis and memcached: ${run_date:-$(date '+%Y-%m-%d %H:%M')}, $host"
   echo
   echo "- Machine: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
@@ -67,13 +97,16 @@ write_report() {
        "pipeline per run), $timing;" \
        "16-byte keys; $keys keys of 32 bytes, then $keys_1k of 1 KiB, each" \
        "loaded once before its runs. Zipf runs: exponent 0.99."
+  echo "- Rounds: $order."
   echo "- Run names: op-pDEPTH-VALUE[-zipf]; mix91 is 9 GET : 1 SET;" \
-       "get1c: one connection." \
-       "Ratios: server / the Redis of the same durability (higher is" \
+       "get1c: one connection. ${mc}Ratios: server / the Redis of the same durability, taken per round" \
+       "and given as median [min-max] over the rounds (higher is" \
        "better for ops/s, lower for latency and memory)."
   echo "- Memory per key: (server VmRSS after loading the 32-byte keys -" \
        "VmRSS before) / keys. Ember's arena is shared memory mapped into" \
-       "the server: it counts in RSS once touched; nothing is added."
+       "the server: when it was faulted in at start (already in the VmRSS" \
+       "before the load, as ember does since it checks /dev/shm at start)," \
+       "its arena_bytes are added (the growth alone is given below the table)."
   [ ${#failed[@]} -gt 0 ] && echo "- FAILED: ${failed[*]}"
   echo
   echo "## Throughput, ops/s"
@@ -93,6 +126,12 @@ write_report() {
   local loads=(load-32); [ ${#runs_1k[@]} -gt 0 ] && loads+=(load-1k)
   figure_table ops_per_s "load ops/s" "${loads[@]}"
   figure_table rss_per_key_bytes "bytes per key (RSS)" load-32
+  local g=""
+  for s in "${ran[@]}" ember-sized; do
+    [ -n "${R[$s|load-32|rss_growth_per_key_bytes]:-}" ] &&
+      g+="${g:+, }$s ${R[$s|load-32|rss_growth_per_key_bytes]}"
+  done
+  [ -n "$g" ] && { echo "- RSS growth alone, without the arena, bytes per key: $g."; echo; }
   figure_table rss_after_mib "RSS after load, MiB" load-32
   if [ -n "${R[ember-sized|load-32|rss_per_key_bytes]:-}" ]; then
     echo "- ember with its arena sized for the keys" \
@@ -142,16 +181,21 @@ write_report() {
   fi
   echo "## Every run"
   echo
-  echo "| server | run | ops/s | mean µs | p50 | p99 | p99.9 | max | misses | errors | bench CPU s | server CPU s | server RSS MiB |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| server | run | round | ops/s | mean µs | p50 | p99 | p99.9 | max | misses | errors | bench CPU s | server CPU s | server RSS MiB |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  local k x rs
   for s in "${ran[@]}"; do
     for r in load-32 "${runs_32[@]}" load-1k "${runs_1k[@]}"; do
-      [ -n "${R[$s|$r|ops]:-}" ] || continue
-      echo "| $s | $r | ${R[$s|$r|ops_per_s]} | ${R[$s|$r|mean_us]} |" \
-           "${R[$s|$r|p50_us]} | ${R[$s|$r|p99_us]} | ${R[$s|$r|p999_us]} |" \
-           "${R[$s|$r|max_us]} | ${R[$s|$r|misses]:--} | ${R[$s|$r|errors]:--} |" \
-           "${R[$s|$r|cpu_s]:--} | ${R[$s|$r|server_cpu_s]:--} |" \
-           "${R[$s|$r|server_rss_mib]:-${R[$s|$r|rss_after_mib]:--}} |"
+      rs=(-); [ -n "${R[$s|$r|rounds]:-}" ] && rs=($(seq "$rounds"))
+      for k in "${rs[@]}"; do
+        x=$r; [ "$k" = - ] || x="$r#$k"
+        [ -n "${R[$s|$x|ops]:-}" ] || continue
+        echo "| $s | $r | $k | ${R[$s|$x|ops_per_s]} | ${R[$s|$x|mean_us]} |" \
+             "${R[$s|$x|p50_us]} | ${R[$s|$x|p99_us]} | ${R[$s|$x|p999_us]} |" \
+             "${R[$s|$x|max_us]} | ${R[$s|$x|misses]:--} | ${R[$s|$x|errors]:--} |" \
+             "${R[$s|$x|cpu_s]:--} | ${R[$s|$x|server_cpu_s]:--} |" \
+             "${R[$s|$x|server_rss_mib]:-${R[$s|$x|rss_after_mib]:--}} |"
+      done
     done
   done
   echo
@@ -171,12 +215,16 @@ cdf_run() {
   if contains get-p1-32 "${runs_32[@]}"; then echo get-p1-32; else echo "${runs_32[0]}"; fi
 }
 
+cdf_of() {  # server run: its first round's CDF file (older output: the run's)
+  if [ -s "$data/$1.$2.r1.cdf" ]; then echo "$data/$1.$2.r1.cdf"; else echo "$data/$1.$2.cdf"; fi
+}
+
 make_plots() {
   if ! command -v gnuplot >/dev/null; then
     echo "compare: gnuplot not installed (Debian: gnuplot-nox); no plots" >&2
     return 0
   fi
-  local s d plot="" r c=$(cdf_run)
+  local s d f plot="" r c=$(cdf_run)
   # Throughput by pipeline depth, GET, 32 B, uniform: "depth ops/s" files.
   for s in "${ran[@]}"; do
     : >"$data/$s.depth.dat"
@@ -197,13 +245,13 @@ GP
   # Latency CDFs of one run per server.
   plot=""
   for s in "${ran[@]}"; do
-    [ -s "$data/$s.$c.cdf" ] &&
-      plot+="${plot:+, }'$data/$s.$c.cdf' using 1:2 with lines title '$s'"
+    f=$(cdf_of "$s" "$c")
+    [ -s "$f" ] && plot+="${plot:+, }'$f' using 1:2 with lines title '$s'"
   done
   [ -n "$plot" ] && gnuplot 2>>"$data/gnuplot.log" <<GP
 set terminal pngcairo size 900,560
 set output '$data/latency-cdf.png'
-set title 'Latency CDF: $c'
+set title 'Latency CDF: $c (round 1)'
 set xlabel 'latency, µs'; set ylabel 'fraction of requests at or below'
 set logscale x; set key right bottom; set grid
 plot $plot
@@ -217,8 +265,8 @@ GP
   done
   local c1=get1c-p1-32; contains "$c1" "${runs_32[@]}" || c1=$c
   for s in ember redis-aof; do
-    [ -s "$data/$s.$c1.cdf" ] &&
-      plot+="${plot:+, }'$data/$s.$c1.cdf' using 1:2 with lines title 'remote: $s $c1'"
+    f=$(cdf_of "$s" "$c1")
+    [ -s "$f" ] && plot+="${plot:+, }'$f' using 1:2 with lines title 'remote: $s $c1'"
   done
   [ -n "$plot" ] && gnuplot 2>>"$data/gnuplot.log" <<GP
 set terminal pngcairo size 900,560

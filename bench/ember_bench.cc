@@ -4,7 +4,8 @@
 //             RESP server. Connections over epoll threads, pipeline depth,
 //             GET:SET ratio, uniform or Zipfian keys, value size, duration
 //             or request count; --load SETs every key first.
-//   memcache  the same generator over memcached's text protocol.
+//   memcache  the same generator over memcached's text protocol (GET as mg,
+//             or with --memcache-get get the classic get).
 //   lmdb      mdb_get on an LMDB environment with the same keys: the local
 //             read reference, one thread.
 //   local     LocalClient::Get from a same-host ember-server's arena, in

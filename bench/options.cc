@@ -54,6 +54,7 @@ std::string OptionsHelp() {
   --run-dir D         local, tiered: the server's run_dir (/tmp/ember)
   --socket S          local, tiered: its Unix socket (<run-dir>/ember.sock)
   --pipeline P        requests in flight per connection (1)
+  --memcache-get G    memcache: mg (meta get, memcached 1.6+) | get (mg)
   --ratio G:S         GET:SET weights (1:0)
   --keys N            key space: "key:%012u", 16 bytes (100000)
   --dist D            uniform | zipf (uniform)
@@ -91,6 +92,11 @@ bool ParseOptions(int argc, char** argv, Options* o, std::string* error) {
        [o](std::string_view s) { return !(o->run_dir = s).empty(); }},
       {"socket", [o](std::string_view s) { return !(o->socket = s).empty(); }},
       {"pipeline", num(&o->pipeline)},
+      {"memcache-get",
+       [o](std::string_view s) {
+         o->memcache_get = s;
+         return s == "mg" || s == "get";
+       }},
       {"ratio",
        [o](std::string_view s) {
          return ParseRatio(s, &o->get_weight, &o->set_weight);

@@ -29,6 +29,9 @@ struct Options {
   int threads = 1;
   // Requests each connection keeps in flight.
   int pipeline = 1;
+  // memcache: GET as "mg" (meta get, memcached 1.6+: pipelined replies
+  // share writes) or "get" (classic: memcached writes each reply alone).
+  std::string memcache_get = "mg";
   // GET:SET weights, e.g. 1:0 (all GET), 0:1, 9:1.
   int get_weight = 1;
   int set_weight = 0;

@@ -42,6 +42,7 @@ void AddSettings(const Options& o, int port, bool load_phase, Report* r) {
   r->Setting("connections", std::to_string(o.connections));
   r->Setting("threads", std::to_string(o.threads));
   r->Setting("pipeline", std::to_string(load_phase ? 32 : o.pipeline));
+  if (o.workload == "memcache") r->Setting("memcache_get", o.memcache_get);
   r->Setting("ratio", load_phase ? "0:1"
                                  : std::to_string(o.get_weight) + ":" +
                                        std::to_string(o.set_weight));
@@ -153,7 +154,11 @@ bool RunRemote(const Options& o, std::string* error) {
 }
 
 bool RunMemcache(const Options& o, std::string* error) {
-  return Run(o, "memcache", 11211, MakeMemcacheCodec, false, error);
+  const MemcacheGet get =
+      o.memcache_get == "get" ? MemcacheGet::kClassic : MemcacheGet::kMeta;
+  return Run(
+      o, "memcache", 11211, [get] { return MakeMemcacheCodec(get); }, false,
+      error);
 }
 
 }  // namespace ember::bench

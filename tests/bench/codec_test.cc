@@ -57,15 +57,36 @@ TEST(CodecTest, RespRepliesSplitAnywhere) {
 }
 
 TEST(CodecTest, MemcacheEncodesTextCommands) {
-  auto c = MakeMemcacheCodec();
+  auto c = MakeMemcacheCodec(MemcacheGet::kClassic);
   std::string out;
   c->AppendGet("k1", &out);
   c->AppendSet("k1", "hello", &out);
   EXPECT_EQ(out, "get k1\r\nset k1 0 0 5\r\nhello\r\n");
 }
 
+// memcached flushes each classic "get" reply on its own write, so pipelined
+// GETs go out as meta gets, whose replies memcached batches.
+TEST(CodecTest, MemcachePipelinesGetsAsMetaGets) {
+  auto c = MakeMemcacheCodec(MemcacheGet::kMeta);
+  std::string out;
+  c->AppendGet("k1", &out);
+  c->AppendGet("k2", &out);
+  c->AppendSet("k1", "hello", &out);
+  EXPECT_EQ(out, "mg k1 v\r\nmg k2 v\r\nset k1 0 0 5\r\nhello\r\n");
+}
+
+TEST(CodecTest, MemcacheMetaRepliesSplitAnywhere) {
+  auto c = MakeMemcacheCodec(MemcacheGet::kMeta);
+  EXPECT_EQ(ParseSplit(*c,
+                       "VA 4\r\na\r\nb\r\nEN\r\nVA 2 f0\r\nhi\r\n"
+                       "STORED\r\n"),
+            (Kinds{"hit", "miss", "hit", "stored"}));
+  EXPECT_EQ(ParseSplit(*c, "VA 1\r\nxy\r\n"), (Kinds{"broken"}));
+  EXPECT_EQ(ParseSplit(*c, "VA x\r\n"), (Kinds{"broken"}));
+}
+
 TEST(CodecTest, MemcacheRepliesSplitAnywhere) {
-  auto c = MakeMemcacheCodec();
+  auto c = MakeMemcacheCodec(MemcacheGet::kClassic);
   EXPECT_EQ(ParseSplit(*c,
                        "STORED\r\nVALUE k1 0 4\r\na\r\nb\r\nEND\r\nEND\r\n"
                        "SERVER_ERROR out of memory\r\n"),
