@@ -87,6 +87,7 @@ shm::Status ColdStore::Open(const std::string& dir,
   static ExpiryFilter filter;
   rocksdb::Options options;
   options.create_if_missing = true;
+  options.compaction_filter = &filter;  // the keys' family only
   options.create_missing_column_families = true;
   // The WAL is off (the redo log is Ember's own), so the keys and the
   // applied_lsn beside them must reach the disk in one flush.

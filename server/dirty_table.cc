@@ -14,6 +14,9 @@ DirtyTable::DirtyTable(Limits limits, uint64_t applied_lsn) : limits_(limits) {
 bool DirtyTable::Full(Clock::time_point now, uint64_t incoming) const {
   const uint64_t bytes = active_.bytes + applying_.bytes;
   if (bytes > 0 && bytes + incoming > limits_.max_bytes) return true;
+  // A failed applier never catches up: then only the bytes count, so
+  // commits go on until the table is full.
+  if (!failure_.empty()) return false;
   const Generation& oldest = taken_ ? applying_ : active_;
   return !oldest.empty() &&
          now - oldest.since >= std::chrono::milliseconds(limits_.max_lag_ms);
@@ -145,6 +148,8 @@ void DirtyTable::TakeBatch(Batch* out) {
   MutexLock lock(&mu_);
   applying_ = std::move(active_);
   active_.Reset();
+  // The next generation is likely as large: no rehashing as it fills.
+  active_.map.reserve(applying_.map.size());
   taken_ = true;
   out->clear_first = applying_.clear_first;
   out->last_lsn = applying_.last_lsn;

@@ -43,9 +43,9 @@ uint64_t RecordChecksum(const char* length_field, const char* payload,
 
 }  // namespace
 
-void AppendLogRecord(std::string* out, uint64_t lsn, LogKind kind,
-                     uint64_t expiry_ms, std::string_view key,
-                     std::string_view value) {
+void AppendLogRecord(std::string* out, uint64_t lsn, uint64_t synced_lsn,
+                     LogKind kind, uint64_t expiry_ms, std::string_view key,
+                     std::string_view value, bool commit_end) {
   const size_t start = out->size();
   const size_t payload = kPayloadFixedBytes + key.size() + value.size();
   out->resize(start + kRecordHeaderBytes + payload);
@@ -53,12 +53,14 @@ void AppendLogRecord(std::string* out, uint64_t lsn, LogKind kind,
   PutU64(p, payload);
   char* body = p + kRecordHeaderBytes;
   PutU64(body, lsn);
-  body[8] = static_cast<char>(kind);
-  PutU64(body + 9, expiry_ms);
-  PutU32(body + 17, static_cast<uint32_t>(key.size()));
-  if (!key.empty()) std::memcpy(body + 21, key.data(), key.size());
+  PutU64(body + 8, synced_lsn);
+  body[16] =
+      static_cast<char>(static_cast<uint8_t>(kind) | (commit_end ? 0x80 : 0));
+  PutU64(body + 17, expiry_ms);
+  PutU32(body + 25, static_cast<uint32_t>(key.size()));
+  if (!key.empty()) std::memcpy(body + 29, key.data(), key.size());
   if (!value.empty())
-    std::memcpy(body + 21 + key.size(), value.data(), value.size());
+    std::memcpy(body + 29 + key.size(), value.data(), value.size());
   PutU64(p + 8, RecordChecksum(p, body, payload));
 }
 
@@ -81,15 +83,18 @@ DecodeResult DecodeLogRecord(std::string_view in, LogRecord* rec,
   const char* body = in.data() + kRecordHeaderBytes;
   if (GetU64(in.data() + 8) != RecordChecksum(in.data(), body, payload))
     return DecodeResult::kBad;
-  const uint8_t kind = static_cast<uint8_t>(body[8]);
-  const uint32_t key_bytes = GetU32(body + 17);
+  const uint8_t kind = static_cast<uint8_t>(body[16]) & 0x7f;
+  const uint32_t key_bytes = GetU32(body + 25);
   if (kind < 1 || kind > 3 || key_bytes > payload - kPayloadFixedBytes)
     return DecodeResult::kBad;
   rec->lsn = GetU64(body);
+  rec->synced_lsn = GetU64(body + 8);
+  if (rec->synced_lsn >= rec->lsn) return DecodeResult::kBad;
   rec->kind = static_cast<LogKind>(kind);
-  rec->expiry_ms = GetU64(body + 9);
-  rec->key = std::string_view(body + 21, key_bytes);
-  rec->value = std::string_view(body + 21 + key_bytes,
+  rec->commit_end = (static_cast<uint8_t>(body[16]) & 0x80) != 0;
+  rec->expiry_ms = GetU64(body + 17);
+  rec->key = std::string_view(body + 29, key_bytes);
+  rec->value = std::string_view(body + 29 + key_bytes,
                                 payload - kPayloadFixedBytes - key_bytes);
   *consumed = kRecordHeaderBytes + payload;
   return DecodeResult::kOk;

@@ -6,13 +6,17 @@
 //                   | u64 XXH3-64 of the 24 bytes before it
 //   record:         u64 payload_bytes | u64 XXH3-64 of (payload_bytes,
 //                   payload) | payload
-//   payload:        u64 lsn | u8 kind | u64 expiry_ms | u32 key_bytes | key
-//                   | value (the rest)
+//   payload:        u64 lsn | u64 synced_lsn | u8 kind | u64 expiry_ms
+//                   | u32 key_bytes | key | value (the rest)
+//   kind:           1 put, 2 delete, 3 clear; | 0x80 on the last record of
+//                   its group commit (recovery applies whole commits only)
 //
 // A record states a key's final state after a commit (a Put carries the
 // whole value, INCR's included), so applying a record twice is the same as
 // once. kClear (FLUSHALL) carries no key and removes every key older than
-// its LSN. payload_bytes == 0 marks the end of the written part.
+// its LSN. synced_lsn: every record up to it was on disk (fdatasync) when
+// this record was written; recovery tells a torn tail from damage by it.
+// payload_bytes == 0 marks the end of the written part.
 // Thread safety: pure functions.
 #pragma once
 
@@ -28,12 +32,14 @@ enum class LogKind : uint8_t { kPut = 1, kDelete = 2, kClear = 3 };
 inline constexpr uint32_t kLogVersion = 1;
 inline constexpr size_t kSegmentHeaderBytes = 32;
 inline constexpr size_t kRecordHeaderBytes = 16;
-// lsn, kind, expiry, key_bytes.
-inline constexpr size_t kPayloadFixedBytes = 8 + 1 + 8 + 4;
+// lsn, synced_lsn, kind, expiry, key_bytes.
+inline constexpr size_t kPayloadFixedBytes = 8 + 8 + 1 + 8 + 4;
 
 // One decoded record; the views point into the bytes it was decoded from.
 struct LogRecord {
   uint64_t lsn = 0;
+  uint64_t synced_lsn = 0;
+  bool commit_end = false;  // the last record of its group commit
   LogKind kind = LogKind::kPut;
   uint64_t expiry_ms = 0;  // Unix ms; 0 = never
   std::string_view key, value;
@@ -45,9 +51,9 @@ inline size_t RecordBytes(size_t key_bytes, size_t value_bytes) {
 }
 
 // Appends one record to `*out`. REQUIRES: key.size() < 2^32.
-void AppendLogRecord(std::string* out, uint64_t lsn, LogKind kind,
-                     uint64_t expiry_ms, std::string_view key,
-                     std::string_view value);
+void AppendLogRecord(std::string* out, uint64_t lsn, uint64_t synced_lsn,
+                     LogKind kind, uint64_t expiry_ms, std::string_view key,
+                     std::string_view value, bool commit_end = true);
 
 enum class DecodeResult {
   kOk,     // *rec and *consumed set

@@ -54,19 +54,29 @@ bool AllZero(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
 }
 
-// The offset of the first valid record after `from` whose LSN is at least
-// `min_lsn`, or npos. Only a damaged log pays for this walk.
-size_t FindValidAfter(std::string_view data, size_t from, uint64_t min_lsn) {
+// The valid records after `from` whose LSN is at least `min_lsn`: the
+// offset of the first (npos: none), and the largest synced_lsn any of them
+// carries. Only a damaged log pays for this walk.
+struct After {
+  size_t first = std::string_view::npos;
+  uint64_t count = 0;
+  uint64_t max_synced = 0;
+};
+After ValidAfter(std::string_view data, size_t from, uint64_t min_lsn) {
+  After a;
   for (size_t p = from + 1;
        p + kRecordHeaderBytes + kPayloadFixedBytes <= data.size(); ++p) {
     LogRecord rec;
     size_t used = 0;
     if (DecodeLogRecord(data.substr(p), &rec, &used) == DecodeResult::kOk &&
         rec.lsn >= min_lsn) {
-      return p;
+      if (a.first == std::string_view::npos) a.first = p;
+      ++a.count;
+      a.max_synced = std::max(a.max_synced, rec.synced_lsn);
+      p += used - 1;
     }
   }
-  return std::string_view::npos;
+  return a;
 }
 
 }  // namespace
@@ -128,49 +138,75 @@ shm::Status ReadLog(const std::string& dir, uint64_t from_lsn,
     expected = first_lsn;
     std::string_view rest(data);
     size_t off = kSegmentHeaderBytes;
+    // The records of the commit being read, handed on at its last record:
+    // a commit is applied whole or not at all. (A commit never spans two
+    // segments: it is one write into one.)
+    std::vector<std::pair<LogRecord, size_t>> commit;
+    size_t commit_off = off;  // where `commit` starts
     while (true) {
       LogRecord rec;
       size_t used = 0;
       DecodeResult r = DecodeLogRecord(rest.substr(off), &rec, &used);
       if (r == DecodeResult::kOk && rec.lsn != expected) r = DecodeResult::kBad;
       if (r == DecodeResult::kOk) {
-        if (rec.lsn > from_lsn) {
-          EMBER_RETURN_IF_ERROR(apply(rec));
-          ++report->records;
-          report->bytes += used;
-        } else {
-          ++report->skipped;
-        }
-        report->last_lsn = rec.lsn;
+        if (commit.empty()) commit_off = off;
+        commit.emplace_back(rec, used);
         ++expected;
         off += used;
+        if (!rec.commit_end) continue;
+        for (const auto& [c, bytes] : commit) {
+          if (c.lsn > from_lsn) {
+            EMBER_RETURN_IF_ERROR(apply(c));
+            ++report->records;
+            report->bytes += bytes;
+          } else {
+            ++report->skipped;
+          }
+          report->last_lsn = c.lsn;
+        }
+        commit.clear();
         continue;
+      }
+      // What follows is not a record: a commit in progress never ended, and
+      // the damage (or the tail) starts with it.
+      if (!commit.empty()) {
+        expected = commit.front().first.lsn;
+        off = commit_off;
+        commit.clear();
+        r = DecodeResult::kBad;
       }
       // The end of what was written, or a record that does not check.
       if (r == DecodeResult::kEnd && AllZero(rest.substr(off))) break;
-      const size_t next = FindValidAfter(rest, off, expected);
-      if (next != std::string_view::npos) {
-        return shm::Status::Corruption(
-            "log segment " + path + " is damaged at offset " +
-            std::to_string(off) + " (the record for LSN " +
-            std::to_string(expected) +
-            "), and valid records follow at offset " + std::to_string(next) +
-            ": not a torn tail; ember-server will not start without them "
-            "(move the segment away to start without its records from that "
-            "offset on)");
-      }
+      const std::string where = "log segment " + path +
+                                " is damaged at offset " + std::to_string(off) +
+                                " (the record for LSN " +
+                                std::to_string(expected) + ")";
       if (!last) {
         return shm::Status::Corruption(
-            "log segment " + path + " is damaged at offset " +
-            std::to_string(off) + " (the record for LSN " +
-            std::to_string(expected) +
-            ") and is not the last segment: ember-server will not start "
+            where +
+            " and is not the last segment: ember-server will not start "
             "without the records after it (move the segment away to start "
             "without them)");
       }
+      // Valid records after the damage are a torn tail too as long as none
+      // of them says the damaged one had reached the disk: the pages of
+      // unsynced writes reach it in any order after a power cut.
+      const After after = ValidAfter(rest, off, expected);
+      if (after.max_synced >= expected) {
+        return shm::Status::Corruption(
+            where + ", and valid records follow at offset " +
+            std::to_string(after.first) +
+            " that were written after it was on disk: not a torn tail; "
+            "ember-server will not start without them (move the segment "
+            "away to start without its records from that offset on)");
+      }
       report->dropped = path + ": a torn record at offset " +
                         std::to_string(off) + " (LSN " +
-                        std::to_string(expected) + ", never acknowledged)";
+                        std::to_string(expected) + ", never synced)";
+      if (after.count > 0) {
+        report->dropped += " and " + std::to_string(after.count) +
+                           " unsynced records after it";
+      }
       break;
     }
     if (!report->dropped.empty()) break;

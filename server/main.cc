@@ -1,12 +1,16 @@
 // server/main.cc: ember-server [CONFIG_FILE] [--key value ...]
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
 #include <exception>
 
 #include "server/server.h"
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) makes a log write fail with EFBIG, which
+  // the log handles as a full disk, instead of killing the server.
+  std::signal(SIGXFSZ, SIG_IGN);
   using namespace ember::server;
   try {
     bool help = false;

@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -23,23 +24,26 @@ std::string Errno(const char* what, int err) {
 }
 
 // pwrite of all of `data` at `offset`; false with errno set on failure or a
-// short write.
-bool WriteAll(int fd, std::string_view data, uint64_t offset) {
+// short write. *written (if given): the bytes that did reach the file.
+bool WriteAll(int fd, std::string_view data, uint64_t offset,
+              uint64_t* written = nullptr) {
+  uint64_t done = 0;
+  bool ok = true;
   while (!data.empty()) {
     const ssize_t n =
         pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (n == 0) {
-      errno = EIO;
-      return false;
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      ok = false;
+      break;
     }
     data.remove_prefix(static_cast<size_t>(n));
     offset += static_cast<uint64_t>(n);
+    done += static_cast<uint64_t>(n);
   }
-  return true;
+  if (written != nullptr) *written = done;
+  return ok;
 }
 
 }  // namespace
@@ -167,22 +171,40 @@ shm::Status RedoLog::Append(std::string_view records, uint64_t last_lsn) {
   if (!empty && offset_ + records.size() > options_.segment_bytes) {
     // The finished segment is synced before the new one takes writes: a
     // sync thread only ever syncs the current one.
-    if (options_.fsync != FsyncMode::kNo && fdatasync(fd_) != 0) {
-      const int err = errno;
-      Fail(Errno("fdatasync of a finished log segment", err));
-      return shm::Status::IOError(Errno("redo log sync", err));
+    if (options_.fsync != FsyncMode::kNo) {
+      if (fdatasync(fd_) != 0) {
+        const int err = errno;
+        Fail(Errno("fdatasync of a finished log segment", err));
+        return shm::Status::IOError(Errno("redo log sync", err));
+      }
+      // Older segments were synced as they finished.
+      synced_lsn_.store(written_lsn_.load(std::memory_order_acquire),
+                        std::memory_order_release);
     }
     EMBER_RETURN_IF_ERROR(StartSegment(next_lsn_));
   }
-  if (!WriteAll(fd_, records, offset_)) {
+  uint64_t written = 0;
+  if (!WriteAll(fd_, records, offset_, &written)) {
     const int err = errno;
-    // Nothing is acknowledged; the next Append writes over these bytes. A
-    // disk that refused the bytes of a preallocated file is not trusted
-    // again (EIO, a short write).
-    if (err != ENOSPC && err != EFBIG && err != EDQUOT)
+    // Nothing is acknowledged. What did reach the file is zeroed (its
+    // blocks are allocated: the zeros fit where the bytes went) and synced,
+    // so recovery never finds part of a refused commit, and the next
+    // Append writes at the same offset. A file grown past its
+    // preallocation is cut back. A disk that refused the bytes of a
+    // preallocated file for another reason (EIO) is not trusted again.
+    const std::string zeros(written, '\0');
+    const bool cleaned =
+        (written == 0 || WriteAll(fd_, zeros, offset_)) &&
+        (offset_ + written <= options_.segment_bytes ||
+         ftruncate(fd_, static_cast<off_t>(
+                            std::max(offset_, options_.segment_bytes))) == 0) &&
+        (options_.fsync == FsyncMode::kNo || written == 0 ||
+         fdatasync(fd_) == 0);
+    if (!cleaned || (err != ENOSPC && err != EFBIG && err != EDQUOT))
       Fail(Errno("a log write", err));
     return shm::Status::IOError(Errno("redo log write", err));
   }
+  written_lsn_.store(last_lsn, std::memory_order_release);
   if (options_.fsync == FsyncMode::kAlways) {
     if (fdatasync(fd_) != 0) {
       const int err = errno;
@@ -190,6 +212,7 @@ shm::Status RedoLog::Append(std::string_view records, uint64_t last_lsn) {
       return shm::Status::IOError(Errno("redo log sync", err));
     }
     syncs_.fetch_add(1, std::memory_order_relaxed);
+    synced_lsn_.store(last_lsn, std::memory_order_release);
   }
   offset_ += records.size();
   next_lsn_ = last_lsn + 1;
@@ -219,6 +242,12 @@ void RedoLog::Release(uint64_t durable_lsn) {
   }
 }
 
+uint64_t RedoLog::oldest_finished_lsn() const {
+  MutexLock lock(&mu_);
+  return segments_list_.size() > 1 ? segments_list_.front().last_lsn
+                                   : UINT64_MAX;
+}
+
 void RedoLog::Fail(const std::string& why) {
   MutexLock lock(&mu_);
   if (failed_.load(std::memory_order_relaxed)) return;  // the first stays
@@ -242,14 +271,21 @@ void RedoLog::SyncLoop() {
       if (stop_) return;
     }
     if (failed()) continue;
+    // Read before the descriptor: a record written later may be in a
+    // newer segment this sync does not cover.
+    const uint64_t written = written_lsn_.load(std::memory_order_acquire);
     const int fd = DupCurrent();
     if (fd < 0) continue;
     // Writes to the file before this call are on disk after it, whichever
-    // descriptor wrote them.
+    // descriptor wrote them; older segments were synced as they finished.
     if (fdatasync(fd) != 0) {
       Fail(Errno("the once-a-second log fdatasync", errno));
     } else {
       syncs_.fetch_add(1, std::memory_order_relaxed);
+      uint64_t cur = synced_lsn_.load(std::memory_order_relaxed);
+      while (cur < written &&
+             !synced_lsn_.compare_exchange_weak(cur, written)) {
+      }
     }
     close(fd);
   }

@@ -14,9 +14,13 @@
 // message naming the first failure until a restart, whose recovery reads
 // what did reach the disk. A segment that cannot be created (a full disk)
 // is retried by the next Append.
-// Thread safety: Append and Release from one thread at a time (the
-// committer, the applier: they never overlap on a segment, see Release);
-// the accessors from any thread.
+// A failed write may have left part of its bytes: they are overwritten
+// with zeros (and synced) before the error returns, so no part of a
+// refused commit can be replayed; if that fails too, the log stops.
+// Thread safety: Append from one thread at a time (the committer); Release
+// from another (the applier) concurrently: the segment list is under mu_,
+// and Release never touches the current segment. The accessors from any
+// thread.
 #pragma once
 
 #include <atomic>
@@ -58,11 +62,19 @@ class RedoLog {
   // `durable_lsn` (RocksDB holds them on disk).
   void Release(uint64_t durable_lsn) EXCLUDES(mu_);
 
+  // Every record up to this LSN is on disk (0: none yet). Commits write it
+  // into their records (log_record.h).
+  uint64_t synced_lsn() const {
+    return synced_lsn_.load(std::memory_order_acquire);
+  }
   bool failed() const { return failed_.load(std::memory_order_acquire); }
   uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
   uint64_t segments() const {
     return segments_.load(std::memory_order_relaxed);
   }
+  // The last LSN of the oldest finished segment (UINT64_MAX: none): the
+  // applier flushes RocksDB once it has applied that far.
+  uint64_t oldest_finished_lsn() const EXCLUDES(mu_);
   uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
   const std::string& dir() const { return dir_.path(); }
 
@@ -96,13 +108,15 @@ class RedoLog {
   int fd_ = -1;
   uint64_t offset_ = 0;  // where the next record goes in the current segment
   uint64_t next_lsn_ = 0;
-  Mutex mu_;
+  mutable Mutex mu_;
   CondVar cv_;  // waits on mu_ (the sync thread's second)
   std::deque<Segment> segments_list_ GUARDED_BY(mu_);  // oldest first
   bool stop_ GUARDED_BY(mu_) = false;
   std::string failure_ GUARDED_BY(mu_);
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> bytes_{0}, segments_{0}, syncs_{0};
+  std::atomic<uint64_t> written_lsn_{0};  // the last record written
+  std::atomic<uint64_t> synced_lsn_{0};   // see synced_lsn()
   std::thread syncer_;
 };
 

@@ -90,7 +90,7 @@ constexpr Setting kSettings[] = {
       "128mb", "bytes", kFixed,
       "Committed writes RocksDB does not hold yet, at most; at the cap "
       "commits wait for the applier."),
-  Row("applier_delay_ms", "", Uint<&C::applier_delay_ms, 0, 60000>(), "100",
+  Row("applier_delay_ms", "", Uint<&C::applier_delay_ms, 0, 60000>(), "1000",
       "ms", kFixed,
       "How long a write may wait for more writes to the same keys before "
       "the applier writes it to RocksDB."),

@@ -191,14 +191,19 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
   // One record per changed key (a FLUSHALL first), LSNs in key order.
   log_buf_.clear();
   uint64_t lsn = next_lsn_ - 1;
-  if (ks.clear_all())
-    AppendLogRecord(&log_buf_, ++lsn, LogKind::kClear, 0, "", "");
+  const uint64_t synced = log_->synced_lsn();
+  const size_t n = ks.changes().size();
+  if (ks.clear_all()) {
+    AppendLogRecord(&log_buf_, ++lsn, synced, LogKind::kClear, 0, "", "",
+                    /*commit_end=*/n == 0);
+  }
   std::vector<int64_t> tickets;
   tickets.reserve(ks.changes().size());
+  size_t i = 0;
   for (const auto& [key, c] : ks.changes()) {
-    AppendLogRecord(&log_buf_, ++lsn,
+    AppendLogRecord(&log_buf_, ++lsn, synced,
                     c.deleted ? LogKind::kDelete : LogKind::kPut, c.expiry_ms,
-                    key, c.value);
+                    key, c.value, /*commit_end=*/++i == n);
     const uint64_t hash = arena_->HashOf(key);
     started_[hash & (kStartedSlots - 1)] = seq;
     // Intent first (DESIGN.md invariant 10); with the ring full, drop the key

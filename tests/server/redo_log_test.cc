@@ -5,8 +5,10 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,13 +22,16 @@ namespace {
 
 TEST(LogRecordTest, RoundTripsEveryKind) {
   std::string buf;
-  AppendLogRecord(&buf, 7, LogKind::kPut, 123, "key", std::string("v\0l", 3));
-  AppendLogRecord(&buf, 8, LogKind::kDelete, 0, "gone", "");
-  AppendLogRecord(&buf, 9, LogKind::kClear, 0, "", "");
+  AppendLogRecord(&buf, 7, 5, LogKind::kPut, 123, "key", std::string("v\0l", 3),
+                  false);
+  AppendLogRecord(&buf, 8, 5, LogKind::kDelete, 0, "gone", "", false);
+  AppendLogRecord(&buf, 9, 5, LogKind::kClear, 0, "", "");
   LogRecord r;
   size_t used = 0, off = 0;
   ASSERT_EQ(DecodeLogRecord(buf, &r, &used), DecodeResult::kOk);
   EXPECT_EQ(r.lsn, 7u);
+  EXPECT_EQ(r.synced_lsn, 5u);
+  EXPECT_FALSE(r.commit_end);
   EXPECT_EQ(r.kind, LogKind::kPut);
   EXPECT_EQ(r.expiry_ms, 123u);
   EXPECT_EQ(r.key, "key");
@@ -40,6 +45,7 @@ TEST(LogRecordTest, RoundTripsEveryKind) {
   ASSERT_EQ(DecodeLogRecord(std::string_view(buf).substr(off), &r, &used),
             DecodeResult::kOk);
   EXPECT_EQ(r.kind, LogKind::kClear);
+  EXPECT_TRUE(r.commit_end);
   off += used;
   EXPECT_EQ(off, buf.size());
   EXPECT_EQ(DecodeLogRecord(std::string(64, '\0'), &r, &used),
@@ -48,7 +54,7 @@ TEST(LogRecordTest, RoundTripsEveryKind) {
 
 TEST(LogRecordTest, EveryFlippedBitIsCaught) {
   std::string buf;
-  AppendLogRecord(&buf, 42, LogKind::kPut, 0, "k", "value");
+  AppendLogRecord(&buf, 42, 41, LogKind::kPut, 0, "k", "value");
   for (size_t byte = 0; byte < buf.size(); ++byte) {
     for (int bit = 0; bit < 8; ++bit) {
       std::string bad = buf;
@@ -102,11 +108,12 @@ class RedoLogTest : public ::testing::Test {
   // One commit of `n` puts "k<lsn>" = "v<lsn>" from next_ on.
   void Commit(int n, size_t value_bytes = 8) {
     std::string buf;
+    const uint64_t synced = log_->synced_lsn();
     for (int i = 0; i < n; ++i, ++next_) {
       std::string v = "v" + std::to_string(next_);
       v.resize(std::max(v.size(), value_bytes), '.');
-      AppendLogRecord(&buf, next_, LogKind::kPut, 0,
-                      "k" + std::to_string(next_), v);
+      AppendLogRecord(&buf, next_, synced, LogKind::kPut, 0,
+                      "k" + std::to_string(next_), v, i + 1 == n);
     }
     ASSERT_TRUE(log_->Append(buf, next_ - 1).ok());
   }
@@ -176,6 +183,43 @@ TEST_F(RedoLogTest, ReleaseDeletesFinishedSegmentsRocksDbHolds) {
   EXPECT_EQ(log_->segments(), 1u);
 }
 
+// A write the disk refuses half way (here the file-size limit, as a full
+// disk would) leaves no part of its commit: the bytes that went in are
+// zeroed, the next commit takes the same offset and LSNs, and recovery
+// finds only what was acknowledged.
+TEST_F(RedoLogTest, APartlyWrittenRefusedCommitLeavesNothingBehind) {
+  OpenLog(1);
+  Commit(2);
+  std::signal(SIGXFSZ, SIG_IGN);
+  rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = log_->bytes() + RecordBytes(2, 8) + 30;  // mid second record
+  std::string buf;
+  for (uint64_t l = 3; l <= 5; ++l)
+    AppendLogRecord(&buf, l, 2, LogKind::kPut, 0, "k" + std::to_string(l),
+                    "refused!", l == 5);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &low), 0);
+  const shm::Status s = log_->Append(buf, 5);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
+  EXPECT_EQ(s.code(), shm::Code::kIOError);
+  EXPECT_FALSE(log_->failed());  // a full disk is not a broken one
+  Commit(1, 2);  // LSN 3 again, shorter: the old record 4 would follow it
+  log_.reset();
+  LogReadReport report;
+  std::string values;
+  ASSERT_TRUE(ReadLog(
+                  log_dir_, 0,
+                  [&](const LogRecord& r) {
+                    values += std::string(r.value) + ",";
+                    return shm::Status::Ok();
+                  },
+                  &report)
+                  .ok());
+  EXPECT_EQ(values, "v1......,v2......,v3,");
+  EXPECT_TRUE(report.dropped.empty()) << report.dropped;
+}
+
 TEST_F(RedoLogTest, ASecondServerCannotOpenTheSameLog) {
   OpenLog(1);
   std::unique_ptr<RedoLog> second;
@@ -204,6 +248,28 @@ TEST_F(RedoLogTest, ATornTailIsDroppedAndReported) {
   EXPECT_NE(report.dropped.find("torn record"), std::string::npos)
       << report.dropped;
   EXPECT_NE(report.dropped.find(seg), std::string::npos);
+}
+
+// A commit is applied whole or not at all: a crash (or a power cut, which
+// writes unsynced pages in any order) that leaves the start or the end of
+// the last commit's records drops the whole commit, even its valid ones.
+TEST_F(RedoLogTest, AnUnfinishedLastCommitIsDroppedWhole) {
+  OpenLog(1);
+  Commit(3);  // LSNs 1-3, synced
+  Commit(4);  // LSNs 4-7: its second record is torn, its others valid
+  log_.reset();
+  const std::string seg = Segments().back();
+  Corrupt(seg, kSegmentHeaderBytes + 4 * RecordBytes(2, 8) + 20);
+  LogReadReport report;
+  EXPECT_EQ(Replay(0, &report), "1,2,3,");
+  EXPECT_NE(report.dropped.find("LSN 4"), std::string::npos) << report.dropped;
+  EXPECT_NE(report.dropped.find("2 unsynced records after it"),
+            std::string::npos)
+      << report.dropped;
+  // Its last record cut off: the same.
+  std::filesystem::resize_file(seg,
+                               kSegmentHeaderBytes + 7 * RecordBytes(2, 8) - 3);
+  EXPECT_EQ(Replay(0, &report), "1,2,3,");
 }
 
 TEST_F(RedoLogTest, DamageBeforeValidRecordsStopsTheStartNamingTheOffset) {
@@ -278,13 +344,13 @@ TEST_F(RedoLogTest, RecoveryBringsRocksDbUpToTheLogAndDeletesIt) {
   ASSERT_TRUE(cold->Flush().ok());
   OpenLog(1);
   std::string buf;
-  AppendLogRecord(&buf, 1, LogKind::kPut, 0, "stale", "x");  // <= 3: skip
-  AppendLogRecord(&buf, 2, LogKind::kPut, 0, "stale2", "x");
-  AppendLogRecord(&buf, 3, LogKind::kPut, 0, "old", "1");
-  AppendLogRecord(&buf, 4, LogKind::kClear, 0, "", "");
-  AppendLogRecord(&buf, 5, LogKind::kPut, 0, "a", "A");
-  AppendLogRecord(&buf, 6, LogKind::kPut, 0, "b", "B");
-  AppendLogRecord(&buf, 7, LogKind::kDelete, 0, "a", "");
+  AppendLogRecord(&buf, 1, 0, LogKind::kPut, 0, "stale", "x");  // <= 3
+  AppendLogRecord(&buf, 2, 0, LogKind::kPut, 0, "stale2", "x");
+  AppendLogRecord(&buf, 3, 0, LogKind::kPut, 0, "old", "1");
+  AppendLogRecord(&buf, 4, 0, LogKind::kClear, 0, "", "", false);
+  AppendLogRecord(&buf, 5, 0, LogKind::kPut, 0, "a", "A", false);
+  AppendLogRecord(&buf, 6, 0, LogKind::kPut, 0, "b", "B", false);
+  AppendLogRecord(&buf, 7, 0, LogKind::kDelete, 0, "a", "");
   ASSERT_TRUE(log_->Append(buf, 7).ok());
   log_.reset();
   for (int run = 0; run < 2; ++run) {
