@@ -14,6 +14,9 @@ namespace ember::server {
 namespace {
 // Replies a connection may have outstanding before it stops reading.
 constexpr size_t kMaxSlots = 4096;
+// A buffer that grew past this for one big reply is freed, not kept for
+// the connection's life.
+constexpr size_t kKeptBufferBytes = 64 * 1024;
 }  // namespace
 
 Connection::Connection(Socket socket, asio::io_context* io, Server* server,
@@ -148,13 +151,11 @@ void Connection::HandleInput(std::string_view fresh) {
       static_cast<int64_t>(server_->config().proto_max_bulk_len.get());
   if (parser_.max_bulk_bytes() != bulk_max) parser_.SetMaxBulkBytes(bulk_max);
   size_t pos = 0;  // bytes of `input` parsed
-  // Reused across commands: a read leaves its vector's capacity here.
-  protocol::Command args;
   while (pos < input.size() && !closed_ && !close_after_flush_ && !deferred_ &&
          slots_.size() < kMaxSlots) {
     size_t consumed = 0;
     const protocol::ParseResult r =
-        parser_.Parse(input.substr(pos), &consumed, &args);
+        parser_.Parse(input.substr(pos), &consumed, &args_);
     pos += consumed;
     if (r == protocol::ParseResult::kNeedMore) {
       parser_held_ += consumed;  // copied into the parser, not yet a command
@@ -172,7 +173,7 @@ void Connection::HandleInput(std::string_view fresh) {
       pos = input.size();  // nothing after it is read
       break;
     }
-    if (!args.empty()) Dispatch(std::move(args));
+    if (!args_.empty()) Dispatch(std::move(args_));
   }
   // Compacted once per read: what is left moves to the front of in_.
   if (input.data() == in_.data()) {
@@ -252,10 +253,16 @@ void Connection::Dispatch(protocol::Command&& args) {
         }});
     return;
   }
-  const uint64_t slot = NewSlot();
-  std::string reply;
-  RunHere(*spec, args, &reply);
-  Complete(slot, std::move(reply));
+  if (!slots_.empty()) {
+    // Behind a reply still owed: this one waits in its slot.
+    const uint64_t slot = NewSlot();
+    std::string reply;
+    RunHere(*spec, args, &reply);
+    return Complete(slot, std::move(reply));
+  }
+  // Nothing owed before it (the usual read): the reply goes straight out.
+  RunHere(*spec, args, &out_);
+  Replied(false);
 }
 
 void Connection::RunHere(const CommandSpec& spec, const protocol::Command& args,
@@ -270,7 +277,9 @@ void Connection::RunHere(const CommandSpec& spec, const protocol::Command& args,
 }
 
 void Connection::Answer(std::string_view reply) {
-  Complete(NewSlot(), std::string(reply));
+  if (!slots_.empty()) return Complete(NewSlot(), std::string(reply));
+  out_.append(reply);
+  Replied(false);
 }
 
 void Connection::RunDeferred() {
@@ -303,7 +312,7 @@ void Connection::Complete(uint64_t slot, std::string reply) {
 void Connection::Replied(bool was_full) {
   if (closed_) return;
   // Replies the client does not read pile up here: bounded.
-  const uint64_t unread = out_.size() + writing_bytes_;
+  const uint64_t unread = out_.size() + sending_.size();
   const uint64_t max = server_->config().client_output_buffer_limit;
   if (max > 0 && unread > max) {
     return CloseForLimit("client_output_buffer_limit", unread, max,
@@ -323,18 +332,18 @@ void Connection::DoWrite() {
     return;
   }
   writing_ = true;
-  auto data = std::make_shared<std::string>(std::move(out_));
-  out_.clear();
-  writing_bytes_ = data->size();
-  asio::async_write(
-      socket_, asio::buffer(*data),
-      [self = shared_from_this(), data](std::error_code ec, size_t n) {
-        self->writing_ = false;
-        self->writing_bytes_ = 0;
-        if (ec) return self->Close();
-        self->server_->telemetry()->commands.RecordWrite(n);
-        self->DoWrite();
-      });
+  sending_.swap(out_);  // out_ takes sending_'s empty buffer
+  asio::async_write(socket_, asio::buffer(sending_),
+                    [self = shared_from_this()](std::error_code ec, size_t n) {
+                      self->writing_ = false;
+                      if (ec) return self->Close();
+                      self->server_->telemetry()->commands.RecordWrite(n);
+                      // Kept for the next write unless a big reply made it big.
+                      self->sending_.clear();
+                      if (self->sending_.capacity() > kKeptBufferBytes)
+                        std::string().swap(self->sending_);
+                      self->DoWrite();
+                    });
 }
 
 }  // namespace ember::server

@@ -60,7 +60,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Runs `spec` on this thread, appending its reply to `*reply`.
   void RunHere(const CommandSpec& spec, const protocol::Command& args,
                std::string* reply);
-  // A reply made now, in request order.
+  // A reply made now, in request order: appended to out_ when no earlier
+  // reply is owed, else to a new slot.
   void Answer(std::string_view reply);
   // Runs the SCAN that waited for this connection's writes, once they are
   // answered, and resumes reading.
@@ -83,6 +84,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Server* server_;
   Session session_;
   protocol::RespParser parser_;
+  // The command being dispatched. A member, not a local: the parser swaps
+  // its vector with this one, so a command run here (not moved to the
+  // writer) leaves its capacity for the next parse instead of a free and
+  // an allocation per command.
+  protocol::Command args_;
   NetKeyspace keys_;  // reads on this connection's event loop thread
   std::array<char, 16 * 1024> buf_;  // one read_some, parsed in place
   std::string in_;  // received, not yet parsed (a remainder of buf_'s)
@@ -90,8 +96,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // is filled at once (reads) or when the writer answers (writes).
   std::deque<std::pair<bool, std::string>> slots_;
   uint64_t first_slot_ = 0;
-  std::string out_;           // being written
-  size_t writing_bytes_ = 0;  // of the write in flight
+  std::string out_;           // replies in order, not yet handed to the socket
+  std::string sending_;       // the write in flight; empty when none. Swapped
+                              // with out_ so both keep their capacity.
   uint64_t parser_held_ = 0;  // bytes of an unfinished command in parser_
   size_t in_writer_ = 0;      // jobs queued to the writer, not yet answered
   struct Deferred {
