@@ -18,9 +18,7 @@
 namespace ember::server {
 
 Server::Server(Config config) : config_(std::move(config)) {
-  const uint32_t n = config_.threads == 0
-                         ? std::max(1u, std::thread::hardware_concurrency())
-                         : config_.threads;
+  const uint32_t n = NetworkThreads(config_.threads);
   for (uint32_t i = 0; i < n; ++i) {
     io_.push_back(std::make_unique<asio::io_context>(1));
   }
@@ -80,6 +78,10 @@ shm::Status Server::FitOpenFiles() {
 }
 
 shm::Status Server::Start() {
+  if (config_.threads == 0) {
+    spdlog::info("network threads: {} (threads = auto, {} usable cores)",
+                 io_.size(), UsableCores());
+  }
   EMBER_RETURN_IF_ERROR(FitOpenFiles());
   if (config_.cold_tier == ColdTier::kRocksDb) {
     EMBER_RETURN_IF_ERROR(
