@@ -27,7 +27,7 @@ Connection::Connection(Socket socket, asio::io_context* io, Server* server,
       parser_(
           server->parser_limits(!server->config().requirepass.get().empty())),
       keys_(server->ReaderFor(io), server->cold(), &server->writer(),
-            server->config().max_value_bytes_hot, &server->stats()) {
+            server->config().max_value_bytes_hot, server->NetStatsFor(io)) {
   session_.id = id;
   session_.peer = std::move(peer);
   session_.authenticated = server->config().requirepass.get().empty();

@@ -83,6 +83,10 @@ void Server::ResetStats() {
         &stats_.output_buffer_disconnections}) {
     a->store(0, std::memory_order_relaxed);
   }
+  for (auto& n : net_stats_) {
+    for (auto* a : {&n->stats.hot_hits, &n->stats.cold_hits, &n->stats.misses})
+      a->store(0, std::memory_order_relaxed);
+  }
   // The arena's own counters are shared with every reader: not ours to
   // zero, so INFO subtracts what they were now.
   const shm::ArenaStats& h = arena_->header().stats;
