@@ -3,15 +3,18 @@
 #include "server/config.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "server/settings.h"
@@ -224,6 +227,21 @@ std::string RewriteConfigFile(const std::string& path, const Config& c) {
     ::close(dfd);
   }
   return "";
+}
+
+uint32_t UsableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<uint32_t>(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+uint32_t NetworkThreads(uint32_t threads) {
+  if (threads != 0) return threads;
+  return std::clamp(UsableCores() - 1, 1u, 256u);
 }
 
 }  // namespace ember::server

@@ -14,6 +14,9 @@ namespace ember::server {
 namespace {
 // Replies a connection may have outstanding before it stops reading.
 constexpr size_t kMaxSlots = 4096;
+// A buffer that grew past this for one big reply is freed, not kept for
+// the connection's life.
+constexpr size_t kKeptBufferBytes = 64 * 1024;
 }  // namespace
 
 Connection::Connection(Socket socket, asio::io_context* io, Server* server,
@@ -24,7 +27,7 @@ Connection::Connection(Socket socket, asio::io_context* io, Server* server,
       parser_(
           server->parser_limits(!server->config().requirepass.get().empty())),
       keys_(server->ReaderFor(io), server->cold(), &server->writer(),
-            server->config().max_value_bytes_hot, &server->stats()) {
+            server->config().max_value_bytes_hot, server->NetStatsFor(io)) {
   session_.id = id;
   session_.peer = std::move(peer);
   session_.authenticated = server->config().requirepass.get().empty();
@@ -39,6 +42,16 @@ Connection::~Connection() {
 void Connection::Start() {
   std::error_code ignored;  // not TCP (a Unix socket): nothing to set
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  // ReadAvailable's read_some must return EAGAIN, not block the loop.
+  std::error_code ec;
+  socket_.non_blocking(true, ec);
+  if (ec) {
+    spdlog::warn(
+        "client id={} addr={}: cannot make the socket non-blocking: "
+        "{}",
+        session_.id, session_.peer, ec.message());
+    return Close();
+  }
   spdlog::debug("client id={} addr={} connected", session_.id, session_.peer);
   DoRead();
 }
@@ -69,50 +82,81 @@ void Connection::CloseForLimit(const char* limit, uint64_t bytes, uint64_t max,
 }
 
 void Connection::DoRead() {
-  if (reading_ || closed_ || close_after_flush_ || deferred_ ||
-      slots_.size() >= kMaxSlots)
+  if (reading_ || closed_ || close_after_flush_) return;
+  if (deferred_ || slots_.size() >= kMaxSlots) {
+    // Paused with no wait pending: a readiness edge may pass unseen.
+    drained_ = false;
     return;
+  }
   reading_ = true;
-  socket_.async_read_some(
-      asio::buffer(buf_),
-      [self = shared_from_this()](std::error_code ec, size_t n) {
-        self->reading_ = false;
-        if (ec) {
-          // EOF or reset: the client left. operation_aborted: we closed it.
-          // Replies still owed by the writer are dropped when they arrive.
-          self->Close();
-          return;
-        }
-        self->server_->telemetry()->commands.RecordRead(n);
-        self->in_.append(self->buf_.data(), n);
-        self->HandleInput();
-        // Redis's client-query-buffer-limit: what is buffered short of a
-        // whole command (a huge bulk, arguments without end).
-        const uint64_t held = self->in_.size() + self->parser_held_;
-        const uint64_t max = self->server_->config().client_query_buffer_limit;
-        if (held > max) {
-          return self->CloseForLimit(
-              "client_query_buffer_limit", held, max,
-              &self->server_->stats().query_buffer_disconnections);
-        }
-        self->DoRead();
-      });
+  if (!drained_) {
+    // Bytes may already wait in the socket. Posted rather than read here,
+    // so other connections of this loop get their turn first.
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->reading_ = false;
+      self->ReadAvailable();
+    });
+    return;
+  }
+  socket_.async_wait(Socket::wait_read,
+                     [self = shared_from_this()](std::error_code ec) {
+                       self->reading_ = false;
+                       // operation_aborted: we closed it.
+                       if (ec) return self->Close();
+                       self->ReadAvailable();
+                     });
 }
 
-void Connection::HandleInput() {
+void Connection::ReadAvailable() {
   if (closed_) return;
+  std::error_code ec;
+  const size_t n = socket_.read_some(asio::buffer(buf_), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    drained_ = true;  // a spurious wake-up, or a probe that found nothing
+    return DoRead();
+  }
+  if (ec) {
+    // EOF or reset: the client left. Replies still owed by the writer are
+    // dropped when they arrive.
+    return Close();
+  }
+  // Short: the socket had no more. Full: more may wait, read again first.
+  drained_ = n < buf_.size();
+  server_->telemetry()->commands.RecordRead(n);
+  HandleInput(std::string_view(buf_.data(), n));
+  // Redis's client-query-buffer-limit: what is buffered short of a whole
+  // command (a huge bulk, arguments without end).
+  const uint64_t held = in_.size() + parser_held_;
+  const uint64_t max = server_->config().client_query_buffer_limit;
+  if (held > max) {
+    return CloseForLimit("client_query_buffer_limit", held, max,
+                         &server_->stats().query_buffer_disconnections);
+  }
+  DoRead();
+}
+
+void Connection::HandleInput(std::string_view fresh) {
+  if (closed_) return;
+  // Usually every earlier byte was parsed: parse `fresh` where it lies.
+  // Otherwise the remainder comes first, so `fresh` joins it.
+  std::string_view input = fresh;
+  if (!in_.empty()) {
+    in_.append(fresh);
+    input = in_;
+  }
   // Replies made while parsing one read go out in one write, not the first
   // alone (which, with Nagle off or on, costs a packet per reply).
   handling_input_ = true;
   const int64_t bulk_max =
       static_cast<int64_t>(server_->config().proto_max_bulk_len.get());
   if (parser_.max_bulk_bytes() != bulk_max) parser_.SetMaxBulkBytes(bulk_max);
-  while (!in_.empty() && !closed_ && !close_after_flush_ && !deferred_ &&
+  size_t pos = 0;  // bytes of `input` parsed
+  while (pos < input.size() && !closed_ && !close_after_flush_ && !deferred_ &&
          slots_.size() < kMaxSlots) {
     size_t consumed = 0;
-    protocol::Command args;
-    const protocol::ParseResult r = parser_.Parse(in_, &consumed, &args);
-    in_.erase(0, consumed);
+    const protocol::ParseResult r =
+        parser_.Parse(input.substr(pos), &consumed, &args_);
+    pos += consumed;
     if (r == protocol::ParseResult::kNeedMore) {
       parser_held_ += consumed;  // copied into the parser, not yet a command
       break;
@@ -124,12 +168,18 @@ void Connection::HandleInput() {
       std::string reply;
       protocol::AppendError(&reply, "ERR " + parser_.error());
       server_->telemetry()->commands.RecordError(reply);
-      Complete(NewSlot(), std::move(reply));
+      Answer(reply);
       close_after_flush_ = true;
-      in_.clear();
+      pos = input.size();  // nothing after it is read
       break;
     }
-    if (!args.empty()) Dispatch(std::move(args));
+    if (!args_.empty()) Dispatch(std::move(args_));
+  }
+  // Compacted once per read: what is left moves to the front of in_.
+  if (input.data() == in_.data()) {
+    in_.erase(0, pos);
+  } else {
+    in_.assign(input.substr(pos));
   }
   handling_input_ = false;
   // Everything this read asked of the writer, in one hand-off.
@@ -157,7 +207,6 @@ bool Connection::DebugAllowed() const {
 }
 
 void Connection::Dispatch(protocol::Command&& args) {
-  const uint64_t slot = NewSlot();
   const CommandSpec* spec = FindCommand(args[0]);
   CommandStats& stats = server_->telemetry()->commands;
   auto refuse = [&](std::string_view error) {
@@ -168,12 +217,12 @@ void Connection::Dispatch(protocol::Command&& args) {
     } else {
       stats.RecordError(reply);
     }
-    Complete(slot, std::move(reply));
+    Answer(reply);
   };
   if (spec == nullptr) {
-    std::string reply = UnknownCommandError(args);
+    const std::string reply = UnknownCommandError(args);
     stats.RecordError(reply);
-    return Complete(slot, std::move(reply));
+    return Answer(reply);
   }
   if (!session_.authenticated && !(spec->flags & kNoAuth))
     return refuse("NOAUTH Authentication required.");
@@ -188,43 +237,58 @@ void Connection::Dispatch(protocol::Command&& args) {
   // parsing stops meanwhile), then runs here: it sees them, and its cursor
   // is this connection's.
   if (spec->handler == CmdScan && in_writer_ > 0) {
-    deferred_ = Deferred{spec, std::move(args), slot};
+    deferred_ = Deferred{spec, std::move(args), NewSlot()};
     return;
   }
   // Writes go to the writer; so do reads behind a write of this connection,
   // which keeps read-your-writes inside a pipeline.
   if ((spec->flags & kWrite) || ((spec->flags & kRead) && in_writer_ > 0)) {
     ++in_writer_;
-    pending_jobs_.push_back(
-        WriteJob{spec, std::move(args), io_,
-                 [self = shared_from_this(), slot](std::string reply) {
-                   --self->in_writer_;
-                   self->Complete(slot, std::move(reply));
-                   self->RunDeferred();
-                 }});
+    pending_jobs_.push_back(WriteJob{
+        spec, std::move(args), io_,
+        [self = shared_from_this(), slot = NewSlot()](std::string reply) {
+          --self->in_writer_;
+          self->Complete(slot, std::move(reply));
+          self->RunDeferred();
+        }});
     return;
   }
-  RunHere(*spec, args, slot);
+  if (!slots_.empty()) {
+    // Behind a reply still owed: this one waits in its slot.
+    const uint64_t slot = NewSlot();
+    std::string reply;
+    RunHere(*spec, args, &reply);
+    return Complete(slot, std::move(reply));
+  }
+  // Nothing owed before it (the usual read): the reply goes straight out.
+  RunHere(*spec, args, &out_);
+  Replied(false);
 }
 
 void Connection::RunHere(const CommandSpec& spec, const protocol::Command& args,
-                         uint64_t slot) {
-  std::string reply;
+                         std::string* reply) {
   CommandContext ctx{&keys_, &session_, server_};
   {
     CursorOwner owner(session_.id);
-    Execute(spec, args, ctx, &reply);
+    Execute(spec, args, ctx, reply);
   }
   if (session_.quit) close_after_flush_ = true;
   if (session_.authenticated) parser_.SetAuthenticated();
-  Complete(slot, std::move(reply));
+}
+
+void Connection::Answer(std::string_view reply) {
+  if (!slots_.empty()) return Complete(NewSlot(), std::string(reply));
+  out_.append(reply);
+  Replied(false);
 }
 
 void Connection::RunDeferred() {
   if (!deferred_ || in_writer_ > 0 || closed_) return;
   Deferred d = std::move(*deferred_);
   deferred_.reset();
-  RunHere(*d.spec, d.args, d.slot);
+  std::string reply;
+  RunHere(*d.spec, d.args, &reply);
+  Complete(d.slot, std::move(reply));
   if (!handling_input_) {
     HandleInput();  // what waited behind it
     DoRead();
@@ -242,8 +306,13 @@ void Connection::Complete(uint64_t slot, std::string reply) {
     slots_.pop_front();
     ++first_slot_;
   }
+  Replied(was_full);
+}
+
+void Connection::Replied(bool was_full) {
+  if (closed_) return;
   // Replies the client does not read pile up here: bounded.
-  const uint64_t unread = out_.size() + writing_bytes_;
+  const uint64_t unread = out_.size() + sending_.size();
   const uint64_t max = server_->config().client_output_buffer_limit;
   if (max > 0 && unread > max) {
     return CloseForLimit("client_output_buffer_limit", unread, max,
@@ -263,18 +332,18 @@ void Connection::DoWrite() {
     return;
   }
   writing_ = true;
-  auto data = std::make_shared<std::string>(std::move(out_));
-  out_.clear();
-  writing_bytes_ = data->size();
-  asio::async_write(
-      socket_, asio::buffer(*data),
-      [self = shared_from_this(), data](std::error_code ec, size_t n) {
-        self->writing_ = false;
-        self->writing_bytes_ = 0;
-        if (ec) return self->Close();
-        self->server_->telemetry()->commands.RecordWrite(n);
-        self->DoWrite();
-      });
+  sending_.swap(out_);  // out_ takes sending_'s empty buffer
+  asio::async_write(socket_, asio::buffer(sending_),
+                    [self = shared_from_this()](std::error_code ec, size_t n) {
+                      self->writing_ = false;
+                      if (ec) return self->Close();
+                      self->server_->telemetry()->commands.RecordWrite(n);
+                      // Kept for the next write unless a big reply made it big.
+                      self->sending_.clear();
+                      if (self->sending_.capacity() > kKeptBufferBytes)
+                        std::string().swap(self->sending_);
+                      self->DoWrite();
+                    });
 }
 
 }  // namespace ember::server

@@ -223,8 +223,9 @@ std::string Server::InfoText(std::string_view sections) {
   if (section("stats", "Stats")) {
     const CommandStats::Totals t = telemetry_.commands.Sum();
     const InstantaneousRates::Rates r = telemetry_.rates.Get();
-    const uint64_t hot = load(stats_.hot_hits), cold = load(stats_.cold_hits),
-                   dirty = load(stats_.dirty_hits);
+    const uint64_t hot = SumNet(&Stats::hot_hits);
+    const uint64_t dirty = SumNet(&Stats::dirty_hits);
+    const uint64_t cold = SumNet(&Stats::cold_hits);
     const uint64_t evicted =
         load(h.stats.evictions) + load(h.stats.index_evictions);
     const uint64_t evicted_base = load(evicted_keys_base_);
@@ -240,7 +241,7 @@ std::string Server::InfoText(std::string_view sections) {
     line("evicted_keys", evicted > evicted_base ? evicted - evicted_base : 0);
     line("evicted_clients", 0);
     line("keyspace_hits", hot + dirty + cold);
-    line("keyspace_misses", load(stats_.misses));
+    line("keyspace_misses", SumNet(&Stats::misses));
     line("pubsub_channels", 0);
     line("pubsub_patterns", 0);
     line("total_error_replies", t.error_replies);

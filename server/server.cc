@@ -18,11 +18,10 @@
 namespace ember::server {
 
 Server::Server(Config config) : config_(std::move(config)) {
-  const uint32_t n = config_.threads == 0
-                         ? std::max(1u, std::thread::hardware_concurrency())
-                         : config_.threads;
+  const uint32_t n = NetworkThreads(config_.threads);
   for (uint32_t i = 0; i < n; ++i) {
     io_.push_back(std::make_unique<asio::io_context>(1));
+    net_stats_.push_back(std::make_unique<NetStats>());
   }
   signals_ = std::make_unique<asio::signal_set>(*io_[0], SIGINT, SIGTERM);
   sampler_ = std::make_unique<asio::steady_timer>(*io_[0]);
@@ -81,6 +80,10 @@ shm::Status Server::FitOpenFiles() {
 }
 
 shm::Status Server::Start() {
+  if (config_.threads == 0) {
+    spdlog::info("network threads: {} (threads = auto, {} usable cores)",
+                 io_.size(), UsableCores());
+  }
   EMBER_RETURN_IF_ERROR(FitOpenFiles());
   WriteBack wb;
   if (config_.cold_tier == ColdTier::kRocksDb) {
@@ -270,6 +273,20 @@ shm::ArenaReader* Server::ReaderFor(const asio::io_context* io) {
     if (io_[i].get() == io) return readers_[i].get();
   }
   return nullptr;
+}
+
+Stats* Server::NetStatsFor(const asio::io_context* io) {
+  for (size_t i = 0; i < io_.size(); ++i) {
+    if (io_[i].get() == io) return &net_stats_[i]->stats;
+  }
+  return &stats_;
+}
+
+uint64_t Server::SumNet(std::atomic<uint64_t> Stats::*counter) const {
+  uint64_t n = (stats_.*counter).load(std::memory_order_relaxed);
+  for (const auto& s : net_stats_)
+    n += (s->stats.*counter).load(std::memory_order_relaxed);
+  return n;
 }
 
 void Server::Run() {

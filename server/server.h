@@ -70,6 +70,11 @@ class Server : public ServerInfo {
   void ResetStats() override;
 
   Stats& stats() { return stats_; }
+  // Event loop `io`'s own Stats: the reads run there (NetKeyspace) count
+  // hot_hits, cold_hits and misses into it, a cache line no other thread
+  // writes, instead of one line both network threads bounce. INFO and
+  // RESETSTAT add these to stats().
+  Stats* NetStatsFor(const asio::io_context* io);
   Writer& writer() { return *writer_; }
   ColdStore* cold() { return cold_.get(); }
   // Request limits; `unauthenticated` adds Redis's pre-AUTH ones.
@@ -99,6 +104,13 @@ class Server : public ServerInfo {
   Mutex config_mu_;  // one CONFIG SET or REWRITE at a time
   protocol::ParserLimits limits_;
   Stats stats_;
+  // One per event loop, by io_ index; aligned so no two share a line.
+  struct alignas(64) NetStats {
+    Stats stats;
+  };
+  std::vector<std::unique_ptr<NetStats>> net_stats_;
+  // stats_.*counter plus every event loop's.
+  uint64_t SumNet(std::atomic<uint64_t> Stats::*counter) const;
   Telemetry telemetry_;
   uint64_t open_files_limit_ = 0, open_files_reserved_ = 0;
   std::string run_id_;  // 40 hex digits, new at every start (INFO)

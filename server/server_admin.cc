@@ -77,11 +77,16 @@ void Server::ResetStats() {
   telemetry_.commands.Reset();
   for (auto* a :
        {&stats_.connections_received, &stats_.rejected_connections,
-        &stats_.hot_hits, &stats_.cold_hits, &stats_.misses, &stats_.promotions,
-        &stats_.fills_dropped, &stats_.oom_keys_dropped,
+        &stats_.hot_hits, &stats_.dirty_hits, &stats_.cold_hits, &stats_.misses,
+        &stats_.promotions, &stats_.fills_dropped, &stats_.oom_keys_dropped,
         &stats_.protocol_errors, &stats_.query_buffer_disconnections,
         &stats_.output_buffer_disconnections}) {
     a->store(0, std::memory_order_relaxed);
+  }
+  for (auto& n : net_stats_) {
+    for (auto* a : {&n->stats.hot_hits, &n->stats.dirty_hits,
+                    &n->stats.cold_hits, &n->stats.misses})
+      a->store(0, std::memory_order_relaxed);
   }
   // The arena's own counters are shared with every reader: not ours to
   // zero, so INFO subtracts what they were now.

@@ -113,6 +113,34 @@ constexpr Codec Int() {
           }};
 }
 
+// "auto" (any case) or an integer Lo-Hi; auto is stored as 0, and "0" is
+// read as auto too (what it meant before auto had a name).
+template <auto M, uint64_t Lo, uint64_t Hi>
+constexpr Codec UintOrAuto() {
+  return {[](std::string_view v, Config* c, std::string* why) {
+            uint64_t n = 0;
+            if (Lower(v) == "auto") {
+              c->*M = 0;
+              return true;
+            }
+            if (!ParseDigits(v, 10, &n) || (n != 0 && (n < Lo || n > Hi))) {
+              *why = "argument must be auto or between " + std::to_string(Lo) +
+                     " and " + std::to_string(Hi) + " inclusive";
+              return false;
+            }
+            c->*M = static_cast<FieldType<M>>(n);
+            return true;
+          },
+          [](const Config& c) {
+            const auto n = Value<M>(c);
+            return n == 0 ? std::string("auto") : std::to_string(n);
+          },
+          [] {
+            return "auto or integer " + std::to_string(Lo) + "-" +
+                   std::to_string(Hi);
+          }};
+}
+
 // "4096", "256k", "256kb", "64mb", "1gb": powers of 1024, any case.
 inline bool ParseMemory(std::string_view v, uint64_t* out) {
   size_t digits = 0;

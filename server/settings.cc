@@ -53,8 +53,10 @@ constexpr Setting kSettings[] = {
   Row("run_dir", "", String<&C::run_dir>(), "/tmp/ember", "", kFixed,
       "The arena's lock file and attach socket: created 0750, refused when "
       "another user's or open to others."),
-  Row("threads", "", Uint<&C::threads, 0, 256>(), "2", "threads", kFixed,
-      "Network threads, each an event loop; 0: one per core."),
+  Row("threads", "", UintOrAuto<&C::threads, 1, 256>(), "auto", "threads",
+      kFixed,
+      "Network threads, each an event loop; auto: one less than the cores "
+      "the server may run on, at least 1 (INFO network_threads shows it)."),
   Row("name", "", String<&C::name>(), "default", "", kFixed,
       "Arena instance name: shared memory /dev/shm/ember.<name>.data."),
   Row("arena_bytes", "maxmemory", Bytes<&C::arena_bytes, 0, kMaxU>(), "256mb",

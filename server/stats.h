@@ -1,6 +1,8 @@
 // server/stats.h: counters for INFO, bumped with relaxed atomics from any
 // thread. Per-command counters (and so total_commands_processed) are not
-// here: they are per thread, in command_stats.h.
+// here: they are per thread, in command_stats.h. Each event loop has its
+// own Stats for the counters its reads bump (Server::NetStatsFor); INFO
+// sums them.
 // Thread safety: every member is atomic.
 #pragma once
 

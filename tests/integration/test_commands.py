@@ -4,7 +4,9 @@ the Unix socket, through redis-cli, and as inline commands on a raw socket.
 """
 
 import os
+import random
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -799,6 +801,65 @@ class InlineCommands(EmberTestCase):
         self.assertEqual(
             self.c.read_reply(),
             b"-ERR unknown command 'FOO', with args beginning with: 'bar' ")
+
+
+class SplitInput(EmberTestCase):
+    """The server reads what the socket holds and parses it in place, with
+    a remainder carried between reads: requests split anywhere, or larger
+    than one read, still frame the same."""
+
+    def setUp(self):
+        self.server = SERVER
+        self.c = RawConnection(SERVER.port)
+        self.c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.addCleanup(self.c.close)
+
+    @staticmethod
+    def request(*args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        return b"".join(out)
+
+    def pipeline(self, n, value_bytes):
+        """n SET/GET/INCR triples and the replies they must get."""
+        counter = f"split:n:{self.id()}"
+        data, expected = [], []
+        for i in range(n):
+            value = (b"%d:" % i) * (value_bytes // 4 + 1)
+            value = value[:value_bytes]
+            data.append(self.request("SET", f"split:{i}", value))
+            data.append(self.request("GET", f"split:{i}"))
+            data.append(self.request("INCR", counter))
+            expected += [b"+OK", value, i + 1]
+        return b"".join(data), expected
+
+    def test_a_pipeline_sent_in_small_writes_replies_in_order(self):
+        data, expected = self.pipeline(200, 40)
+        rng = random.Random(11)
+        at = 0
+        while at < len(data):
+            step = rng.randint(1, 7)
+            self.c.send(data[at:at + step])
+            at += step
+            if rng.random() < 0.01:
+                time.sleep(0.005)  # the server waits for readiness again
+        self.assertEqual([self.c.read_reply() for _ in expected], expected)
+
+    def test_values_larger_than_one_read_straddle_reads(self):
+        # 40 KiB values: each spans several of the server's 16 KiB reads.
+        data, expected = self.pipeline(30, 40 * 1024)
+        self.c.send(data)
+        self.assertEqual([self.c.read_reply() for _ in expected], expected)
+
+    def test_a_command_completed_after_a_pause_is_answered(self):
+        data = self.request("SET", "split:pause", "x" * 100)
+        for cut in (1, 5, 20, len(data) - 1):
+            self.c.send(data[:cut])
+            time.sleep(0.02)
+            self.c.send(data[cut:])
+            self.assertEqual(self.c.read_reply(), b"+OK")
 
 
 if __name__ == "__main__":

@@ -150,6 +150,13 @@ class Config(EmberTestCase):
                     f"-ERR CONFIG SET failed (possibly related to argument "
                     f"'{name}') - can't set immutable config".encode())
 
+    def test_threads_auto_runs_one_less_than_the_usable_cores(self):
+        self.assertEqual(self.call("CONFIG", "GET", "threads"),
+                         [b"threads", b"auto"])
+        cores = len(os.sched_getaffinity(0))  # the server inherits it
+        self.assertEqual(self.server.info("ember")["network_threads"],
+                         max(1, cores - 1))
+
     def test_resetstat_zeroes_the_counters(self):
         r = self.server.client()
         r.set("k", "v")

@@ -3,8 +3,10 @@
 #include "server/config.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <stdexcept>
 #include <vector>
@@ -203,6 +205,43 @@ TEST_F(ConfigTest, CommandLineOverridesTheFile) {
 TEST_F(ConfigTest, UnknownKeyInFileIsNamed) {
   const std::string f = WriteFile("port = 7000\nmaxmemmory = 1gb\n");
   EXPECT_NE(ErrorOf({f}).find("maxmemmory"), std::string::npos) << ErrorOf({f});
+}
+
+TEST_F(ConfigTest, ThreadsIsAutoByDefaultAndReadsAutoOrANumber) {
+  const Setting* s = FindSetting("threads");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->format(Config()), "auto");
+  EXPECT_EQ(Parse({"--threads", "AUTO"}).threads, 0u);
+  EXPECT_EQ(Parse({"--threads", "0"}).threads, 0u);  // the old spelling
+  EXPECT_EQ(Parse({"--threads", "3"}).threads, 3u);
+  EXPECT_NE(ErrorOf({"--threads", "257"})
+                .find("must be auto or between 1 and "
+                      "256"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf({"--threads", "many"}).find("'threads'"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, ThreadsAutoIsOneLessThanTheUsableCoresAndAtLeastOne) {
+  cpu_set_t all;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+  const uint32_t cores = static_cast<uint32_t>(CPU_COUNT(&all));
+  EXPECT_EQ(UsableCores(), cores);
+  EXPECT_EQ(NetworkThreads(0), std::max(1u, cores - 1));
+  EXPECT_EQ(NetworkThreads(5), 5u);  // a number is taken as given
+  // Pinned to one CPU (as taskset would): auto still gives one thread.
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &all)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  EXPECT_EQ(UsableCores(), 1u);
+  EXPECT_EQ(NetworkThreads(0), 1u);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
 }
 
 TEST_F(ConfigTest, UnknownFlagIsNamed) {
