@@ -109,7 +109,13 @@ shm::Status NetKeyspace::Load(std::string_view key, std::string* value,
     return s;
   }
   if (tier == Tier::kDirty) {
+    // Not in the arena (evicted, or refused when written): a fill puts it
+    // back unless a write began since the token.
     stats_->dirty_hits.fetch_add(1, std::memory_order_relaxed);
+    if (value->size() <= max_hot_) {
+      writer_->SubmitFill(std::string(key), *value, *expiry_ms, token,
+                          /*from_dirty=*/true);
+    }
     return s;
   }
   stats_->cold_hits.fetch_add(1, std::memory_order_relaxed);

@@ -94,10 +94,11 @@ bool& Writer::FlushPosted(asio::io_context* io) {
 }
 
 void Writer::SubmitFill(std::string key, std::string value, uint64_t expiry_ms,
-                        uint64_t token) {
+                        uint64_t token, bool from_dirty) {
   MutexLock lock(&mu_);
   if (fills_.size() < 4096) {  // promotion is best effort under load
-    fills_.push_back({std::move(key), std::move(value), expiry_ms, token});
+    fills_.push_back(
+        {std::move(key), std::move(value), expiry_ms, token, from_dirty});
   }
 }
 

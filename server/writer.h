@@ -90,8 +90,10 @@ class Writer {
   void Submit(std::vector<WriteJob>* jobs) EXCLUDES(mu_);
   // Offers a cold hit for promotion. `token` is completed_seq() read before
   // the cold read began.
+  // `from_dirty`: the value came from the dirty table (the newest state
+  // when read), not from RocksDB (older than any dirty state of the key).
   void SubmitFill(std::string key, std::string value, uint64_t expiry_ms,
-                  uint64_t token) EXCLUDES(mu_);
+                  uint64_t token, bool from_dirty = false) EXCLUDES(mu_);
   uint64_t completed_seq() const {
     return completed_.load(std::memory_order_acquire);
   }
@@ -103,6 +105,7 @@ class Writer {
     std::string key, value;
     uint64_t expiry_ms;
     uint64_t token;
+    bool from_dirty;
   };
   // Replies of one commit, grouped by the event loop that must send them.
   using Delivery =

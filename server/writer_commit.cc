@@ -248,10 +248,10 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
 }
 
 void Writer::ApplyFill(const Fill& f) {
-  // A write to this key (or a neighbour) began after the read, or the key
-  // has a write RocksDB's copy does not show yet.
+  // A write to this key (or a neighbour) began after the read, or RocksDB's
+  // copy is older than the key's dirty state.
   if (started_[StartedIndex(f.key)] > f.token || cleared_seq_ > f.token ||
-      (dirty_ != nullptr && dirty_->Contains(f.key))) {
+      (!f.from_dirty && dirty_ != nullptr && dirty_->Contains(f.key))) {
     stats_->fills_dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
