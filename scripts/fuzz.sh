@@ -13,7 +13,7 @@ scripts/install-deps.sh
 build=build-fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DEMBER_FUZZ=ON -DEMBER_WERROR=ON >/dev/null
-targets=(resp_parser resp_reply arena_reader)
+targets=(resp_parser resp_reply arena_reader log_replay)
 cmake --build "$build" -j2 --target "${targets[@]/#/fuzz_}"
 export UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1"
 for t in "${targets[@]}"; do

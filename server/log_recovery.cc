@@ -9,11 +9,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
-#include "server/cold_store.h"
-#include "server/dirty_table.h"
 #include "server/redo_log.h"
 
 namespace ember::server {
@@ -211,66 +208,6 @@ shm::Status ReadLog(const std::string& dir, uint64_t from_lsn,
     }
     if (!report->dropped.empty()) break;
   }
-  return shm::Status::Ok();
-}
-
-}  // namespace ember::server
-
-namespace ember::server {
-
-shm::Status RecoverColdStore(const std::string& dir, ColdStore* cold,
-                             RecoveryReport* report) {
-  const auto start = std::chrono::steady_clock::now();
-  *report = RecoveryReport();
-  report->applied_lsn_before = cold->applied_lsn();
-  // Records are copied into a batch of their final states: the segment's
-  // bytes are reused for the next one.
-  std::vector<std::pair<std::string, DirtyEntry>> pending;
-  std::vector<ColdOp> ops;
-  bool clear_first = false;
-  uint64_t pending_bytes = 0, last = 0;
-  auto flush_batch = [&]() -> shm::Status {
-    if (pending.empty() && !clear_first) return shm::Status::Ok();
-    ops.clear();
-    for (const auto& [k, e] : pending)
-      ops.push_back(ColdOp{k, e.value, e.expiry_ms, e.deleted});
-    EMBER_RETURN_IF_ERROR(cold->Apply(ops, clear_first, last));
-    pending.clear();
-    clear_first = false;
-    pending_bytes = 0;
-    return shm::Status::Ok();
-  };
-  shm::Status s = ReadLog(
-      dir, report->applied_lsn_before,
-      [&](const LogRecord& r) -> shm::Status {
-        if (r.kind == LogKind::kClear) {
-          // Everything before it in this batch is moot.
-          pending.clear();
-          clear_first = true;
-        } else {
-          pending.emplace_back(
-              std::string(r.key),
-              DirtyEntry{std::string(r.kind == LogKind::kPut ? r.value : ""),
-                         r.expiry_ms, r.kind == LogKind::kDelete});
-          pending_bytes += r.key.size() + r.value.size();
-        }
-        last = r.lsn;
-        if (pending_bytes >= (16 << 20) || pending.size() >= 65536)
-          return flush_batch();
-        return shm::Status::Ok();
-      },
-      &report->log);
-  if (s.ok()) s = flush_batch();
-  if (s.ok() && report->log.records > 0) s = cold->Flush();
-  if (!s.ok()) return s;
-  for (const std::string& name : report->log.names)
-    unlink((dir + "/" + name).c_str());
-  report->next_lsn =
-      std::max(report->applied_lsn_before, report->log.last_lsn) + 1;
-  report->ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now() - start)
-          .count());
   return shm::Status::Ok();
 }
 

@@ -53,7 +53,7 @@ struct RecoveryReport {
 // the WAL off, each carrying its last LSN), flushes RocksDB, then deletes
 // the segments: after kOk, RocksDB alone holds the whole database and the
 // new log starts at report->next_lsn. Not kOk (damage, a failing disk):
-// nothing is deleted.
+// nothing is deleted. In recovery.cc (ReadLog alone needs no RocksDB).
 shm::Status RecoverColdStore(const std::string& dir, ColdStore* cold,
                              RecoveryReport* report);
 

@@ -223,12 +223,15 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
     // lock (a reader that misses the arena finds the table up to date).
     const bool clear = ks.clear_all();
     DirtyTable::Changes changes = ks.TakeChanges();
+    // Taken here, where the analysis sees commit_mu_ held (it cannot see
+    // into the lambda, which runs within this call).
+    uint64_t& cleared_seq = cleared_seq_;
     dirty_->Publish(
         &changes, clear, lsn, [&](const DirtyTable::EntryRefs& refs) {
           if (clear) {
             arena_->Clear();
             *cleared = true;
-            cleared_seq_ = seq;  // older fills are stale
+            cleared_seq = seq;  // older fills are stale
           }
           for (const auto& [key, e] : refs) {
             if (e->deleted || e->value.size() > config_.max_value_bytes_hot) {

@@ -1,0 +1,70 @@
+// server/recovery.cc: replaying the redo log into RocksDB at start
+// (RecoverColdStore in log_recovery.h; reading the log is log_recovery.cc).
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "server/cold_store.h"
+#include "server/dirty_table.h"
+#include "server/log_recovery.h"
+
+namespace ember::server {
+
+shm::Status RecoverColdStore(const std::string& dir, ColdStore* cold,
+                             RecoveryReport* report) {
+  const auto start = std::chrono::steady_clock::now();
+  *report = RecoveryReport();
+  report->applied_lsn_before = cold->applied_lsn();
+  // Records are copied into a batch of their final states: the segment's
+  // bytes are reused for the next one.
+  std::vector<std::pair<std::string, DirtyEntry>> pending;
+  std::vector<ColdOp> ops;
+  bool clear_first = false;
+  uint64_t pending_bytes = 0, last = 0;
+  auto flush_batch = [&]() -> shm::Status {
+    if (pending.empty() && !clear_first) return shm::Status::Ok();
+    ops.clear();
+    for (const auto& [k, e] : pending)
+      ops.push_back(ColdOp{k, e.value, e.expiry_ms, e.deleted});
+    EMBER_RETURN_IF_ERROR(cold->Apply(ops, clear_first, last));
+    pending.clear();
+    clear_first = false;
+    pending_bytes = 0;
+    return shm::Status::Ok();
+  };
+  shm::Status s = ReadLog(
+      dir, report->applied_lsn_before,
+      [&](const LogRecord& r) -> shm::Status {
+        if (r.kind == LogKind::kClear) {
+          // Everything before it in this batch is moot.
+          pending.clear();
+          clear_first = true;
+        } else {
+          pending.emplace_back(
+              std::string(r.key),
+              DirtyEntry{std::string(r.kind == LogKind::kPut ? r.value : ""),
+                         r.expiry_ms, r.kind == LogKind::kDelete});
+          pending_bytes += r.key.size() + r.value.size();
+        }
+        last = r.lsn;
+        if (pending_bytes >= (16 << 20) || pending.size() >= 65536)
+          return flush_batch();
+        return shm::Status::Ok();
+      },
+      &report->log);
+  if (s.ok()) s = flush_batch();
+  if (s.ok() && report->log.records > 0) s = cold->Flush();
+  if (!s.ok()) return s;
+  for (const std::string& name : report->log.names)
+    unlink((dir + "/" + name).c_str());
+  report->next_lsn =
+      std::max(report->applied_lsn_before, report->log.last_lsn) + 1;
+  report->ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start)
+          .count());
+  return shm::Status::Ok();
+}
+
+}  // namespace ember::server
