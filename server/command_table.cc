@@ -67,7 +67,8 @@ const std::vector<CommandSpec>& AllCommands() {
       {"scan", -2, kRead, CmdScan},
       {"keys", 2, kRead, CmdKeys},
       {"randomkey", 1, kRead, CmdRandomKey},
-      // Server (commands_server.cc; TIME and WAIT in commands_db.cc).
+      // Server (commands_server.cc, _introspection; TIME and WAIT in
+      // commands_db.cc).
       {"ping", -1, kServer, CmdPing},
       {"echo", 2, kServer, CmdEcho},
       {"time", 1, kServer, CmdTime},

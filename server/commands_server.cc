@@ -1,6 +1,7 @@
-// server/commands_server.cc: PING ECHO AUTH HELLO CLIENT COMMAND SELECT
-// QUIT INFO DEBUG: connection and server state, no keys. CONFIG is in
-// commands_config.cc, SLOWLOG and LATENCY in commands_monitor.cc.
+// server/commands_server.cc: PING ECHO AUTH HELLO CLIENT SELECT QUIT INFO
+// DEBUG: connection and server state, no keys. COMMAND is in
+// commands_introspection.cc, CONFIG in commands_config.cc, SLOWLOG and
+// LATENCY in commands_monitor.cc.
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -127,34 +128,6 @@ void CmdClient(const Args& a, CommandContext& ctx, std::string* reply) {
   pr::AppendError(reply,
                   "ERR unknown subcommand or wrong number of arguments for '" +
                       a[1] + "'. Try CLIENT HELP.");
-}
-
-void CmdCommand(const Args& a, CommandContext&, std::string* reply) {
-  const auto& all = AllCommands();
-  const std::string sub = a.size() > 1 ? Lower(a[1]) : "";
-  if (sub == "count")
-    return pr::AppendInteger(reply, static_cast<int64_t>(all.size()));
-  if (sub == "docs") return pr::AppendArrayHeader(reply, 0);
-  if (!sub.empty()) {
-    return pr::AppendError(
-        reply, "ERR unknown subcommand '" + a[1] + "'. Try COMMAND HELP.");
-  }
-  pr::AppendArrayHeader(reply, all.size());
-  for (const CommandSpec& c : all) {
-    const bool has_key = (c.flags & (kRead | kWrite)) && c.arity != 1 &&
-                         std::string_view(c.name) != "dbsize" &&
-                         std::string_view(c.name) != "flushall" &&
-                         std::string_view(c.name) != "scan" &&
-                         std::string_view(c.name) != "keys";
-    pr::AppendArrayHeader(reply, 6);
-    pr::AppendBulk(reply, c.name);
-    pr::AppendInteger(reply, c.arity);
-    pr::AppendArrayHeader(reply, 1);
-    pr::AppendSimpleString(reply, (c.flags & kWrite) ? "write" : "readonly");
-    pr::AppendInteger(reply, has_key ? 1 : 0);
-    pr::AppendInteger(reply, has_key ? (c.arity < 0 ? -1 : 1) : 0);
-    pr::AppendInteger(reply, has_key ? 1 : 0);
-  }
 }
 
 void CmdSelect(const Args& a, CommandContext&, std::string* reply) {
