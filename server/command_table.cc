@@ -67,7 +67,7 @@ const std::vector<CommandSpec>& AllCommands() {
       {"scan", -2, kRead, CmdScan},
       {"keys", 2, kRead, CmdKeys},
       {"randomkey", 1, kRead, CmdRandomKey},
-      // Server (commands_server.cc, _introspection; TIME and WAIT in
+      // Server (commands_server.cc, _client, _introspection; TIME and WAIT in
       // commands_db.cc).
       {"ping", -1, kServer, CmdPing},
       {"echo", 2, kServer, CmdEcho},
@@ -79,6 +79,7 @@ const std::vector<CommandSpec>& AllCommands() {
       {"command", -1, kServer, CmdCommand},
       {"select", 2, kServer, CmdSelect},
       {"quit", -1, kServer | kNoAuth, CmdQuit},
+      {"reset", 1, kServer | kNoAuth, CmdReset},
       {"info", -1, kServer, CmdInfo},
       {"config", -2, kServer, CmdConfig},
       {"slowlog", -2, kServer, CmdSlowlog},

@@ -114,7 +114,6 @@ EMBER_COMMAND(CmdPing);
 EMBER_COMMAND(CmdEcho);
 EMBER_COMMAND(CmdAuth);
 EMBER_COMMAND(CmdHello);
-EMBER_COMMAND(CmdClient);
 EMBER_COMMAND(CmdSelect);
 EMBER_COMMAND(CmdQuit);
 EMBER_COMMAND(CmdInfo);
@@ -122,6 +121,9 @@ EMBER_COMMAND(CmdConfig);
 EMBER_COMMAND(CmdSlowlog);
 EMBER_COMMAND(CmdLatency);
 EMBER_COMMAND(CmdDebug);
+// commands_client.cc
+EMBER_COMMAND(CmdClient);
+EMBER_COMMAND(CmdReset);
 // commands_introspection.cc
 EMBER_COMMAND(CmdCommand);
 #undef EMBER_COMMAND

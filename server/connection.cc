@@ -5,10 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include "protocol/resp_writer.h"
+#include "server/command_meta.h"
 #include "server/command_table.h"
 #include "server/commands.h"
 #include "server/keyspaces.h"
 #include "server/server.h"
+#include "shm/reclaimer.h"
 
 namespace ember::server {
 namespace {
@@ -17,7 +19,7 @@ constexpr size_t kMaxSlots = 4096;
 }  // namespace
 
 Connection::Connection(Socket socket, asio::io_context* io, Server* server,
-                       std::string peer, uint64_t id)
+                       std::string peer, uint64_t id, std::string laddr)
     : socket_(std::move(socket)),
       io_(io),
       server_(server),
@@ -26,6 +28,18 @@ Connection::Connection(Socket socket, asio::io_context* io, Server* server,
       keys_(server->ReaderFor(io), server->cold(), &server->writer(),
             server->config().max_value_bytes_hot, &server->stats()) {
   session_.id = id;
+  // Redis shows a Unix socket client as "<socket path>:0", both ways.
+  const bool unix_socket = peer == "unix";
+  std::string addr = peer;
+  if (unix_socket) {
+    addr = server->config().unix_socket;
+    addr += ":0";
+    laddr = addr;
+  }
+  state_ = std::make_shared<ClientState>(id, std::move(addr), std::move(laddr),
+                                         socket_.native_handle(), unix_socket,
+                                         shm::NowUnixMs());
+  session_.client = state_.get();
   session_.peer = std::move(peer);
   session_.authenticated = server->config().requirepass.get().empty();
   server_->stats().connected_clients.fetch_add(1, std::memory_order_relaxed);
@@ -84,6 +98,7 @@ void Connection::DoRead() {
           return;
         }
         self->server_->telemetry()->commands.RecordRead(n);
+        self->state_->Touch(shm::NowUnixMs());
         self->in_.append(self->buf_.data(), n);
         self->HandleInput();
         // Redis's client-query-buffer-limit: what is buffered short of a
@@ -135,10 +150,17 @@ void Connection::HandleInput() {
   // Everything this read asked of the writer, in one hand-off.
   if (!pending_jobs_.empty()) server_->writer().Submit(&pending_jobs_);
   DoWrite();
+  PublishBuffers();
+}
+
+void Connection::PublishBuffers() {
+  state_->set_buffers(in_.size() + parser_held_, in_.capacity() - in_.size(),
+                      out_.size() + writing_bytes_, slots_.size());
+  if (close_after_flush_) state_->set_closing();
 }
 
 uint64_t Connection::NewSlot() {
-  slots_.emplace_back(false, std::string());
+  slots_.emplace_back();
   return first_slot_ + slots_.size() - 1;
 }
 
@@ -159,6 +181,12 @@ bool Connection::DebugAllowed() const {
 void Connection::Dispatch(protocol::Command&& args) {
   const uint64_t slot = NewSlot();
   const CommandSpec* spec = FindCommand(args[0]);
+  // CLIENT REPLY: SKIP drops this reply; OFF every reply from here on (a
+  // command run here is judged after it ran: CLIENT REPLY ON and RESET
+  // answer, OFF does not).
+  if (std::exchange(session_.reply_skip, false) || session_.reply_off)
+    Silence(slot);
+  if (spec != nullptr) state_->set_command(FullName(spec->name, args));
   CommandStats& stats = server_->telemetry()->commands;
   auto refuse = [&](std::string_view error) {
     std::string reply;
@@ -211,9 +239,15 @@ void Connection::RunHere(const CommandSpec& spec, const protocol::Command& args,
                          uint64_t slot) {
   std::string reply;
   CommandContext ctx{&keys_, &session_, server_};
+  const bool was_off = session_.reply_off;
   {
     CursorOwner owner(session_.id);
     Execute(spec, args, ctx, &reply);
+  }
+  if (session_.reply_off) {
+    Silence(slot);
+  } else if (was_off) {
+    slots_[slot - first_slot_].silent = false;  // CLIENT REPLY ON, RESET
   }
   if (session_.quit) close_after_flush_ = true;
   if (session_.authenticated) parser_.SetAuthenticated();
@@ -233,12 +267,12 @@ void Connection::RunDeferred() {
 
 void Connection::Complete(uint64_t slot, std::string reply) {
   if (closed_) return;
-  auto& s = slots_[slot - first_slot_];
-  s.first = true;
-  s.second = std::move(reply);
+  Slot& s = slots_[slot - first_slot_];
+  s.done = true;
+  s.reply = std::move(reply);
   const bool was_full = slots_.size() >= kMaxSlots;
-  while (!slots_.empty() && slots_.front().first) {
-    out_ += slots_.front().second;
+  while (!slots_.empty() && slots_.front().done) {
+    if (!slots_.front().silent) out_ += slots_.front().reply;
     slots_.pop_front();
     ++first_slot_;
   }
@@ -250,6 +284,7 @@ void Connection::Complete(uint64_t slot, std::string reply) {
                          &server_->stats().output_buffer_disconnections);
   }
   DoWrite();
+  if (!handling_input_) PublishBuffers();
   if (was_full && slots_.size() < kMaxSlots && !handling_input_) {
     HandleInput();  // resume what backpressure held back
     DoRead();
@@ -273,6 +308,7 @@ void Connection::DoWrite() {
         self->writing_bytes_ = 0;
         if (ec) return self->Close();
         self->server_->telemetry()->commands.RecordWrite(n);
+        self->state_->Touch(shm::NowUnixMs());
         self->DoWrite();
       });
 }

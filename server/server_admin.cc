@@ -1,7 +1,9 @@
 // server/server_admin.cc: what CONFIG SET, REWRITE and RESETSTAT change in
-// the running server, and the SCAN cursors, kept per connection.
+// the running server, the SCAN cursors, kept per connection, and the clients
+// CLIENT LIST and KILL see.
 #include <spdlog/spdlog.h>
 
+#include "server/connection.h"
 #include "server/open_files.h"
 #include "server/server.h"
 #include "server/settings.h"
@@ -88,6 +90,30 @@ void Server::ResetStats() {
   const shm::ArenaStats& h = arena_->header().stats;
   evicted_keys_base_.store(h.evictions.load() + h.index_evictions.load());
   used_memory_peak_.store(0);
+}
+
+std::vector<std::shared_ptr<const ClientState>> Server::Clients() {
+  std::vector<std::shared_ptr<const ClientState>> out;
+  MutexLock lock(&mu_);
+  for (const auto& w : connections_) {
+    if (auto c = w.lock()) out.push_back(c->state());
+  }
+  return out;
+}
+
+bool Server::KillClient(uint64_t id) {
+  std::shared_ptr<Connection> victim;
+  {
+    MutexLock lock(&mu_);
+    for (const auto& w : connections_) {
+      auto c = w.lock();
+      if (c && c->state()->id() == id) victim = std::move(c);
+    }
+  }
+  if (!victim) return false;
+  spdlog::debug("CLIENT KILL id={}", id);
+  victim->Stop();
+  return true;
 }
 
 CursorOwner::CursorOwner(uint64_t id) : saved_(current_cursor_owner) {

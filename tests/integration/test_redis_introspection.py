@@ -1,6 +1,7 @@
 """What a client learns of the server and of its connection, against a real
 redis-server 7 (issue 13): COMMAND (INFO, COUNT, LIST, DOCS, GETKEYS,
-GETKEYSANDFLAGS).
+GETKEYSANDFLAGS), CLIENT (LIST, INFO, KILL, NO-EVICT, REPLY, ID, GETNAME,
+SETNAME) and RESET.
 
 Where the reply is deterministic the raw bytes must be equal (COMMAND INFO
 of every command Ember has, each error); where it names this connection
@@ -9,9 +10,11 @@ Container commands (CLIENT, CONFIG, ...) list only the subcommands Ember
 has, each as Redis describes it.
 """
 
+import socket
+import time
 import unittest
 
-from ember_fixture import EmberServer
+from ember_fixture import EmberServer, RawConnection
 from redis_fixture import CompatTestCase, RedisServer, redis_available
 
 CONTAINERS = (b"client", b"command", b"config", b"object", b"slowlog",
@@ -31,6 +34,20 @@ def setUpModule():
     redis.start()
     CompatTestCase.ember = ember
     CompatTestCase.redis = redis
+
+
+def fields(line):
+    """A CLIENT LIST line as [(name, value)] in order."""
+    return [tuple(f.split(b"=", 1)) for f in line.strip().split(b" ")]
+
+
+def closed(conn, timeout=3.0):
+    """Whether the server closed `conn` (EOF) within `timeout`."""
+    conn.sock.settimeout(timeout)
+    try:
+        return conn.sock.recv(1) == b""
+    except (ConnectionResetError, socket.timeout):
+        return False
 
 
 class Command(CompatTestCase):
@@ -132,11 +149,201 @@ class Command(CompatTestCase):
                          theirs.command_getkeys("MSET", "a", 1, "b", 2))
 
     def test_help_and_arity(self):
-        for c in ("COMMAND",):
+        for c in ("COMMAND", "CLIENT"):
             self.e.command(c, "HELP")
             lines = self.e.read_reply()
             self.assertTrue(lines[0].startswith(b"+" + c.encode()), lines)
-        self.script("COMMAND HELP x")
+        self.script("CLIENT", "COMMAND HELP x", "CLIENT HELP x")
+
+
+class Client(CompatTestCase):
+    def test_client_list_has_redis_s_fields_in_redis_s_order(self):
+        ember, redis = self.both_values("CLIENT", "LIST")
+        theirs = [k for k, _ in fields(redis.splitlines()[0])]
+        for line in ember.splitlines():
+            self.assertEqual([k for k, _ in fields(line)], theirs)
+        ember, redis = self.both_values("CLIENT", "INFO")
+        self.assertTrue(ember.endswith(b"\n") and redis.endswith(b"\n"))
+        mine = dict(fields(ember))
+        self.assertEqual([k for k, _ in fields(ember)],
+                         [k for k, _ in fields(redis)])
+        host, port = self.e.sock.getsockname()
+        self.assertEqual(mine[b"addr"], f"{host}:{port}".encode())
+        self.assertEqual(mine[b"laddr"], f"127.0.0.1:{self.ember.port}".encode())
+        self.e.command("CLIENT", "ID")
+        self.assertEqual(int(mine[b"id"]), self.e.read_reply())
+        self.assertEqual(mine[b"cmd"], b"client|info")
+        self.assertEqual(mine[b"flags"], b"N")
+        self.assertEqual(mine[b"name"], b"")
+
+    def test_client_list_shows_names_and_other_connections(self):
+        other = RawConnection(self.ember.port)
+        self.addCleanup(other.close)
+        other.command("CLIENT", "SETNAME", "worker-1")
+        self.assertEqual(other.read_reply(), b"+OK")
+        other.command("GET", "x")
+        other.read_reply()
+        other.command("CLIENT", "ID")
+        other_id = other.read_reply()
+        self.e.command("CLIENT", "LIST")
+        lines = [dict(fields(l)) for l in self.e.read_reply().splitlines()]
+        ids = [int(l[b"id"]) for l in lines]
+        self.assertEqual(ids, sorted(ids))
+        mine = [l for l in lines if int(l[b"id"]) == other_id][0]
+        self.assertEqual(mine[b"name"], b"worker-1")
+        self.assertEqual(mine[b"cmd"], b"client|id")
+        self.e.command("CLIENT", "LIST", "ID", str(other_id), "999999")
+        only = self.e.read_reply().splitlines()
+        self.assertEqual(len(only), 1)
+        self.assertIn(b"name=worker-1 ", only[0])
+        self.e.command("CLIENT", "LIST", "TYPE", "normal")
+        self.assertEqual(len(self.e.read_reply().splitlines()), len(lines))
+
+    def test_idle_and_age_count_seconds(self):
+        other = RawConnection(self.ember.port)
+        self.addCleanup(other.close)
+        other.command("CLIENT", "ID")
+        other_id = other.read_reply()
+        time.sleep(1.2)
+        self.e.command("CLIENT", "LIST", "ID", str(other_id))
+        line = dict(fields(self.e.read_reply()))
+        self.assertGreaterEqual(int(line[b"age"]), 1)
+        self.assertGreaterEqual(int(line[b"idle"]), 1)
+
+    def test_unix_socket_clients_show_the_socket_path(self):
+        s = socket.socket(socket.AF_UNIX)
+        self.addCleanup(s.close)
+        s.connect(self.ember.unix_socket)
+        s.sendall(b"CLIENT INFO\r\n")
+        time.sleep(0.2)
+        line = s.recv(65536).split(b"\r\n")[1]
+        info = dict(fields(line))
+        path = self.ember.unix_socket.encode()
+        self.assertEqual(info[b"addr"], path + b":0")
+        self.assertEqual(info[b"laddr"], path + b":0")
+        self.assertEqual(info[b"flags"], b"U")
+
+    def test_errors_as_redis(self):
+        self.script(
+            "CLIENT SETNAME", "CLIENT foo", "CLIENT KILL",
+            "CLIENT KILL 1.2.3.4:5", "CLIENT KILL id abc", "CLIENT KILL id 0",
+            "CLIENT KILL id -1", "CLIENT KILL id 5 skipme maybe",
+            "CLIENT KILL type foo", "CLIENT KILL user bob",
+            "CLIENT KILL id 1 x", "CLIENT KILL laddr 1.1.1.1:1",
+            "CLIENT KILL ID", "CLIENT KILL type master",
+            "CLIENT KILL type pubsub skipme no", "CLIENT LIST type foo",
+            "CLIENT LIST id abc", "CLIENT LIST id 0", "CLIENT LIST foo",
+            "CLIENT LIST type pubsub", "CLIENT LIST type replica",
+            "CLIENT LIST id 999999", "CLIENT NO-EVICT maybe",
+            "CLIENT NO-EVICT", "CLIENT REPLY maybe", "CLIENT REPLY",
+            "CLIENT ID x", "CLIENT GETNAME x", "CLIENT INFO x",
+            "CLIENT SETNAME a b", "CLIENT SETNAME 'a b'", "CLIENT GETNAME",
+            "CLIENT SETNAME x", "CLIENT GETNAME", "CLIENT SETNAME ''",
+            "CLIENT GETNAME")
+
+    def test_no_evict_shows_as_flag_e(self):
+        for mode, flag in (("on", b"e"), ("OFF", b"N")):
+            self.same("CLIENT", "NO-EVICT", mode)
+            ember, redis = self.both_values("CLIENT", "INFO")
+            self.assertEqual(dict(fields(ember))[b"flags"], flag)
+            self.assertEqual(dict(fields(redis))[b"flags"], flag)
+
+    def test_kill_by_id_addr_laddr_and_user(self):
+        victims = [RawConnection(self.ember.port) for _ in range(4)]
+        for v in victims:
+            self.addCleanup(v.close)
+        info = []
+        for v in victims:
+            v.command("CLIENT", "INFO")
+            info.append(dict(fields(v.read_reply())))
+        self.e.command("CLIENT", "KILL", "ID", info[0][b"id"])
+        self.assertEqual(self.e.read_reply(), 1)
+        self.assertTrue(closed(victims[0]))
+        self.e.command("CLIENT", "KILL", "ADDR", info[1][b"addr"])
+        self.assertEqual(self.e.read_reply(), 1)
+        self.assertTrue(closed(victims[1]))
+        # The old form: +OK, or Redis's error for an address no one has.
+        self.e.command("CLIENT", "KILL", info[2][b"addr"])
+        self.assertEqual(self.e.read_reply(), b"+OK")
+        self.assertTrue(closed(victims[2]))
+        self.e.command("CLIENT", "KILL", info[2][b"addr"])
+        self.assertEqual(self.e.read_reply(), b"-ERR No such client")
+        # LADDR and USER match every client; SKIPME (yes) spares this one.
+        self.e.command("CLIENT", "KILL", "LADDR", info[3][b"laddr"],
+                       "USER", "default", "TYPE", "normal")
+        self.assertGreaterEqual(self.e.read_reply(), 1)
+        self.assertTrue(closed(victims[3]))
+        self.e.command("PING")
+        self.assertEqual(self.e.read_reply(), b"+PONG")
+
+    def test_a_client_that_kills_itself_gets_its_reply_first(self):
+        for new_form in (True, False):
+            c = RawConnection(self.ember.port)
+            self.addCleanup(c.close)
+            c.command("CLIENT", "INFO")
+            me = dict(fields(c.read_reply()))
+            if new_form:
+                c.command("CLIENT", "KILL", "ID", me[b"id"], "SKIPME", "no")
+                self.assertEqual(c.read_reply(), 1)
+            else:
+                c.command("CLIENT", "KILL", me[b"addr"])
+                self.assertEqual(c.read_reply(), b"+OK")
+            self.assertTrue(closed(c))
+
+    def test_reply_off_on_and_skip_as_redis(self):
+        requests = [("SET", "a", "1"), ("CLIENT", "REPLY", "OFF"),
+                    ("SET", "a", "2"), ("GET", "a"), ("BOGUS",),
+                    ("CLIENT", "REPLY", "SKIP"), ("CLIENT", "REPLY", "ON"),
+                    ("GET", "a"), ("CLIENT", "REPLY", "SKIP"), ("GET", "a"),
+                    ("INCR", "a"), ("CLIENT", "REPLY", "SKIP"),
+                    ("CLIENT", "REPLY", "SKIP"), ("GET", "a"), ("GET", "a"),
+                    ("PING", "end")]
+        replies = {}
+        for name, conn in (("ember", self.e), ("redis", self.r)):
+            for r in requests:
+                conn.command(*r)
+            got = []
+            while not got or got[-1] != b"$3\r\nend\r\n":
+                got.append(conn.read_raw_reply())
+            replies[name] = got
+        self.assertEqual(replies["ember"], replies["redis"])
+        self.assertEqual(replies["ember"][:3],
+                         [b"+OK\r\n", b"+OK\r\n", b"$1\r\n2\r\n"])
+
+    def test_reset_as_redis(self):
+        for conn in (self.e, self.r):
+            for r in (("CLIENT", "SETNAME", "x"), ("CLIENT", "NO-EVICT", "on"),
+                      ("CLIENT", "REPLY", "OFF"), ("RESET",),
+                      ("CLIENT", "GETNAME")):
+                conn.command(*r)
+        got = [self.e.read_raw_reply() for _ in range(4)]
+        self.assertEqual(got, [self.r.read_raw_reply() for _ in range(4)])
+        self.assertEqual(got, [b"+OK\r\n", b"+OK\r\n", b"+RESET\r\n",
+                               b"$-1\r\n"])
+        # Redis 7.0's RESET leaves CLIENT NO-EVICT on.
+        ember, redis = self.both_values("CLIENT", "INFO")
+        self.assertEqual(dict(fields(ember))[b"flags"], b"e")
+        self.assertEqual(dict(fields(redis))[b"flags"], b"e")
+        self.script("RESET x", "RESET")
+
+
+class ResetWithPassword(unittest.TestCase):
+    def test_reset_forgets_auth(self):
+        ember = EmberServer(requirepass="sesame")
+        self.addCleanup(ember.cleanup)
+        ember.start()
+        with RawConnection(ember.port) as c:
+            c.command("RESET")
+            self.assertEqual(c.read_reply(), b"+RESET")
+            c.command("AUTH", "sesame")
+            self.assertEqual(c.read_reply(), b"+OK")
+            c.command("GET", "k")
+            self.assertIsNone(c.read_reply())
+            c.command("RESET")
+            self.assertEqual(c.read_reply(), b"+RESET")
+            c.command("GET", "k")
+            self.assertEqual(c.read_reply(),
+                             b"-NOAUTH Authentication required.")
 
 
 if __name__ == "__main__":
