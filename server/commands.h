@@ -126,6 +126,11 @@ EMBER_COMMAND(CmdClient);
 EMBER_COMMAND(CmdReset);
 // commands_introspection.cc
 EMBER_COMMAND(CmdCommand);
+// commands_memory.cc
+EMBER_COMMAND(CmdMemory);
+// commands_dump.cc
+EMBER_COMMAND(CmdDump);
+EMBER_COMMAND(CmdRestore);
 #undef EMBER_COMMAND
 
 }  // namespace ember::server

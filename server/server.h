@@ -65,6 +65,7 @@ class Server : public ServerInfo {
   std::vector<std::shared_ptr<const ClientState>> Clients() override
       EXCLUDES(mu_);
   bool KillClient(uint64_t id) override EXCLUDES(mu_);
+  uint64_t ArenaChunkBytes(uint64_t item_bytes) override;
 
   Stats& stats() { return stats_; }
   Writer& writer() { return *writer_; }

@@ -7,6 +7,7 @@
 #include "server/open_files.h"
 #include "server/server.h"
 #include "server/settings.h"
+#include "shm/size_classes.h"
 
 namespace ember::server {
 namespace {
@@ -114,6 +115,12 @@ bool Server::KillClient(uint64_t id) {
   spdlog::debug("CLIENT KILL id={}", id);
   victim->Stop();
   return true;
+}
+
+uint64_t Server::ArenaChunkBytes(uint64_t item_bytes) {
+  const shm::SizeClasses classes(arena_->header().geo.page_bytes);
+  const int cls = classes.ClassFor(item_bytes);
+  return cls < 0 ? 0 : classes.chunk_bytes(cls);
 }
 
 CursorOwner::CursorOwner(uint64_t id) : saved_(current_cursor_owner) {

@@ -65,6 +65,12 @@ class ServerInfo {
     (void)id;
     return false;
   }
+  // MEMORY USAGE: the arena chunk an item of `item_bytes` (header + key +
+  // value) takes when hot; 0 when the arena cannot hold one that large.
+  virtual uint64_t ArenaChunkBytes(uint64_t item_bytes) {
+    (void)item_bytes;
+    return 0;
+  }
 };
 
 }  // namespace ember::server

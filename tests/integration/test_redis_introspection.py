@@ -1,7 +1,7 @@
 """What a client learns of the server and of its connection, against a real
 redis-server 7 (issue 13): COMMAND (INFO, COUNT, LIST, DOCS, GETKEYS,
 GETKEYSANDFLAGS), CLIENT (LIST, INFO, KILL, NO-EVICT, REPLY, ID, GETNAME,
-SETNAME) and RESET.
+SETNAME), RESET and MEMORY (USAGE, DOCTOR, STATS).
 
 Where the reply is deterministic the raw bytes must be equal (COMMAND INFO
 of every command Ember has, each error); where it names this connection
@@ -18,7 +18,7 @@ from ember_fixture import EmberServer, RawConnection
 from redis_fixture import CompatTestCase, RedisServer, redis_available
 
 CONTAINERS = (b"client", b"command", b"config", b"object", b"slowlog",
-              b"latency")
+              b"latency", b"memory")
 # Ember has it, Redis 7.0 not (7.2 does): accepted and ignored.
 NOT_IN_REDIS_7_0 = {b"client|setinfo"}
 
@@ -57,7 +57,7 @@ class Command(CompatTestCase):
 
     def test_command_info_of_every_command_is_redis_s(self):
         names = self.ember_commands()
-        self.assertIn(b"command|info", names)
+        self.assertIn(b"dump", names)
         for name in names:
             if name in CONTAINERS or name in NOT_IN_REDIS_7_0:
                 continue
@@ -111,7 +111,7 @@ class Command(CompatTestCase):
         for c in ("get k", "set k v", "set k v get", "mset a 1 b 2",
                   "mget a b c", "del a b", "bitop and d a b", "lcs a b",
                   "rename a b", "copy a b replace", "object encoding k",
-                  "Get k",
+                  "memory usage k", "dump k", "restore k 0 x", "Get k",
                   "getex k ex 10", "bitfield k get u8 0", "mset a 1 b"):
             with self.subTest(c=c):
                 self.same("COMMAND", "GETKEYS", *c.split())
@@ -149,11 +149,12 @@ class Command(CompatTestCase):
                          theirs.command_getkeys("MSET", "a", 1, "b", 2))
 
     def test_help_and_arity(self):
-        for c in ("COMMAND", "CLIENT"):
+        for c in ("COMMAND", "CLIENT", "MEMORY"):
             self.e.command(c, "HELP")
             lines = self.e.read_reply()
             self.assertTrue(lines[0].startswith(b"+" + c.encode()), lines)
-        self.script("CLIENT", "COMMAND HELP x", "CLIENT HELP x")
+        self.script("CLIENT", "MEMORY", "COMMAND HELP x", "CLIENT HELP x",
+                    "MEMORY HELP x")
 
 
 class Client(CompatTestCase):
@@ -344,6 +345,40 @@ class ResetWithPassword(unittest.TestCase):
             c.command("GET", "k")
             self.assertEqual(c.read_reply(),
                              b"-NOAUTH Authentication required.")
+
+
+class Memory(CompatTestCase):
+    def test_errors_and_missing_keys_as_redis(self):
+        self.script("MEMORY USAGE nokey", "MEMORY USAGE", "SET k v",
+                    "MEMORY USAGE k samples", "MEMORY USAGE k samples -1",
+                    "MEMORY USAGE k samples abc", "MEMORY USAGE k foo",
+                    "MEMORY USAGE k a b", "MEMORY foo", "MEMORY",
+                    "MEMORY DOCTOR x", "MEMORY STATS x",
+                    "MEMORY USAGE nokey SAMPLES 5")
+
+    def test_usage_counts_the_arena_chunk_and_the_rocksdb_record(self):
+        for size in (1, 100, 1000, 30000):
+            value = "v" * size
+            self.e.command("SET", "key", value)
+            self.e.read_reply()
+            self.e.command("MEMORY", "USAGE", "key")
+            usage = self.e.read_reply()
+            self.e.command("MEMORY", "USAGE", "key", "SAMPLES", "0")
+            self.assertEqual(self.e.read_reply(), usage)
+            item = 24 + 3 + size         # the arena's header, key, value
+            record = 3 + 8 + size        # RocksDB: key, expiry, value
+            self.assertGreaterEqual(usage, item + record)
+            self.assertLessEqual(usage, item * 9 // 8 + 8 + record, size)
+
+    def test_doctor_and_stats(self):
+        self.e.command("MEMORY", "DOCTOR")
+        self.assertIsInstance(self.e.read_reply(), bytes)
+        self.e.command("MEMORY", "STATS")
+        stats = self.e.read_reply()
+        stats = dict(zip(stats[::2], stats[1::2]))
+        self.assertGreater(stats[b"total.allocated"], 0)
+        self.assertGreaterEqual(stats[b"peak.allocated"],
+                                stats[b"total.allocated"])
 
 
 if __name__ == "__main__":
