@@ -102,6 +102,7 @@ class Server : public ServerInfo {
   std::string run_id_;  // 40 hex digits, new at every start (INFO)
   std::atomic<uint64_t> used_memory_peak_{0};
   std::atomic<uint64_t> evicted_keys_base_{0};  // CONFIG RESETSTAT
+  std::atomic<uint64_t> expired_keys_base_{0};  // CONFIG RESETSTAT
   // SCAN cursors. Declared before io_: a connection destroyed with its
   // io_context forgets its cursors here.
   struct Cursor {

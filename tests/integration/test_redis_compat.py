@@ -591,6 +591,40 @@ class Database(CompatTestCase):
                             redis[:1] in (b":", b"*", b"$"), redis)
 
 
+class ExpiredKeys(CompatTestCase):
+    def expired(self, conn):
+        conn.command("INFO", "stats")
+        for line in conn.read_reply().splitlines():
+            if line.startswith(b"expired_keys:"):
+                return int(line.split(b":")[1])
+        raise AssertionError("no expired_keys in INFO stats")
+
+    def settled(self, want, timeout=20.0):
+        """Both servers' expired_keys once they reach `want` (each removes
+        expired keys in the background: Redis by sampling, Ember's arena
+        by its sweep)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = (self.expired(self.e), self.expired(self.r))
+            if got == (want, want):
+                break
+            time.sleep(0.1)
+        return got
+
+    def test_expired_keys_counts_each_expired_key_once(self):
+        self.script("CONFIG RESETSTAT", "SET live v EX 1000")
+        for i in range(5):
+            self.same("SET", f"k{i}", "v", "PX", "30")
+        self.assertEqual(self.settled(5), (5, 5))
+        # Written over or deleted after expiring: counted once, not again.
+        self.script("SET x v PX 10", "SET y v PX 10")
+        time.sleep(0.05)
+        self.script("SET x w", "DEL y", "GET x")
+        self.assertEqual(self.settled(7), (7, 7))
+        self.script("CONFIG RESETSTAT")
+        self.assertEqual((self.expired(self.e), self.expired(self.r)), (0, 0))
+
+
 def crc64(data):
     """Redis's CRC-64 (Jones, reflected), written here from its definition
     so the test does not trust Ember's."""
