@@ -1,7 +1,9 @@
 // server/commands_introspection.cc: COMMAND (COUNT INFO LIST DOCS GETKEYS
 // GETKEYSANDFLAGS HELP), answered from the command table and its Redis 7
 // metadata (command_meta.h) in Redis 7's reply shapes.
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "protocol/resp_writer.h"
@@ -32,6 +34,23 @@ void AppendSimpleWords(std::string* reply, const char* s) {
   for (std::string_view w : words) pr::AppendSimpleString(reply, w);
 }
 
+// One half of a key spec: `name`, then a map of its type and its spec's
+// integer fields.
+void AppendStep(std::string* reply, std::string_view name,
+                std::string_view type,
+                std::initializer_list<std::pair<std::string_view, int>> spec) {
+  pr::AppendBulk(reply, name);
+  pr::AppendArrayHeader(reply, 4);
+  pr::AppendBulk(reply, "type");
+  pr::AppendBulk(reply, type);
+  pr::AppendBulk(reply, "spec");
+  pr::AppendArrayHeader(reply, 2 * spec.size());
+  for (const auto& [field, value] : spec) {
+    pr::AppendBulk(reply, field);
+    pr::AppendInteger(reply, value);
+  }
+}
+
 void AppendKeySpec(std::string* reply, const KeySpec& k) {
   pr::AppendArrayHeader(reply, k.notes != nullptr ? 8 : 6);
   if (k.notes != nullptr) {
@@ -40,26 +59,10 @@ void AppendKeySpec(std::string* reply, const KeySpec& k) {
   }
   pr::AppendBulk(reply, "flags");
   AppendSimpleWords(reply, k.flags);
-  pr::AppendBulk(reply, "begin_search");
-  pr::AppendArrayHeader(reply, 4);
-  pr::AppendBulk(reply, "type");
-  pr::AppendBulk(reply, "index");
-  pr::AppendBulk(reply, "spec");
-  pr::AppendArrayHeader(reply, 2);
-  pr::AppendBulk(reply, "index");
-  pr::AppendInteger(reply, k.index);
-  pr::AppendBulk(reply, "find_keys");
-  pr::AppendArrayHeader(reply, 4);
-  pr::AppendBulk(reply, "type");
-  pr::AppendBulk(reply, "range");
-  pr::AppendBulk(reply, "spec");
-  pr::AppendArrayHeader(reply, 6);
-  pr::AppendBulk(reply, "lastkey");
-  pr::AppendInteger(reply, k.lastkey);
-  pr::AppendBulk(reply, "keystep");
-  pr::AppendInteger(reply, k.keystep);
-  pr::AppendBulk(reply, "limit");
-  pr::AppendInteger(reply, k.limit);
+  AppendStep(reply, "begin_search", "index", {{"index", k.index}});
+  AppendStep(
+      reply, "find_keys", "range",
+      {{"lastkey", k.lastkey}, {"keystep", k.keystep}, {"limit", k.limit}});
 }
 
 // One COMMAND INFO entry: name, arity, flags, first key, last key, step,
