@@ -15,6 +15,7 @@ pkgs=(
   librocksdb-dev          # the cold tier
   libasio-dev             # standalone Asio: the server's sockets
   libspdlog-dev           # server logging
+  liblzf-dev              # DUMP/RESTORE: Redis's LZF-compressed strings
   libedit-dev             # ember-cli: line editing and history (BSD licence)
   python3-redis redis-tools  # integration tests use the real Redis clients
   redis-server            # ... and hold Ember's replies against Redis's

@@ -42,7 +42,7 @@ const std::vector<CommandSpec>& AllCommands() {
       {"bitop", -4, kWrite, CmdBitOp},
       {"bitfield", -2, kWrite, CmdBitField},
       {"bitfield_ro", -2, kRead, CmdBitFieldRo},
-      // Keys (commands_keys.cc, commands_expire.cc, commands_db.cc).
+      // Keys (commands_keys.cc, _expire, _db, _dump; MEMORY in _memory).
       {"del", -2, kWrite, CmdDel},
       {"unlink", -2, kWrite, CmdDel},
       {"exists", -2, kRead, CmdExists},
@@ -67,7 +67,11 @@ const std::vector<CommandSpec>& AllCommands() {
       {"scan", -2, kRead, CmdScan},
       {"keys", 2, kRead, CmdKeys},
       {"randomkey", 1, kRead, CmdRandomKey},
-      // Server (commands_server.cc; TIME and WAIT in commands_db.cc).
+      {"dump", 2, kRead, CmdDump},
+      {"restore", -4, kWrite, CmdRestore},
+      {"memory", -2, kRead, CmdMemory},
+      // Server (commands_server.cc, _client, _introspection; TIME and WAIT in
+      // commands_db.cc).
       {"ping", -1, kServer, CmdPing},
       {"echo", 2, kServer, CmdEcho},
       {"time", 1, kServer, CmdTime},
@@ -78,6 +82,7 @@ const std::vector<CommandSpec>& AllCommands() {
       {"command", -1, kServer, CmdCommand},
       {"select", 2, kServer, CmdSelect},
       {"quit", -1, kServer | kNoAuth, CmdQuit},
+      {"reset", 1, kServer | kNoAuth, CmdReset},
       {"info", -1, kServer, CmdInfo},
       {"config", -2, kServer, CmdConfig},
       {"slowlog", -2, kServer, CmdSlowlog},

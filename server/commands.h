@@ -39,6 +39,15 @@ bool LoadOrReply(CommandContext& ctx, std::string_view key, Loaded* out,
 bool ParseBitOffset(std::string_view arg, int field_bits, uint64_t max_bytes,
                     uint64_t* offset);
 
+struct CommandMeta;
+// For container commands: the metadata of subcommand a[1] of `container`
+// ("client"), or null after appending Redis 7's error (unknown subcommand,
+// or the subcommand's wrong number of arguments).
+const CommandMeta* SubcommandOrReply(const char* container, const Args& a,
+                                     std::string* reply);
+// A HELP reply: the lines as simple strings.
+void AppendHelp(std::string* reply, const char* const* lines, size_t n);
+
 #define EMBER_COMMAND(fn) \
   void fn(const Args& a, CommandContext& ctx, std::string* reply)
 // commands_strings.cc
@@ -105,8 +114,6 @@ EMBER_COMMAND(CmdPing);
 EMBER_COMMAND(CmdEcho);
 EMBER_COMMAND(CmdAuth);
 EMBER_COMMAND(CmdHello);
-EMBER_COMMAND(CmdClient);
-EMBER_COMMAND(CmdCommand);
 EMBER_COMMAND(CmdSelect);
 EMBER_COMMAND(CmdQuit);
 EMBER_COMMAND(CmdInfo);
@@ -114,6 +121,16 @@ EMBER_COMMAND(CmdConfig);
 EMBER_COMMAND(CmdSlowlog);
 EMBER_COMMAND(CmdLatency);
 EMBER_COMMAND(CmdDebug);
+// commands_client.cc
+EMBER_COMMAND(CmdClient);
+EMBER_COMMAND(CmdReset);
+// commands_introspection.cc
+EMBER_COMMAND(CmdCommand);
+// commands_memory.cc
+EMBER_COMMAND(CmdMemory);
+// commands_dump.cc
+EMBER_COMMAND(CmdDump);
+EMBER_COMMAND(CmdRestore);
 #undef EMBER_COMMAND
 
 }  // namespace ember::server

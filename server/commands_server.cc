@@ -1,5 +1,6 @@
-// server/commands_server.cc: PING ECHO AUTH HELLO CLIENT COMMAND SELECT
-// QUIT INFO DEBUG: connection and server state, no keys. CONFIG is in
+// server/commands_server.cc: PING ECHO AUTH HELLO SELECT QUIT INFO DEBUG:
+// connection and server state, no keys. CLIENT and RESET are in
+// commands_client.cc, COMMAND in commands_introspection.cc, CONFIG in
 // commands_config.cc, SLOWLOG and LATENCY in commands_monitor.cc.
 #include <chrono>
 #include <cstdlib>
@@ -72,7 +73,7 @@ void CmdHello(const Args& a, CommandContext& ctx, std::string* reply) {
       if (!CheckAuth(&a[i + 1], a[i + 2], ctx, reply)) return;
       i += 2;
     } else if (o == "setname" && i + 1 < a.size()) {
-      ctx.session->name = a[++i];
+      ctx.session->SetName(a[++i]);
     } else {
       return pr::AppendError(reply,
                              "ERR Syntax error in HELLO option '" + a[i] + "'");
@@ -101,60 +102,6 @@ void CmdHello(const Args& a, CommandContext& ctx, std::string* reply) {
   pr::AppendBulk(reply, "master");
   pr::AppendBulk(reply, "modules");
   pr::AppendArrayHeader(reply, 0);
-}
-
-void CmdClient(const Args& a, CommandContext& ctx, std::string* reply) {
-  const std::string sub = Lower(a[1]);
-  if (sub == "setname" && a.size() == 3) {
-    for (char c : a[2]) {
-      if (c <= ' ' || c > '~') {
-        return pr::AppendError(reply,
-                               "ERR Client names cannot contain spaces, "
-                               "newlines or special characters.");
-      }
-    }
-    ctx.session->name = a[2];
-    return pr::AppendOk(reply);
-  }
-  if (sub == "getname" && a.size() == 2) {
-    return ctx.session->name.empty() ? pr::AppendNullBulk(reply)
-                                     : pr::AppendBulk(reply, ctx.session->name);
-  }
-  if (sub == "id" && a.size() == 2) {
-    return pr::AppendInteger(reply, static_cast<int64_t>(ctx.session->id));
-  }
-  if (sub == "setinfo" && a.size() == 4) return pr::AppendOk(reply);
-  pr::AppendError(reply,
-                  "ERR unknown subcommand or wrong number of arguments for '" +
-                      a[1] + "'. Try CLIENT HELP.");
-}
-
-void CmdCommand(const Args& a, CommandContext&, std::string* reply) {
-  const auto& all = AllCommands();
-  const std::string sub = a.size() > 1 ? Lower(a[1]) : "";
-  if (sub == "count")
-    return pr::AppendInteger(reply, static_cast<int64_t>(all.size()));
-  if (sub == "docs") return pr::AppendArrayHeader(reply, 0);
-  if (!sub.empty()) {
-    return pr::AppendError(
-        reply, "ERR unknown subcommand '" + a[1] + "'. Try COMMAND HELP.");
-  }
-  pr::AppendArrayHeader(reply, all.size());
-  for (const CommandSpec& c : all) {
-    const bool has_key = (c.flags & (kRead | kWrite)) && c.arity != 1 &&
-                         std::string_view(c.name) != "dbsize" &&
-                         std::string_view(c.name) != "flushall" &&
-                         std::string_view(c.name) != "scan" &&
-                         std::string_view(c.name) != "keys";
-    pr::AppendArrayHeader(reply, 6);
-    pr::AppendBulk(reply, c.name);
-    pr::AppendInteger(reply, c.arity);
-    pr::AppendArrayHeader(reply, 1);
-    pr::AppendSimpleString(reply, (c.flags & kWrite) ? "write" : "readonly");
-    pr::AppendInteger(reply, has_key ? 1 : 0);
-    pr::AppendInteger(reply, has_key ? (c.arity < 0 ? -1 : 1) : 0);
-    pr::AppendInteger(reply, has_key ? 1 : 0);
-  }
 }
 
 void CmdSelect(const Args& a, CommandContext&, std::string* reply) {

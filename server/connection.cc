@@ -5,10 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include "protocol/resp_writer.h"
+#include "server/command_meta.h"
 #include "server/command_table.h"
 #include "server/commands.h"
 #include "server/keyspaces.h"
 #include "server/server.h"
+#include "shm/reclaimer.h"
 
 namespace ember::server {
 namespace {
@@ -20,7 +22,7 @@ constexpr size_t kKeptBufferBytes = 64 * 1024;
 }  // namespace
 
 Connection::Connection(Socket socket, asio::io_context* io, Server* server,
-                       std::string peer, uint64_t id)
+                       std::string peer, uint64_t id, std::string laddr)
     : socket_(std::move(socket)),
       io_(io),
       server_(server),
@@ -29,6 +31,18 @@ Connection::Connection(Socket socket, asio::io_context* io, Server* server,
       keys_(server->ReaderFor(io), server->cold(), &server->writer(),
             server->config().max_value_bytes_hot, server->NetStatsFor(io)) {
   session_.id = id;
+  // Redis shows a Unix socket client as "<socket path>:0", both ways.
+  const bool unix_socket = peer == "unix";
+  std::string addr = peer;
+  if (unix_socket) {
+    addr = server->config().unix_socket;
+    addr += ":0";
+    laddr = addr;
+  }
+  state_ = std::make_shared<ClientState>(id, std::move(addr), std::move(laddr),
+                                         socket_.native_handle(), unix_socket,
+                                         shm::NowUnixMs());
+  session_.client = state_.get();
   session_.peer = std::move(peer);
   session_.authenticated = server->config().requirepass.get().empty();
   server_->stats().connected_clients.fetch_add(1, std::memory_order_relaxed);
@@ -123,6 +137,7 @@ void Connection::ReadAvailable() {
   // Short: the socket had no more. Full: more may wait, read again first.
   drained_ = n < buf_.size();
   server_->telemetry()->commands.RecordRead(n);
+  state_->Touch(shm::NowUnixMs());
   HandleInput(std::string_view(buf_.data(), n));
   // Redis's client-query-buffer-limit: what is buffered short of a whole
   // command (a huge bulk, arguments without end).
@@ -185,10 +200,17 @@ void Connection::HandleInput(std::string_view fresh) {
   // Everything this read asked of the writer, in one hand-off.
   if (!pending_jobs_.empty()) server_->writer().Submit(&pending_jobs_);
   DoWrite();
+  PublishBuffers();
+}
+
+void Connection::PublishBuffers() {
+  state_->set_buffers(in_.size() + parser_held_, in_.capacity() - in_.size(),
+                      out_.size() + writing_bytes_, slots_.size());
+  if (close_after_flush_) state_->set_closing();
 }
 
 uint64_t Connection::NewSlot() {
-  slots_.emplace_back(false, std::string());
+  slots_.emplace_back();
   return first_slot_ + slots_.size() - 1;
 }
 
@@ -208,6 +230,23 @@ bool Connection::DebugAllowed() const {
 
 void Connection::Dispatch(protocol::Command&& args) {
   const CommandSpec* spec = FindCommand(args[0]);
+  // CLIENT REPLY: SKIP drops this reply; OFF every reply from here on (a
+  // command run here is judged after it ran: CLIENT REPLY ON and RESET
+  // answer, OFF does not). Such a reply, and that of a command that may
+  // change the mode (CLIENT, RESET), takes a slot, which can be silenced;
+  // others may go straight out.
+  const bool silent =
+      std::exchange(session_.reply_skip, false) || session_.reply_off;
+  const bool slotted =
+      silent || (spec != nullptr &&
+                 (spec->handler == CmdClient || spec->handler == CmdReset));
+  const uint64_t slot = slotted ? NewSlot() : 0;
+  if (silent) Silence(slot);
+  auto answer = [&](std::string reply) {
+    if (slotted) return Complete(slot, std::move(reply));
+    Answer(reply);
+  };
+  if (spec != nullptr) state_->set_command(FullName(spec->name, args));
   CommandStats& stats = server_->telemetry()->commands;
   auto refuse = [&](std::string_view error) {
     std::string reply;
@@ -217,12 +256,12 @@ void Connection::Dispatch(protocol::Command&& args) {
     } else {
       stats.RecordError(reply);
     }
-    Answer(reply);
+    answer(std::move(reply));
   };
   if (spec == nullptr) {
-    const std::string reply = UnknownCommandError(args);
+    std::string reply = UnknownCommandError(args);
     stats.RecordError(reply);
-    return Answer(reply);
+    return answer(std::move(reply));
   }
   if (!session_.authenticated && !(spec->flags & kNoAuth))
     return refuse("NOAUTH Authentication required.");
@@ -237,28 +276,40 @@ void Connection::Dispatch(protocol::Command&& args) {
   // parsing stops meanwhile), then runs here: it sees them, and its cursor
   // is this connection's.
   if (spec->handler == CmdScan && in_writer_ > 0) {
-    deferred_ = Deferred{spec, std::move(args), NewSlot()};
+    deferred_ = Deferred{spec, std::move(args), slotted ? slot : NewSlot()};
     return;
   }
   // Writes go to the writer; so do reads behind a write of this connection,
   // which keeps read-your-writes inside a pipeline.
   if ((spec->flags & kWrite) || ((spec->flags & kRead) && in_writer_ > 0)) {
     ++in_writer_;
-    pending_jobs_.push_back(WriteJob{
-        spec, std::move(args), io_,
-        [self = shared_from_this(), slot = NewSlot()](std::string reply) {
-          --self->in_writer_;
-          self->Complete(slot, std::move(reply));
-          self->RunDeferred();
-        }});
+    pending_jobs_.push_back(
+        WriteJob{spec, std::move(args), io_,
+                 [self = shared_from_this(),
+                  slot = slotted ? slot : NewSlot()](std::string reply) {
+                   --self->in_writer_;
+                   self->Complete(slot, std::move(reply));
+                   self->RunDeferred();
+                 }});
     return;
+  }
+  if (slotted) {
+    std::string reply;
+    const bool was_off = session_.reply_off;
+    RunHere(*spec, args, &reply);
+    if (session_.reply_off) {
+      Silence(slot);
+    } else if (was_off) {
+      slots_[slot - first_slot_].silent = false;  // CLIENT REPLY ON, RESET
+    }
+    return Complete(slot, std::move(reply));
   }
   if (!slots_.empty()) {
     // Behind a reply still owed: this one waits in its slot.
-    const uint64_t slot = NewSlot();
+    const uint64_t own = NewSlot();
     std::string reply;
     RunHere(*spec, args, &reply);
-    return Complete(slot, std::move(reply));
+    return Complete(own, std::move(reply));
   }
   // Nothing owed before it (the usual read): the reply goes straight out.
   RunHere(*spec, args, &out_);
@@ -297,12 +348,12 @@ void Connection::RunDeferred() {
 
 void Connection::Complete(uint64_t slot, std::string reply) {
   if (closed_) return;
-  auto& s = slots_[slot - first_slot_];
-  s.first = true;
-  s.second = std::move(reply);
+  Slot& s = slots_[slot - first_slot_];
+  s.done = true;
+  s.reply = std::move(reply);
   const bool was_full = slots_.size() >= kMaxSlots;
-  while (!slots_.empty() && slots_.front().first) {
-    out_ += slots_.front().second;
+  while (!slots_.empty() && slots_.front().done) {
+    if (!slots_.front().silent) out_ += slots_.front().reply;
     slots_.pop_front();
     ++first_slot_;
   }
@@ -319,6 +370,7 @@ void Connection::Replied(bool was_full) {
                          &server_->stats().output_buffer_disconnections);
   }
   DoWrite();
+  if (!handling_input_) PublishBuffers();
   if (was_full && slots_.size() < kMaxSlots && !handling_input_) {
     HandleInput();  // resume what backpressure held back
     DoRead();
@@ -333,11 +385,14 @@ void Connection::DoWrite() {
   }
   writing_ = true;
   sending_.swap(out_);  // out_ takes sending_'s empty buffer
+  writing_bytes_ = sending_.size();
   asio::async_write(socket_, asio::buffer(sending_),
                     [self = shared_from_this()](std::error_code ec, size_t n) {
                       self->writing_ = false;
+                      self->writing_bytes_ = 0;
                       if (ec) return self->Close();
                       self->server_->telemetry()->commands.RecordWrite(n);
+                      self->state_->Touch(shm::NowUnixMs());
                       // Kept for the next write unless a big reply made it big.
                       self->sending_.clear();
                       if (self->sending_.capacity() > kKeptBufferBytes)

@@ -39,12 +39,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Socket = asio::generic::stream_protocol::socket;
   // `io` is the event loop `socket` belongs to (its thread owns this).
+  // `peer` is "ip:port" or "unix"; `laddr` the local address ("ip:port"),
+  // unused for a Unix socket.
   Connection(Socket socket, asio::io_context* io, Server* server,
-             std::string peer, uint64_t id);
+             std::string peer, uint64_t id, std::string laddr);
   ~Connection();
   void Start();
-  // Closes the socket (server shutdown); safe from any thread.
+  // Closes the socket (server shutdown, CLIENT KILL); safe from any thread.
   void Stop();
+  // What CLIENT LIST shows of this connection; safe from any thread.
+  std::shared_ptr<const ClientState> state() const { return state_; }
 
  private:
   // Waits for the socket to be readable (or reads at once when bytes may
@@ -78,11 +82,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Replied(bool was_full);
   void DoWrite();
   void Close();
+  // CLIENT REPLY OFF or SKIP: the reply of `slot` is not sent.
+  void Silence(uint64_t slot) { slots_[slot - first_slot_].silent = true; }
+  // Publishes the buffer sizes CLIENT LIST shows.
+  void PublishBuffers();
 
   Socket socket_;
   asio::io_context* io_;
   Server* server_;
   Session session_;
+  std::shared_ptr<ClientState> state_;
   protocol::RespParser parser_;
   // The command being dispatched. A member, not a local: the parser swaps
   // its vector with this one, so a command run here (not moved to the
@@ -93,10 +102,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::array<char, 16 * 1024> buf_;  // one read_some, parsed in place
   std::string in_;  // received, not yet parsed (a remainder of buf_'s)
   // Replies in request order; `first_slot_` is the id of the front. A slot
-  // is filled at once (reads) or when the writer answers (writes).
-  std::deque<std::pair<bool, std::string>> slots_;
+  // is filled at once (reads) or when the writer answers (writes); a silent
+  // one (CLIENT REPLY) is dropped instead of sent.
+  struct Slot {
+    bool done = false;
+    bool silent = false;
+    std::string reply;
+  };
+  std::deque<Slot> slots_;
   uint64_t first_slot_ = 0;
   std::string out_;           // replies in order, not yet handed to the socket
+  size_t writing_bytes_ = 0;  // of the write in flight (CLIENT LIST)
   std::string sending_;       // the write in flight; empty when none. Swapped
                               // with out_ so both keep their capacity.
   uint64_t parser_held_ = 0;  // bytes of an unfinished command in parser_

@@ -237,7 +237,10 @@ std::string Server::InfoText(std::string_view sections) {
     line("instantaneous_input_kbps", Fixed(r.input_kbps, 2));
     line("instantaneous_output_kbps", Fixed(r.output_kbps, 2));
     line("rejected_connections", load(stats_.rejected_connections));
-    line("expired_keys", 0);  // not counted yet (README: differences)
+    // The arena's: keys that expired while hot (README: differences).
+    const uint64_t expired = arena_->expired_items();
+    const uint64_t expired_base = load(expired_keys_base_);
+    line("expired_keys", expired > expired_base ? expired - expired_base : 0);
     line("evicted_keys", evicted > evicted_base ? evicted - evicted_base : 0);
     line("evicted_clients", 0);
     line("keyspace_hits", hot + dirty + cold);

@@ -248,14 +248,16 @@ void Server::DoAccept(Acceptor* acceptor, bool tcp) {
       asio::write(socket, asio::buffer(reply), ignored);
       socket.close(ignored);
     } else {
-      std::string peer = "unix";
+      std::string peer = "unix", laddr;
       if (tcp) {
         auto ep = socket.remote_endpoint(ec);
         if (!ec) peer = PeerName(ep);
+        auto local = socket.local_endpoint(ec);
+        if (!ec) laddr = PeerName(local);
       }
       auto conn = std::make_shared<Connection>(
           Connection::Socket(std::move(socket)), io, this, peer,
-          next_client_id_.fetch_add(1));
+          next_client_id_.fetch_add(1), std::move(laddr));
       {
         MutexLock lock(&mu_);
         std::erase_if(connections_, [](const auto& w) { return w.expired(); });

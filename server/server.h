@@ -1,7 +1,8 @@
 // server/server.h: ember-server's top: owns the io_contexts and their network
 // threads, the TCP and Unix acceptors, signal handling, the cold store, the
 // arena and the writer thread; answers INFO (info.cc), applies CONFIG SET,
-// REWRITE and RESETSTAT and keeps SCAN cursors (server_admin.cc).
+// REWRITE and RESETSTAT, keeps SCAN cursors and lists and kills clients
+// (server_admin.cc).
 // Thread safety: Start/Run on the main thread; the accessors from any thread.
 #pragma once
 
@@ -68,6 +69,10 @@ class Server : public ServerInfo {
       override EXCLUDES(config_mu_);
   std::string RewriteConfig() override EXCLUDES(config_mu_);
   void ResetStats() override;
+  std::vector<std::shared_ptr<const ClientState>> Clients() override
+      EXCLUDES(mu_);
+  bool KillClient(uint64_t id) override EXCLUDES(mu_);
+  uint64_t ArenaChunkBytes(uint64_t item_bytes) override;
 
   Stats& stats() { return stats_; }
   // Event loop `io`'s own Stats: the reads run there (NetKeyspace) count
@@ -116,6 +121,7 @@ class Server : public ServerInfo {
   std::string run_id_;  // 40 hex digits, new at every start (INFO)
   std::atomic<uint64_t> used_memory_peak_{0};
   std::atomic<uint64_t> evicted_keys_base_{0};  // CONFIG RESETSTAT
+  std::atomic<uint64_t> expired_keys_base_{0};  // CONFIG RESETSTAT
   // SCAN cursors. Declared before io_: a connection destroyed with its
   // io_context forgets its cursors here.
   struct Cursor {
@@ -153,6 +159,7 @@ class Server : public ServerInfo {
   uint64_t start_unix_ms_ = 0;
 
   Mutex mu_;
+  // In order of id (accepted on io_[0]'s thread, ids taken in turn).
   std::vector<std::weak_ptr<Connection>> connections_ GUARDED_BY(mu_);
 };
 

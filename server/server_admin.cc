@@ -1,10 +1,13 @@
 // server/server_admin.cc: what CONFIG SET, REWRITE and RESETSTAT change in
-// the running server, and the SCAN cursors, kept per connection.
+// the running server, the SCAN cursors, kept per connection, and the clients
+// CLIENT LIST and KILL see.
 #include <spdlog/spdlog.h>
 
+#include "server/connection.h"
 #include "server/open_files.h"
 #include "server/server.h"
 #include "server/settings.h"
+#include "shm/size_classes.h"
 
 namespace ember::server {
 namespace {
@@ -92,7 +95,38 @@ void Server::ResetStats() {
   // zero, so INFO subtracts what they were now.
   const shm::ArenaStats& h = arena_->header().stats;
   evicted_keys_base_.store(h.evictions.load() + h.index_evictions.load());
+  expired_keys_base_.store(arena_->expired_items());
   used_memory_peak_.store(0);
+}
+
+std::vector<std::shared_ptr<const ClientState>> Server::Clients() {
+  std::vector<std::shared_ptr<const ClientState>> out;
+  MutexLock lock(&mu_);
+  for (const auto& w : connections_) {
+    if (auto c = w.lock()) out.push_back(c->state());
+  }
+  return out;
+}
+
+bool Server::KillClient(uint64_t id) {
+  std::shared_ptr<Connection> victim;
+  {
+    MutexLock lock(&mu_);
+    for (const auto& w : connections_) {
+      auto c = w.lock();
+      if (c && c->state()->id() == id) victim = std::move(c);
+    }
+  }
+  if (!victim) return false;
+  spdlog::debug("CLIENT KILL id={}", id);
+  victim->Stop();
+  return true;
+}
+
+uint64_t Server::ArenaChunkBytes(uint64_t item_bytes) {
+  const shm::SizeClasses classes(arena_->header().geo.page_bytes);
+  const int cls = classes.ClassFor(item_bytes);
+  return cls < 0 ? 0 : classes.chunk_bytes(cls);
 }
 
 CursorOwner::CursorOwner(uint64_t id) : saved_(current_cursor_owner) {

@@ -7,11 +7,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "server/client_state.h"
 #include "server/config.h"
 
 namespace ember::server {
@@ -51,6 +53,24 @@ class ServerInfo {
   }
   // CONFIG RESETSTAT.
   virtual void ResetStats() {}
+
+  // CLIENT LIST and KILL: every open connection's state, in order of id.
+  virtual std::vector<std::shared_ptr<const ClientState>> Clients() {
+    return {};
+  }
+  // Closes connection `id` (another than the caller's: a connection that
+  // kills itself closes after its reply); replies it still owes are
+  // dropped. False when no such connection is open.
+  virtual bool KillClient(uint64_t id) {
+    (void)id;
+    return false;
+  }
+  // MEMORY USAGE: the arena chunk an item of `item_bytes` (header + key +
+  // value) takes when hot; 0 when the arena cannot hold one that large.
+  virtual uint64_t ArenaChunkBytes(uint64_t item_bytes) {
+    (void)item_bytes;
+    return 0;
+  }
 };
 
 }  // namespace ember::server

@@ -287,6 +287,13 @@ void ArenaWriter::Unlink(const SlotRef& ref, bool clear) {
                                                    std::memory_order_relaxed);
 }
 
+void ArenaWriter::CountIfExpired(uint64_t off) {
+  const uint64_t expiry = ItemAt(off)->expiry_unix_ms;
+  if (expiry != 0 && expiry <= NowUnixMs())
+    expired_.store(expired_.load(std::memory_order_relaxed) + 1,
+                   std::memory_order_relaxed);
+}
+
 bool ArenaWriter::Evict(uint64_t off, bool from_small) {
   const ItemHeader* it = ItemAt(off);
   const uint64_t hash = HashKey(
@@ -383,7 +390,10 @@ Status ArenaWriter::Put(std::string_view key, std::string_view value,
   if (cls >= 0) off = AllocateChunk(cls);
   if (off == 0) {
     // Not cached: make sure no older value stays visible either.
-    if (SlotRef old = Find(hash, key); old.slot) Unlink(old, true);
+    if (SlotRef old = Find(hash, key); old.slot) {
+      CountIfExpired(old.off);
+      Unlink(old, true);
+    }
     if (cls < 0) {
       return Status::InvalidArgument("item of " + std::to_string(item_bytes) +
                                      " bytes exceeds page_bytes " +
@@ -402,6 +412,7 @@ Status ArenaWriter::Put(std::string_view key, std::string_view value,
   if (old.slot != nullptr) {
     evictor_.OnPublish(off, cls, hash, old.off);
     old.slot->store(MakeSlot(tag, off), std::memory_order_seq_cst);
+    CountIfExpired(old.off);
     Unlink(old, /*clear=*/false);
   } else {
     std::atomic<uint64_t>* slot = FreeSlot(hash);
@@ -427,6 +438,7 @@ Status ArenaWriter::Put(std::string_view key, std::string_view value,
 Status ArenaWriter::Delete(std::string_view key) {
   SlotRef ref = Find(HashKey(key, seed_), key);
   if (ref.slot == nullptr) return Status::NotFound();
+  CountIfExpired(ref.off);
   Unlink(ref, /*clear=*/true);
   header_->stats.deletes.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
@@ -458,6 +470,8 @@ void ArenaWriter::SweepExpired(uint32_t buckets) {
       const ItemHeader* it = ItemAt(SlotOffset(v));
       if (it->expiry_unix_ms != 0 && it->expiry_unix_ms <= now) {
         Unlink(SlotRef{&slot, SlotOffset(v)}, /*clear=*/true);
+        expired_.store(expired_.load(std::memory_order_relaxed) + 1,
+                       std::memory_order_relaxed);
       }
     }
   }

@@ -67,6 +67,12 @@ class ArenaWriter {
   uint32_t reader_lease_ms() const { return reclaimer_.lease_ms(); }
   // Bytes of writer-private bookkeeping (for the memory overhead report).
   uint64_t PrivateBytes() const;
+  // Items removed because their expiry had passed: by the sweep, or by a
+  // Put or Delete that found the old item expired (Redis's expired_keys,
+  // for the keys that were hot). Any thread may read it.
+  uint64_t expired_items() const {
+    return expired_.load(std::memory_order_relaxed);
+  }
   uint64_t hints_bytes() const { return hints_.size(); }
   // The mappings and slots, for in-process readers (ArenaReader::Attach).
   const char* data_base() const { return data_.base(); }
@@ -115,6 +121,8 @@ class ArenaWriter {
                  std::string_view value, uint64_t expiry);
   // Clears `ref`'s slot (when `clear`) and retires its item.
   void Unlink(const SlotRef& ref, bool clear);
+  // Counts the item at `off` in expired_items() when its expiry has passed.
+  void CountIfExpired(uint64_t off);
   // Evicts the item at `off` for memory; false if it was not indexed.
   bool Evict(uint64_t off, bool from_small);
   size_t EvictBatch(int cls, size_t n);
@@ -141,6 +149,8 @@ class ArenaWriter {
   uint64_t sweep_cursor_ = 0;
   uint32_t retires_since_reclaim_ = 0;
   uint64_t expiring_items_ = 0;  // indexed items with an expiry time
+  // Written by the one thread that writes at a time; read by any.
+  std::atomic<uint64_t> expired_{0};
   // Last: stopped first, while the registry and mappings it uses live.
   std::unique_ptr<SlotBroker> broker_;
 };

@@ -80,6 +80,20 @@ TEST_F(ArenaWriterTest, ExpiredItemsAreInvisibleAndSweptAway) {
   const uint64_t buckets = writer_->header().geo.bucket_count;
   for (uint64_t i = 0; i <= buckets / 64; ++i) writer_->Tick();
   EXPECT_EQ(writer_->header().stats.items.load(), 1u);
+  EXPECT_EQ(writer_->expired_items(), 1u);
+}
+
+TEST_F(ArenaWriterTest, PutAndDeleteOverAnExpiredItemCountItExpired) {
+  CreateWriter();
+  const uint64_t now = NowUnixMs();
+  ASSERT_TRUE(writer_->Put("a", "x", now - 1).ok());
+  ASSERT_TRUE(writer_->Put("b", "x", now - 1).ok());
+  ASSERT_TRUE(writer_->Put("c", "x", now + 60'000).ok());
+  ASSERT_TRUE(writer_->Put("a", "new").ok());   // replaces an expired item
+  ASSERT_TRUE(writer_->Delete("b").ok());       // deletes one
+  ASSERT_TRUE(writer_->Put("c", "live").ok());  // a live one: not counted
+  ASSERT_TRUE(writer_->Delete("c").ok());
+  EXPECT_EQ(writer_->expired_items(), 2u);
 }
 
 TEST_F(ArenaWriterTest, RejectsKeysAndItemsOverTheLimits) {
