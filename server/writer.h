@@ -139,6 +139,11 @@ class Writer {
   shm::Status Publish(BatchKeyspace& ks, bool* cleared) REQUIRES(commit_mu_);
   shm::Status PublishLogged(BatchKeyspace& ks, bool* cleared)
       REQUIRES(commit_mu_);
+  // A commit of batch `seq` is about to change `key`: its fill-token
+  // bucket, and its intent (ticket appended to *tickets; with the ring full
+  // the key leaves the arena instead).
+  void BeginWrite(std::string_view key, uint64_t seq,
+                  std::vector<int64_t>* tickets) REQUIRES(commit_mu_);
   void ApplyFill(const Fill& f) REQUIRES(commit_mu_);
   static constexpr size_t kStartedSlots = size_t{1} << 16;  // fill tokens
   size_t StartedIndex(std::string_view key) const;

@@ -144,6 +144,20 @@ void Writer::RunEach(const std::vector<WriteJob>& jobs,
   }
 }
 
+void Writer::BeginWrite(std::string_view key, uint64_t seq,
+                        std::vector<int64_t>* tickets) {
+  const uint64_t hash = arena_->HashOf(key);
+  started_[hash & (kStartedSlots - 1)] = seq;
+  // Intent first (DESIGN.md invariant 10); with the ring full, drop the key
+  // from the arena instead, which needs no record to stay safe.
+  const int64_t t = arena_->intents().Begin(hash, seq);
+  if (t >= 0) {
+    tickets->push_back(t);
+  } else {
+    arena_->Delete(key);
+  }
+}
+
 shm::Status Writer::Publish(BatchKeyspace& ks, bool* cleared) {
   *cleared = false;
   if (cold_ != nullptr) return PublishLogged(ks, cleared);
@@ -153,16 +167,7 @@ shm::Status Writer::Publish(BatchKeyspace& ks, bool* cleared) {
   const uint64_t seq = ++next_seq_;
   std::vector<int64_t> tickets;
   for (const auto& [key, c] : ks.changes()) {
-    const uint64_t hash = arena_->HashOf(key);
-    started_[hash & (kStartedSlots - 1)] = seq;
-    // Intent first (DESIGN.md invariant 10); with the ring full, drop the key
-    // from the arena instead, which needs no record to stay safe.
-    const int64_t t = arena_->intents().Begin(hash, seq);
-    if (t >= 0) {
-      tickets.push_back(t);
-    } else {
-      arena_->Delete(key);
-    }
+    BeginWrite(key, seq, &tickets);
   }
   if (ks.clear_all()) {
     arena_->Clear();
@@ -204,16 +209,7 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
     AppendLogRecord(&log_buf_, ++lsn, synced,
                     c.deleted ? LogKind::kDelete : LogKind::kPut, c.expiry_ms,
                     key, c.value, /*commit_end=*/++i == n);
-    const uint64_t hash = arena_->HashOf(key);
-    started_[hash & (kStartedSlots - 1)] = seq;
-    // Intent first (DESIGN.md invariant 10); with the ring full, drop the key
-    // from the arena instead, which needs no record to stay safe.
-    const int64_t t = arena_->intents().Begin(hash, seq);
-    if (t >= 0) {
-      tickets.push_back(t);
-    } else {
-      arena_->Delete(key);
-    }
+    BeginWrite(key, seq, &tickets);
   }
   const size_t keys = ks.changes().size();
   const shm::Status s = log_->Append(log_buf_, lsn);
@@ -223,15 +219,15 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
     // lock (a reader that misses the arena finds the table up to date).
     const bool clear = ks.clear_all();
     DirtyTable::Changes changes = ks.TakeChanges();
-    // Taken here, where the analysis sees commit_mu_ held (it cannot see
-    // into the lambda, which runs within this call).
-    uint64_t& cleared_seq = cleared_seq_;
+    // Fills read before this batch are stale. Set before the publication
+    // (fills are applied under commit_mu_, which this commit holds), where
+    // the analysis sees the lock: it cannot see into the lambda.
+    if (clear) cleared_seq_ = seq;
     dirty_->Publish(
         &changes, clear, lsn, [&](const DirtyTable::EntryRefs& refs) {
           if (clear) {
             arena_->Clear();
             *cleared = true;
-            cleared_seq = seq;  // older fills are stale
           }
           for (const auto& [key, e] : refs) {
             if (e->deleted || e->value.size() > config_.max_value_bytes_hot) {
