@@ -201,8 +201,8 @@ shm::Status ReadLog(const std::string& dir, uint64_t from_lsn,
                         std::to_string(off) + " (LSN " +
                         std::to_string(expected) + ", never synced)";
       if (after.count > 0) {
-        report->dropped += " and " + std::to_string(after.count) +
-                           " unsynced records after it";
+        report->dropped.append(" and ").append(std::to_string(after.count)) +=
+            " unsynced records after it";
       }
       break;
     }

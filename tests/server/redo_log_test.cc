@@ -16,6 +16,7 @@
 #include "server/cold_store.h"
 #include "server/log_record.h"
 #include "server/log_recovery.h"
+#include "tests/str_cat.h"
 
 namespace ember::server {
 namespace {
@@ -110,10 +111,10 @@ class RedoLogTest : public ::testing::Test {
     std::string buf;
     const uint64_t synced = log_->synced_lsn();
     for (int i = 0; i < n; ++i, ++next_) {
-      std::string v = "v" + std::to_string(next_);
+      std::string v = ember::testing::Cat("v", next_);
       v.resize(std::max(v.size(), value_bytes), '.');
       AppendLogRecord(&buf, next_, synced, LogKind::kPut, 0,
-                      "k" + std::to_string(next_), v, i + 1 == n);
+                      ember::testing::Cat("k", next_), v, i + 1 == n);
     }
     ASSERT_TRUE(log_->Append(buf, next_ - 1).ok());
   }
@@ -197,7 +198,7 @@ TEST_F(RedoLogTest, APartlyWrittenRefusedCommitLeavesNothingBehind) {
   low.rlim_cur = log_->bytes() + RecordBytes(2, 8) + 30;  // mid second record
   std::string buf;
   for (uint64_t l = 3; l <= 5; ++l)
-    AppendLogRecord(&buf, l, 2, LogKind::kPut, 0, "k" + std::to_string(l),
+    AppendLogRecord(&buf, l, 2, LogKind::kPut, 0, ember::testing::Cat("k", l),
                     "refused!", l == 5);
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &low), 0);
   const shm::Status s = log_->Append(buf, 5);
@@ -283,7 +284,8 @@ TEST_F(RedoLogTest, DamageBeforeValidRecordsStopsTheStartNamingTheOffset) {
   const std::string r = Replay(0, &report);
   EXPECT_EQ(r.rfind("error: ", 0), 0u) << r;
   EXPECT_NE(r.find(seg), std::string::npos) << r;
-  EXPECT_NE(r.find("offset " + std::to_string(third)), std::string::npos) << r;
+  EXPECT_NE(r.find(ember::testing::Cat("offset ", third)), std::string::npos)
+      << r;
   EXPECT_NE(r.find("not a torn tail"), std::string::npos) << r;
 }
 

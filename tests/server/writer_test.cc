@@ -16,6 +16,7 @@
 #include "server/redo_log.h"
 #include "server/server_info.h"
 #include "tests/server/faulty_env.h"
+#include "tests/str_cat.h"
 
 namespace ember::server {
 namespace {
@@ -258,13 +259,13 @@ TEST_P(WriterTest, AStalledRocksDbMakesCommitsWaitAndResume) {
   });
   // 3 MiB of writes into a 1 MiB table: they run into the cap and wait.
   for (int i = 0; i < 200; ++i)
-    EXPECT_EQ(Run({"SET", "big" + std::to_string(i), big}), "+OK\r\n");
+    EXPECT_EQ(Run({"SET", ember::testing::Cat("big", i), big}), "+OK\r\n");
   unstall.join();
   dirty_->Sync();
   for (int i = 0; i < 200; i += 37) {
     std::string v;
     uint64_t e = 0;
-    ASSERT_TRUE(cold_->Get("big" + std::to_string(i), &v, &e).ok());
+    ASSERT_TRUE(cold_->Get(ember::testing::Cat("big", i), &v, &e).ok());
     EXPECT_EQ(v, big);
   }
 }
@@ -278,15 +279,15 @@ TEST_P(WriterTest, AFailedRocksDbKeepsDirtyWritesAndRefusesWhenFull) {
   std::string last;
   int acked = 0;
   for (int i = 0; i < 400 && last.rfind("-ERR", 0) != 0; ++i) {
-    last = Run({"SET", "f" + std::to_string(i), big});
+    last = Run({"SET", ember::testing::Cat("f", i), big});
     if (last == "+OK\r\n") ++acked;
   }
   EXPECT_EQ(last.rfind("-ERR write failed: ", 0), 0u) << last;
   EXPECT_NE(last.find("restart ember-server"), std::string::npos) << last;
   EXPECT_TRUE(dirty_->counters().failed);
   for (int i = 0; i < acked; i += 13) {
-    EXPECT_EQ(Run({"STRLEN", "f" + std::to_string(i)}),
-              ":" + std::to_string(big.size()) + "\r\n");
+    EXPECT_EQ(Run({"STRLEN", ember::testing::Cat("f", i)}),
+              ember::testing::Cat(":", big.size(), "\r\n"));
   }
 }
 
