@@ -75,12 +75,8 @@ bool ColdStore::RandomKey(std::string* key) const {
     Walk(it.get(), rng);
     // Expired keys wait for compaction: take the next live one.
     for (int step = 0; step < 64 && it->Valid(); ++step, it->Next()) {
-      std::string_view v;
-      uint64_t e = 0;
-      if (DecodeColdValue(
-              std::string_view(it->value().data(), it->value().size()), &v,
-              &e) &&
-          (e == 0 || e > now)) {
+      if (IsLiveColdValue(
+              std::string_view(it->value().data(), it->value().size()), now)) {
         *key = it->key().ToString();
         return true;
       }

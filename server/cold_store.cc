@@ -76,6 +76,15 @@ std::string EncodeU64(uint64_t v) {
 }
 }  // namespace
 
+bool IsLiveColdValue(std::string_view stored, uint64_t now_ms,
+                     uint64_t* expiry_ms) {
+  std::string_view v;
+  uint64_t e = 0;
+  if (!DecodeColdValue(stored, &v, &e)) return false;
+  if (expiry_ms != nullptr) *expiry_ms = e;
+  return e == 0 || e > now_ms;
+}
+
 shm::Status ColdStore::Open(const std::string& dir,
                             std::unique_ptr<ColdStore>* out,
                             rocksdb::Env* env) {
@@ -249,12 +258,10 @@ uint64_t ColdStore::CountLive(uint64_t* expires) const {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions()));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      std::string_view v;
       uint64_t e = 0;
-      if (DecodeColdValue(
-              std::string_view(it->value().data(), it->value().size()), &v,
-              &e) &&
-          (e == 0 || e > now)) {
+      if (IsLiveColdValue(
+              std::string_view(it->value().data(), it->value().size()), now,
+              &e)) {
         ++n;
         if (e != 0) {
           ++with_expiry;
@@ -281,11 +288,8 @@ std::string ColdStore::ScanFrom(const std::string& cursor, size_t count,
     it->Seek(cursor);
   for (; it->Valid(); it->Next()) {
     if (keys->size() == count) return it->key().ToString();
-    std::string_view v;
-    uint64_t e = 0;
-    if (DecodeColdValue(
-            std::string_view(it->value().data(), it->value().size()), &v, &e) &&
-        (e == 0 || e > now)) {
+    if (IsLiveColdValue(
+            std::string_view(it->value().data(), it->value().size()), now)) {
       keys->push_back(it->key().ToString());
     }
   }

@@ -136,5 +136,10 @@ void EncodeColdHeader(uint64_t expiry_ms, char* out);
 std::string EncodeColdValue(std::string_view value, uint64_t expiry_ms);
 bool DecodeColdValue(std::string_view stored, std::string_view* value,
                      uint64_t* expiry_ms);
+// True when `stored` decodes and has not expired at `now_ms` (Unix ms);
+// *expiry_ms (if given) is its expiry. Expired keys wait for compaction,
+// so every walk over RocksDB's keys asks this.
+bool IsLiveColdValue(std::string_view stored, uint64_t now_ms,
+                     uint64_t* expiry_ms = nullptr);
 
 }  // namespace ember::server

@@ -203,7 +203,7 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
                     /*commit_end=*/n == 0);
   }
   std::vector<int64_t> tickets;
-  tickets.reserve(ks.changes().size());
+  tickets.reserve(n);
   size_t i = 0;
   for (const auto& [key, c] : ks.changes()) {
     AppendLogRecord(&log_buf_, ++lsn, synced,
@@ -211,7 +211,6 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
                     key, c.value, /*commit_end=*/++i == n);
     BeginWrite(key, seq, &tickets);
   }
-  const size_t keys = ks.changes().size();
   const shm::Status s = log_->Append(log_buf_, lsn);
   if (s.ok()) {
     next_lsn_ = lsn + 1;
@@ -238,7 +237,7 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
             }
           }
         });
-    stats_->writes_committed.fetch_add(keys, std::memory_order_relaxed);
+    stats_->writes_committed.fetch_add(n, std::memory_order_relaxed);
   }
   for (int64_t t : tickets) arena_->intents().End(t);
   completed_.store(seq, std::memory_order_release);
