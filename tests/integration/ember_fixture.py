@@ -230,6 +230,13 @@ class EmberServer:
         """A RawConnection over TCP."""
         return RawConnection(self.port, timeout)
 
+    def call(self, *args):
+        """One command on a fresh raw connection; its reply, unparsed (as
+        RedisReference.call, so replies compare as they are)."""
+        with self.raw() as c:
+            c.command(*args)
+            return c.read_reply()
+
     def ping_ok(self):
         """True when a brand new connection gets PONG (after AUTH when the
         server has requirepass)."""

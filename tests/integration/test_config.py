@@ -61,26 +61,21 @@ class Config(EmberTestCase):
         cls.server.cleanup()
         cls.redis.stop()
 
-    def call(self, *args):
-        with self.server.raw() as c:
-            c.command(*args)
-            return c.read_reply()
-
     def test_every_runtime_setting_has_a_test_that_sets_it(self):
         self.assertEqual(set(RUNTIME_TESTED), runtime_settings_from_help())
 
     def test_get_answers_flat_name_value_pairs_as_redis(self):
-        self.assertEqual(self.call("CONFIG", "GET", "maxclients"),
+        self.assertEqual(self.server.call("CONFIG", "GET", "maxclients"),
                          [b"maxclients", b"10000"])
         # An exact name keeps the client's spelling, as in Redis.
-        self.assertEqual(self.call("CONFIG", "GET", "MAXCLIENTS"),
+        self.assertEqual(self.server.call("CONFIG", "GET", "MAXCLIENTS"),
                          [b"MAXCLIENTS", b"10000"])
         self.assertEqual(self.redis.call("CONFIG", "GET", "MAXCLIENTS")[0],
                          b"MAXCLIENTS")
-        self.assertEqual(self.call("CONFIG", "GET", "nothing-like-it"), [])
+        self.assertEqual(self.server.call("CONFIG", "GET", "nothing-like-it"), [])
 
     def test_get_globs_see_ember_and_redis_names_once_each(self):
-        got = self.call("CONFIG", "GET", "max*", "maxclients", "MAX*")
+        got = self.server.call("CONFIG", "GET", "max*", "maxclients", "MAX*")
         names = got[0::2]
         self.assertEqual(len(names), len(set(names)))
         for name in (b"max_clients", b"maxclients", b"maxmemory",
@@ -90,7 +85,7 @@ class Config(EmberTestCase):
         self.assertEqual(pairs[b"maxmemory"], str(64 << 20).encode())
 
     def test_get_star_has_every_setting_and_redis_views(self):
-        pairs = dict(zip(*[iter(self.call("CONFIG", "GET", "*"))] * 2))
+        pairs = dict(zip(*[iter(self.server.call("CONFIG", "GET", "*"))] * 2))
         for name in (b"bind", b"port", b"appendonly", b"save", b"appendfsync",
                      b"slowlog-log-slower-than", b"slowlog_max_len",
                      b"client_output_buffer_limit",
@@ -124,21 +119,21 @@ class Config(EmberTestCase):
         ]
         for args in cases:
             with self.subTest(args=args):
-                self.assertEqual(self.call(*args), self.redis.call(*args))
+                self.assertEqual(self.server.call(*args), self.redis.call(*args))
 
     def test_set_is_all_or_nothing(self):
-        before = self.call("CONFIG", "GET", "slowlog-max-len")
-        reply = self.call("CONFIG", "SET", "slowlog-max-len", "5",
+        before = self.server.call("CONFIG", "GET", "slowlog-max-len")
+        reply = self.server.call("CONFIG", "SET", "slowlog-max-len", "5",
                           "maxclients", "abc")
         self.assertTrue(reply.startswith(b"-ERR CONFIG SET failed"), reply)
-        self.assertEqual(self.call("CONFIG", "GET", "slowlog-max-len"), before)
-        self.assertEqual(self.call("CONFIG", "SET", "slowlog-max-len", "5",
+        self.assertEqual(self.server.call("CONFIG", "GET", "slowlog-max-len"), before)
+        self.assertEqual(self.server.call("CONFIG", "SET", "slowlog-max-len", "5",
                                    "slowlog-log-slower-than", "20000"), b"+OK")
-        self.assertEqual(self.call("CONFIG", "GET", "slowlog*"),
+        self.assertEqual(self.server.call("CONFIG", "GET", "slowlog*"),
                          [b"slowlog_log_slower_than", b"20000",
                           b"slowlog-log-slower-than", b"20000",
                           b"slowlog_max_len", b"5", b"slowlog-max-len", b"5"])
-        self.call("CONFIG", "SET", "slowlog-max-len", "128",
+        self.server.call("CONFIG", "SET", "slowlog-max-len", "128",
                   "slowlog-log-slower-than", "10000")
 
     def test_fixed_settings_are_immutable(self):
@@ -146,12 +141,12 @@ class Config(EmberTestCase):
                      "save", "maxmemory-policy", "threads"):
             with self.subTest(name=name):
                 self.assertEqual(
-                    self.call("CONFIG", "SET", name, "1"),
+                    self.server.call("CONFIG", "SET", name, "1"),
                     f"-ERR CONFIG SET failed (possibly related to argument "
                     f"'{name}') - can't set immutable config".encode())
 
     def test_threads_auto_runs_one_less_than_the_usable_cores(self):
-        self.assertEqual(self.call("CONFIG", "GET", "threads"),
+        self.assertEqual(self.server.call("CONFIG", "GET", "threads"),
                          [b"threads", b"auto"])
         cores = len(os.sched_getaffinity(0))  # the server inherits it
         self.assertEqual(self.server.info("ember")["network_threads"],
@@ -162,7 +157,7 @@ class Config(EmberTestCase):
         r.set("k", "v")
         r.get("k")
         r.get("missing")
-        self.assertEqual(self.call("CONFIG", "RESETSTAT"), b"+OK")
+        self.assertEqual(self.server.call("CONFIG", "RESETSTAT"), b"+OK")
         stats = r.info("stats")
         self.assertEqual(stats["keyspace_hits"], 0)
         self.assertEqual(stats["keyspace_misses"], 0)
@@ -181,15 +176,10 @@ class RuntimeSettings(EmberTestCase):
         self.addCleanup(self.server.cleanup)
         self.server.start()
 
-    def call(self, *args):
-        with self.server.raw() as c:
-            c.command(*args)
-            return c.read_reply()
-
     def test_requirepass(self):
         kept = self.server.raw()
         self.addCleanup(kept.close)
-        self.assertEqual(self.call("CONFIG", "SET", "requirepass", "s3cret"),
+        self.assertEqual(self.server.call("CONFIG", "SET", "requirepass", "s3cret"),
                          b"+OK")
         with self.server.raw() as c:
             c.command("GET", "k")
@@ -234,14 +224,14 @@ class RuntimeSettings(EmberTestCase):
         with self.server.raw() as c:
             c.command("SET", "k", "x" * 4096)
             self.assertEqual(c.read_reply(), b"+OK")
-        self.assertEqual(self.call("CONFIG", "SET", "proto-max-bulk-len", "2kb"),
+        self.assertEqual(self.server.call("CONFIG", "SET", "proto-max-bulk-len", "2kb"),
                          b"+OK")
         with self.server.raw() as c:
             c.command("SET", "k", "x" * 4096)
             self.assertEqual(c.read_reply(),
                              b"-ERR Protocol error: invalid bulk length")
             self.assertTrue(c.closed_by_server())
-        self.assertEqual(self.call("CONFIG", "GET", "proto_max_bulk_len"),
+        self.assertEqual(self.server.call("CONFIG", "GET", "proto_max_bulk_len"),
                          [b"proto_max_bulk_len", b"2048"])
 
     def test_reader_lease_ms(self):
@@ -249,7 +239,7 @@ class RuntimeSettings(EmberTestCase):
         # (EvictionTest.LeaseChangedAtRunTimeAppliesToHeldGuards shows a
         # held guard revoked by a lease shortened at run time).
         self.assertEqual(self.server.info("ember")["reader_lease_ms"], 1000)
-        self.assertEqual(self.call("CONFIG", "SET", "reader_lease_ms", "50"),
+        self.assertEqual(self.server.call("CONFIG", "SET", "reader_lease_ms", "50"),
                          b"+OK")
         self.assertEqual(self.server.info("ember")["reader_lease_ms"], 50)
 
@@ -260,10 +250,10 @@ class RuntimeSettings(EmberTestCase):
             return self.server.log()
 
         self.assertNotIn("connected", connect_and_wait().split("--- start")[-1])
-        self.assertEqual(self.call("CONFIG", "SET", "log_level", "debug"),
+        self.assertEqual(self.server.call("CONFIG", "SET", "log_level", "debug"),
                          b"+OK")
         self.assertRegex(connect_and_wait(), r"client id=\d+ addr=\S+ connected")
-        self.assertEqual(self.call("CONFIG", "SET", "log_level", "warning"),
+        self.assertEqual(self.server.call("CONFIG", "SET", "log_level", "warning"),
                          b"+OK")
         # The server's output is drained by a thread: let the lines logged
         # before the change (the CONFIG SET's own connection) arrive first.

@@ -36,24 +36,19 @@ class Info(EmberTestCase):
         cls.server.cleanup()
         cls.redis.stop()
 
-    def call(self, *args):
-        with self.server.raw() as c:
-            c.command(*args)
-            return c.read_reply()
-
     def test_sections_are_redis_7s_in_its_order_then_embers(self):
         for args in [("INFO",), ("INFO", "default"), ("INFO", "all"),
                      ("INFO", "everything")]:
             with self.subTest(args=args):
-                self.assertEqual(sections(self.call(*args)),
+                self.assertEqual(sections(self.server.call(*args)),
                                  sections(self.redis.call(*args)) + ["Ember"])
-        self.assertEqual(sections(self.call("INFO", "server", "CLIENTS")),
+        self.assertEqual(sections(self.server.call("INFO", "server", "CLIENTS")),
                          ["Server", "Clients"])
-        self.assertEqual(self.call("INFO", "no-such-section"),
+        self.assertEqual(self.server.call("INFO", "no-such-section"),
                          self.redis.call("INFO", "no-such-section"))
 
     def test_fields_tools_read_are_there(self):
-        info = fields(self.call("INFO", "all"))
+        info = fields(self.server.call("INFO", "all"))
         for key in [
                 "redis_version", "redis_mode", "os", "process_id", "run_id",
                 "tcp_port", "uptime_in_seconds", "connected_clients",
@@ -102,7 +97,7 @@ class Info(EmberTestCase):
         for v in stats.values():
             self.assertEqual(set(v), {"calls", "usec", "usec_per_call",
                                       "rejected_calls", "failed_calls"})
-        errors = fields(self.call("INFO", "errorstats"))
+        errors = fields(self.server.call("INFO", "errorstats"))
         self.assertEqual(errors, {"errorstat_ERR": "count=3"})
         r.close()
 
@@ -122,7 +117,7 @@ class Info(EmberTestCase):
             "errorstats": r"^errorstat_ERR:count=\d+\r$",
         }
         for section, pattern in patterns.items():
-            for conn, who in ((self, "ember"), (self.redis, "redis")):
+            for conn, who in ((self.server, "ember"), (self.redis, "redis")):
                 with self.subTest(section=section, who=who):
                     text = conn.call("INFO", section).decode()
                     self.assertRegex(text, re.compile(pattern, re.M))
@@ -141,11 +136,6 @@ class SlowlogAndLatency(EmberTestCase):
         self.server = EmberServer(enable_debug_command="yes")
         self.addCleanup(self.server.cleanup)
         self.server.start()
-
-    def call(self, *args):
-        with self.server.raw() as c:
-            c.command(*args)
-            return c.read_reply()
 
     def test_slowlog_entries_have_redis_shape(self):
         ref = RedisReference()
@@ -179,19 +169,19 @@ class SlowlogAndLatency(EmberTestCase):
 
     def test_slowlog_get_len_reset_and_errors(self):
         # Each command is logged after it replied, SLOWLOG's own too.
-        self.call("CONFIG", "SET", "slowlog_log_slower_than", "0")
+        self.server.call("CONFIG", "SET", "slowlog_log_slower_than", "0")
         for i in range(5):
-            self.call("SET", f"k{i}", "v")
-        self.assertEqual(self.call("SLOWLOG", "LEN"), 6)
-        self.assertEqual(len(self.call("SLOWLOG", "GET")), 7)
+            self.server.call("SET", f"k{i}", "v")
+        self.assertEqual(self.server.call("SLOWLOG", "LEN"), 6)
+        self.assertEqual(len(self.server.call("SLOWLOG", "GET")), 7)
         for i in range(5):
-            self.call("SET", f"k{i}", "v")
-        self.assertEqual(len(self.call("SLOWLOG", "GET")), 10)
-        self.assertEqual(len(self.call("SLOWLOG", "GET", "2")), 2)
-        self.assertEqual(len(self.call("SLOWLOG", "GET", "-1")), 15)
-        self.assertEqual(self.call("SLOWLOG", "RESET"), b"+OK")
-        self.assertEqual(self.call("SLOWLOG", "LEN"), 1)  # the RESET itself
-        self.call("CONFIG", "SET", "slowlog_log_slower_than", "-1")
+            self.server.call("SET", f"k{i}", "v")
+        self.assertEqual(len(self.server.call("SLOWLOG", "GET")), 10)
+        self.assertEqual(len(self.server.call("SLOWLOG", "GET", "2")), 2)
+        self.assertEqual(len(self.server.call("SLOWLOG", "GET", "-1")), 15)
+        self.assertEqual(self.server.call("SLOWLOG", "RESET"), b"+OK")
+        self.assertEqual(self.server.call("SLOWLOG", "LEN"), 1)  # the RESET itself
+        self.server.call("CONFIG", "SET", "slowlog_log_slower_than", "-1")
         ref = RedisReference()
         self.addCleanup(ref.stop)
         for args in [("SLOWLOG", "GET", "1", "2"), ("SLOWLOG", "GET", "-2"),
@@ -199,48 +189,48 @@ class SlowlogAndLatency(EmberTestCase):
                      ("SLOWLOG",), ("SLOWLOG", "LEN", "x"),
                      ("SLOWLOG", "RESET", "x"), ("SLOWLOG", "HELP")]:
             with self.subTest(args=args):
-                self.assertEqual(self.call(*args), ref.call(*args))
+                self.assertEqual(self.server.call(*args), ref.call(*args))
 
     def test_slowlog_keeps_only_slow_commands(self):
-        self.call("CONFIG", "SET", "slowlog-log-slower-than", "100000")
-        self.call("SLOWLOG", "RESET")
-        self.call("SET", "fast", "1")
-        self.call("DEBUG", "SLEEP", "0.2")
-        entries = self.call("SLOWLOG", "GET")
+        self.server.call("CONFIG", "SET", "slowlog-log-slower-than", "100000")
+        self.server.call("SLOWLOG", "RESET")
+        self.server.call("SET", "fast", "1")
+        self.server.call("DEBUG", "SLEEP", "0.2")
+        entries = self.server.call("SLOWLOG", "GET")
         self.assertEqual([e[3] for e in entries],
                          [[b"DEBUG", b"SLEEP", b"0.2"]])
         self.assertGreaterEqual(entries[0][2], 200000)
 
     def test_slowlog_max_len_trims(self):
-        self.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
-        self.call("CONFIG", "SET", "slowlog-max-len", "3")
+        self.server.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
+        self.server.call("CONFIG", "SET", "slowlog-max-len", "3")
         for i in range(10):
-            self.call("SET", f"k{i}", "v")
-        self.assertEqual(self.call("SLOWLOG", "LEN"), 3)
-        self.assertEqual([e[3] for e in self.call("SLOWLOG", "GET")],
+            self.server.call("SET", f"k{i}", "v")
+        self.assertEqual(self.server.call("SLOWLOG", "LEN"), 3)
+        self.assertEqual([e[3] for e in self.server.call("SLOWLOG", "GET")],
                          [[b"SLOWLOG", b"LEN"], [b"SET", b"k9", b"v"],
                           [b"SET", b"k8", b"v"]])
 
     def test_latency_latest_history_and_reset(self):
-        self.assertEqual(self.call("LATENCY", "LATEST"), [])
-        self.call("DEBUG", "SLEEP", "0.05")  # off: threshold 0
-        self.assertEqual(self.call("LATENCY", "LATEST"), [])
-        self.call("CONFIG", "SET", "latency-monitor-threshold", "20")
-        self.call("DEBUG", "SLEEP", "0.05")
-        self.call("DEBUG", "SLEEP", "0.01")  # under the threshold
-        latest = self.call("LATENCY", "LATEST")
+        self.assertEqual(self.server.call("LATENCY", "LATEST"), [])
+        self.server.call("DEBUG", "SLEEP", "0.05")  # off: threshold 0
+        self.assertEqual(self.server.call("LATENCY", "LATEST"), [])
+        self.server.call("CONFIG", "SET", "latency-monitor-threshold", "20")
+        self.server.call("DEBUG", "SLEEP", "0.05")
+        self.server.call("DEBUG", "SLEEP", "0.01")  # under the threshold
+        latest = self.server.call("LATENCY", "LATEST")
         self.assertEqual(len(latest), 1)
         name, when, last, worst = latest[0]
         self.assertEqual(name, b"command")
         self.assertLessEqual(abs(when - time.time()), 5)
         self.assertGreaterEqual(last, 50)
         self.assertGreaterEqual(worst, last)
-        history = self.call("LATENCY", "HISTORY", "command")
+        history = self.server.call("LATENCY", "HISTORY", "command")
         self.assertEqual(len(history), 1)
         self.assertEqual(history[0][0], when)
-        self.assertEqual(self.call("LATENCY", "HISTORY", "nothing"), [])
-        self.assertEqual(self.call("LATENCY", "RESET", "COMMAND", "x"), 1)
-        self.assertEqual(self.call("LATENCY", "LATEST"), [])
+        self.assertEqual(self.server.call("LATENCY", "HISTORY", "nothing"), [])
+        self.assertEqual(self.server.call("LATENCY", "RESET", "COMMAND", "x"), 1)
+        self.assertEqual(self.server.call("LATENCY", "LATEST"), [])
 
     def test_latency_errors_and_help_match_redis(self):
         ref = RedisReference()
@@ -249,7 +239,7 @@ class SlowlogAndLatency(EmberTestCase):
                      ("LATENCY", "HISTORY"), ("LATENCY", "LATEST", "x"),
                      ("LATENCY", "RESET"), ("LATENCY", "LATEST")]:
             with self.subTest(args=args):
-                self.assertEqual(self.call(*args), ref.call(*args))
+                self.assertEqual(self.server.call(*args), ref.call(*args))
 
 
 if __name__ == "__main__":
