@@ -108,8 +108,8 @@ Status DescribeArena(const std::string& name, const std::string& run_dir,
        StateName(state), h.generation.load(std::memory_order_relaxed),
        h.writer_pid.load(std::memory_order_relaxed),
        now >= beat ? now - beat : 0);
-  Line(out, "epoch: %" PRIu64 ", published cold-store sequence %" PRIu64,
-       Load(h.global_epoch), Load(h.published_seq));
+  Line(out, "epoch: %" PRIu64 ", published up to LSN %" PRIu64,
+       Load(h.global_epoch), Load(h.published_lsn));
   const shm::Geometry& g = h.geo;
   if (g.data_offset + g.data_bytes > data.size()) {
     Line(out, "geometry: does not fit the segment (corrupt)");

@@ -7,6 +7,8 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include <algorithm>
 #include <cstring>
@@ -148,6 +150,12 @@ shm::Status ColdStore::Open(const std::string& dir,
     return shm::Status::Corruption("data_dir " + dir +
                                    ": applied_lsn is not 8 bytes");
   }
+  // RocksDB's identity (a UUID made with the database): which store an
+  // arena's contents came from (a warm restart keeps only its own).
+  std::string identity;
+  s = db->GetDbIdentity(identity);
+  if (!s.ok()) return FromRocks(s, "reading the identity of data_dir " + dir);
+  c->store_id_ = XXH3_64bits(identity.data(), identity.size()) | 1;
   *out = std::move(c);
   return shm::Status::Ok();
 }

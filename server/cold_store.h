@@ -99,6 +99,9 @@ class ColdStore {
   uint64_t LatestSequence() const;
   uint64_t ApproximateBytes() const;
   const std::string& dir() const { return dir_; }
+  // Names this database (a hash of RocksDB's identity; never 0): an arena
+  // records the store it was filled from.
+  uint64_t store_id() const { return store_id_; }
 
  private:
   ColdStore() = default;
@@ -111,6 +114,7 @@ class ColdStore {
   // Column family handles: [0] default (the keys), [1] ember_meta.
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::atomic<uint64_t> applied_lsn_{0};
+  uint64_t store_id_ = 0;
   // The last CountLive answer and how long it stays exact.
   struct KeyCount {
     bool valid = false;

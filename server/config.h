@@ -36,6 +36,7 @@ struct Config {
   uint32_t page_bytes = 0;
   uint64_t max_value_bytes_hot = 0;
   shm::HugePages huge_pages = shm::HugePages::kTry;
+  bool warm_restart = true;  // keep the arena a dead server left
   std::string data_dir;
   std::string log_dir;  // "": <data_dir>/redo
   uint64_t log_segment_bytes = 0;

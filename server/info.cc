@@ -27,6 +27,18 @@ uint64_t RssBytes() {
 }
 
 // Redis's bytesToHuman: 669.13K, 11.70M, 200B.
+// Free text as one INFO value: one line, and no ',' or '=' (redis-py and
+// others split a value holding both into fields).
+std::string InfoValue(std::string_view text) {
+  std::string v(text);
+  for (char& c : v) {
+    if (c == '\r' || c == '\n') c = ' ';
+    if (c == ',') c = ';';
+    if (c == '=') c = ':';
+  }
+  return v;
+}
+
 std::string Human(uint64_t n) {
   const char* units = "KMGTPE";
   if (n < 1024) return std::to_string(n) + "B";
@@ -219,6 +231,14 @@ std::string Server::InfoText(std::string_view sections) {
       line("recovery_dropped",
            recovery_.log.dropped.empty() ? "none" : "torn_tail");
     }
+    line("arena_start", arena_start_.warm ? "warm" : "cold");
+    line("arena_start_reason", arena_start_.warm
+                                   ? std::string("none")
+                                   : InfoValue(arena_start_.reason));
+    line("arena_start_items_kept", arena_start_.kept);
+    line("arena_start_items_dropped", arena_start_.dropped);
+    line("arena_start_ms", arena_start_.ms);
+    line("arena_generation", h.generation.load(std::memory_order_relaxed));
   }
   if (section("stats", "Stats")) {
     const CommandStats::Totals t = telemetry_.commands.Sum();

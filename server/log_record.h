@@ -45,6 +45,14 @@ struct LogRecord {
   std::string_view key, value;
 };
 
+// A record that outlives the bytes it was decoded from.
+struct LogRecordCopy {
+  uint64_t lsn = 0;
+  LogKind kind = LogKind::kPut;
+  uint64_t expiry_ms = 0;
+  std::string key, value;
+};
+
 // The encoded size of a record with this key and value.
 inline size_t RecordBytes(size_t key_bytes, size_t value_bytes) {
   return kRecordHeaderBytes + kPayloadFixedBytes + key_bytes + value_bytes;

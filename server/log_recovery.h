@@ -53,8 +53,15 @@ struct RecoveryReport {
 // the WAL off, each carrying its last LSN), flushes RocksDB, then deletes
 // the segments: after kOk, RocksDB alone holds the whole database and the
 // new log starts at report->next_lsn. Not kOk (damage, a failing disk):
-// nothing is deleted. In recovery.cc (ReadLog alone needs no RocksDB).
-shm::Status RecoverColdStore(const std::string& dir, ColdStore* cold,
-                             RecoveryReport* report);
+// nothing is deleted. `observe` (may be empty) sees every replayed record
+// in LSN order (its bytes only during the call), and `before_trim` runs
+// after the flush and before the segments go (a failure keeps them): the
+// warm restart publishes the log's tail into the arena there, so a crash
+// before it is done finds the log again. In recovery.cc (ReadLog alone
+// needs no RocksDB).
+shm::Status RecoverColdStore(
+    const std::string& dir, ColdStore* cold, RecoveryReport* report,
+    const std::function<void(const LogRecord&)>& observe = {},
+    const std::function<shm::Status(const RecoveryReport&)>& before_trim = {});
 
 }  // namespace ember::server

@@ -11,8 +11,10 @@
 
 namespace ember::server {
 
-shm::Status RecoverColdStore(const std::string& dir, ColdStore* cold,
-                             RecoveryReport* report) {
+shm::Status RecoverColdStore(
+    const std::string& dir, ColdStore* cold, RecoveryReport* report,
+    const std::function<void(const LogRecord&)>& observe,
+    const std::function<shm::Status(const RecoveryReport&)>& before_trim) {
   const auto start = std::chrono::steady_clock::now();
   *report = RecoveryReport();
   report->applied_lsn_before = cold->applied_lsn();
@@ -36,6 +38,7 @@ shm::Status RecoverColdStore(const std::string& dir, ColdStore* cold,
   shm::Status s = ReadLog(
       dir, report->applied_lsn_before,
       [&](const LogRecord& r) -> shm::Status {
+        if (observe) observe(r);
         if (r.kind == LogKind::kClear) {
           // Everything before it in this batch is moot.
           pending.clear();
@@ -56,10 +59,11 @@ shm::Status RecoverColdStore(const std::string& dir, ColdStore* cold,
   if (s.ok()) s = flush_batch();
   if (s.ok() && report->log.records > 0) s = cold->Flush();
   if (!s.ok()) return s;
-  for (const std::string& name : report->log.names)
-    unlink((dir + "/" + name).c_str());
   report->next_lsn =
       std::max(report->applied_lsn_before, report->log.last_lsn) + 1;
+  if (before_trim) EMBER_RETURN_IF_ERROR(before_trim(*report));
+  for (const std::string& name : report->log.names)
+    unlink((dir + "/" + name).c_str());
   report->ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - start)

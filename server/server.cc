@@ -86,12 +86,31 @@ shm::Status Server::Start() {
   }
   EMBER_RETURN_IF_ERROR(FitOpenFiles());
   WriteBack wb;
+  uint64_t store_id = 0;
   if (config_.cold_tier == ColdTier::kRocksDb) {
     EMBER_RETURN_IF_ERROR(ColdStore::Open(config_.data_dir, &cold_));
     EMBER_RETURN_IF_ERROR(RedoLog::Open(
         {LogDirOf(config_), config_.fsync, config_.log_segment_bytes}, &log_));
-    EMBER_RETURN_IF_ERROR(
-        RecoverColdStore(log_->dir(), cold_.get(), &recovery_));
+    store_id = cold_->store_id();
+  }
+  // Before the log is replayed: a warm arena gets the records it lacks.
+  EMBER_RETURN_IF_ERROR(OpenArena(store_id, config_.warm_restart));
+  if (config_.cold_tier == ColdTier::kRocksDb) {
+    // Records after the warm arena's published LSN (those of the commit
+    // the crash interrupted: a few at most). A cold arena needs none.
+    const uint64_t published =
+        arena_start_.warm ? arena_start_.published_lsn : UINT64_MAX;
+    std::vector<LogRecordCopy> tail;
+    EMBER_RETURN_IF_ERROR(RecoverColdStore(
+        log_->dir(), cold_.get(), &recovery_,
+        [&](const LogRecord& r) {
+          if (r.lsn <= published) return;
+          tail.push_back({r.lsn, r.kind, r.expiry_ms, std::string(r.key),
+                          std::string(r.value)});
+        },
+        [&](const RecoveryReport& r) {
+          return ReconcileArena(r, tail, store_id);
+        }));
     if (!recovery_.log.dropped.empty())
       spdlog::warn("recovery dropped the log's torn tail: {}",
                    recovery_.log.dropped);
@@ -112,20 +131,13 @@ shm::Status Server::Start() {
     spdlog::info("cold tier: RocksDB in {}, redo log in {} (fsync {})",
                  config_.data_dir, log_->dir(), FsyncName(config_.fsync));
   }
-  shm::ArenaOptions o;
-  o.name = config_.name;
-  o.run_dir = config_.run_dir;
-  o.arena_bytes = config_.arena_bytes;
-  o.page_bytes = config_.page_bytes;
-  o.reader_lease_ms = config_.reader_lease_ms;
-  o.huge_pages = config_.huge_pages;
-  EMBER_RETURN_IF_ERROR(shm::ArenaWriter::Create(o, &arena_));
+  arena_->Activate();
   spdlog::info(
       "arena: /dev/shm/ember.{}.data, {} bytes, {} pages, {} bytes on huge "
-      "pages",
+      "pages, generation {}",
       config_.name, arena_->header().segment_bytes,
-      arena_->header().geo.page_count,
-      arena_->header().stats.huge_bytes.load());
+      arena_->header().geo.page_count, arena_->header().stats.huge_bytes.load(),
+      arena_->header().generation.load());
   readers_.resize(io_.size());
   for (auto& r : readers_) {
     shm::Status rs = shm::ArenaReader::Attach(*arena_, &r);

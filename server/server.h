@@ -99,6 +99,17 @@ class Server : public ServerInfo {
   // itself opens, or lowers max_clients (logged), as Redis does.
   shm::Status FitOpenFiles();
   shm::Status Listen();
+  // The arena (server/arena_start.cc): taken over from the server that ran
+  // before when it validates (warm), else fresh, with `cold_reason` saying
+  // why when `warm` is false. Logs what it did; fills arena_start_.
+  shm::Status OpenArena(uint64_t store_id, bool warm,
+                        const std::string& cold_reason = "");
+  // Recovery's before_trim: a warm arena gets the log's records after its
+  // published LSN (`tail`, in LSN order), or is replaced by a fresh one
+  // when it does not fit the log; then every LSN the log held is published.
+  shm::Status ReconcileArena(const RecoveryReport& r,
+                             const std::vector<LogRecordCopy>& tail,
+                             uint64_t store_id);
   void DoAccept(Acceptor* acceptor, bool tcp);
   // Every 100 ms on io_[0]: the instantaneous rates' sample.
   void DoSample();
@@ -141,6 +152,7 @@ class Server : public ServerInfo {
   std::unique_ptr<Applier> applier_;
   RecoveryReport recovery_;
   std::unique_ptr<shm::ArenaWriter> arena_;
+  shm::ArenaWriter::StartReport arena_start_;  // INFO arena_start_*
   // One per io_[i], same index; destroyed before the arena (declared after).
   std::vector<std::unique_ptr<shm::ArenaReader>> readers_;
   std::unique_ptr<Writer> writer_;

@@ -28,6 +28,8 @@ constexpr Named<DebugCommand> kDebug[] = {{"no", DebugCommand::kNo},
                                           {"yes", DebugCommand::kYes},
                                           {"local", DebugCommand::kLocal}};
 
+constexpr Named<bool> kYesNo[] = {{"yes", true}, {"no", false}};
+
 constexpr bool kRuntime = true, kFixed = false;
 
 constexpr Setting Row(std::string_view name, std::string_view alias,
@@ -75,6 +77,10 @@ constexpr Setting kSettings[] = {
   Row("huge_pages", "", Choice<&C::huge_pages, kHugePages>(), "try", "",
       kFixed,
       "Transparent huge pages for the arena: try, on (required) or off."),
+  Row("warm_restart", "", Choice<&C::warm_restart, kYesNo>(), "yes", "",
+      kFixed,
+      "Keep the arena a killed or stopped server left (checked item by item, "
+      "reconciled with the log); no: every start is cold."),
   Row("data_dir", "", String<&C::data_dir>(), "./data", "", kFixed,
       "Where RocksDB keeps every key (created if missing)."),
   Row("log_dir", "", String<&C::log_dir>(), "", "", kFixed,

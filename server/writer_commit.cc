@@ -236,6 +236,9 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
               arena_->Put(key, e->value, e->expiry_ms);
             }
           }
+          // Before the applier can see these (it takes the table's lock):
+          // RocksDB is never ahead of what the arena says it published.
+          arena_->SetPublishedLsn(lsn);
         });
     stats_->writes_committed.fetch_add(n, std::memory_order_relaxed);
   }

@@ -40,7 +40,7 @@ namespace ember::shm {
 inline constexpr uint32_t kArenaMagic = 0x52424D45;
 // Bump on ANY change to the structs or constants in this file. Readers refuse
 // other values (kVersionMismatch); the server recreates the arena.
-inline constexpr uint32_t kLayoutVersion = 3;
+inline constexpr uint32_t kLayoutVersion = 4;
 
 inline constexpr uint32_t kHeaderBytes = 8192;
 inline constexpr uint32_t kMaxClasses = 160;
@@ -55,7 +55,7 @@ enum class ArenaState : uint32_t {
   kInit = 1,        // being laid out; readers wait or use the socket
   kActive = 2,      // a writer owns it; readers may read
   kClean = 3,       // writer stopped gracefully; contents valid but static
-  kRecovering = 4,  // a restarted writer is validating it
+  kRecovering = 4,  // a restarted writer is validating it (warm restart)
   kRetired = 5,     // replaced by a fresh segment; detach
 };
 
@@ -117,7 +117,7 @@ struct ArenaHeader {
   uint64_t created_unix_ms;
   uint32_t creator_uid;
   std::atomic<uint32_t> state;       // ArenaState
-  std::atomic<uint32_t> generation;  // +1 per writer that attaches
+  std::atomic<uint32_t> generation;  // +1 per writer that takes it over
   std::atomic<uint32_t> writer_pid;
   uint32_t barrier_mode;  // BarrierMode: how readers announce (shm/barrier.h)
   uint8_t pad0[4];
@@ -125,8 +125,17 @@ struct ArenaHeader {
   alignas(64) std::atomic<uint64_t> global_epoch;
   uint8_t pad1[56];
   alignas(64) std::atomic<uint64_t> heartbeat_unix_ms;  // writer liveness
-  std::atomic<uint64_t> published_seq;  // last cold-store sequence published
-  uint8_t pad2[48];
+  // The redo log's LSN up to which every commit is in the index (or its key
+  // is pending in the intent ring); a warm restart publishes the log after
+  // it. 0 without a log.
+  std::atomic<uint64_t> published_lsn;
+  // Which boot of the host wrote this (XXH3 of the kernel's boot_id): a
+  // segment from before a reboot is never trusted.
+  uint64_t boot_id;
+  // Which cold store the contents came from (XXH3 of RocksDB's identity; 0
+  // without one): another data_dir's arena is never trusted.
+  uint64_t store_id;
+  uint8_t pad2[32];
   alignas(64) Geometry geo;
   alignas(64) ArenaStats stats;
   ClassInfo classes[kMaxClasses];

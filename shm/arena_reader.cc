@@ -121,6 +121,7 @@ Status ArenaReader::Init(const std::string& what, const char* data,
       h.barrier_mode == static_cast<uint32_t>(BarrierMode::kMembarrier) &&
       RegisterMembarrier();
   seed_ = h.hash_seed;
+  generation_ = h.generation.load(std::memory_order_acquire);
   bucket_count_ = h.geo.bucket_count;
   data_offset_ = h.geo.data_offset;
   data_end_ = h.geo.data_offset + h.geo.data_bytes;
@@ -212,6 +213,11 @@ bool ReadGuard::Renew() {
   if (h.state.load(std::memory_order_acquire) !=
       static_cast<uint32_t>(ArenaState::kActive)) {
     status_ = Status::Unavailable("arena is not active");
+    return false;
+  }
+  // A restarted writer cannot see this slot: reading on would be unsafe.
+  if (h.generation.load(std::memory_order_relaxed) != reader->generation_) {
+    status_ = Status::Unavailable("arena taken over by a restarted server");
     return false;
   }
   if (!status_.ok()) status_ = Status::Ok();
@@ -310,8 +316,11 @@ size_t ReadGuard::MultiGet(std::span<const std::string_view> keys,
 }
 
 bool ReadGuard::revoked() const {
-  return held_ && reader_->slot_->revocations.load(std::memory_order_acquire) !=
-                      revocations_;
+  return held_ &&
+         (reader_->slot_->revocations.load(std::memory_order_acquire) !=
+              revocations_ ||
+          reader_->header_->generation.load(std::memory_order_acquire) !=
+              reader_->generation_);
 }
 
 Status ReadGuard::Release() {
@@ -323,6 +332,14 @@ Status ReadGuard::Release() {
     return Status::Revoked(
         "guard held past reader_lease_ms while the arena was short of memory; "
         "values read under it may have changed");
+  }
+  // A restarted writer holds back reuse for one lease after it took over;
+  // past that, values read under a guard from before may have changed.
+  if (reader_->header_->generation.load(std::memory_order_acquire) !=
+      reader_->generation_) {
+    return Status::Revoked(
+        "the arena was taken over by a restarted server while the guard was "
+        "held; values read under it may have changed");
   }
   return Status::Ok();
 }

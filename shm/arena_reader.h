@@ -61,11 +61,15 @@ class ArenaReader {
   uint32_t slot_index() const { return slot_index_; }
   // True when guards announce with a plain store (see shm/barrier.h).
   bool plain_announce() const { return plain_announce_; }
-  // False once the writer marked the arena kRetired or kClean: reopen.
+  // False once the writer marked the arena kRetired or kClean, or another
+  // writer took it over (a warm restart bumped the generation): reopen.
   bool active() const {
     return header_->state.load(std::memory_order_acquire) ==
-           static_cast<uint32_t>(ArenaState::kActive);
+               static_cast<uint32_t>(ArenaState::kActive) &&
+           header_->generation.load(std::memory_order_relaxed) == generation_;
   }
+  // The generation this reader attached to.
+  uint32_t generation() const { return generation_; }
 
  private:
   friend class ReadGuard;
@@ -95,6 +99,10 @@ class ArenaReader {
   uint64_t data_offset_ = 0;
   uint64_t data_end_ = 0;
   uint32_t slot_index_ = 0;
+  // The writer this reader's slot belongs to. A restarted writer (warm
+  // restart) bumps the header's generation: it cannot see this slot, so
+  // guards stop at once and a guard held across the takeover is revoked.
+  uint32_t generation_ = 0;
   bool plain_announce_ = false;  // BarrierMode::kMembarrier and registered
   static constexpr uint32_t kHintSample = 8;  // a power of two
   mutable uint32_t hint_clock_ = 0;  // hits so far; picks the sampled ones
@@ -107,7 +115,8 @@ class ArenaReader {
 class ReadGuard {
  public:
   // Announces the current epoch in the reader's slot. Check status():
-  // kUnavailable when the arena is not kActive (use the socket).
+  // kUnavailable when the arena is not kActive or belongs to another writer
+  // generation than the reader's (use the socket; reopen).
   explicit ReadGuard(ArenaReader* reader);
   // A guard that holds nothing until Renew(): one guard object can serve a
   // thread's reads one after another (LocalClient keeps one per thread).
@@ -132,8 +141,9 @@ class ReadGuard {
   // `found[i]` false on a miss. Returns the number of hits.
   size_t MultiGet(std::span<const std::string_view> keys,
                   std::string_view* values, bool* found);
-  // Ends the read. kRevoked when the writer revoked this guard (the values
-  // may have changed under it: read again); otherwise kOk.
+  // Ends the read. kRevoked when the writer revoked this guard, or a new
+  // writer took the arena over while it was held (the values may have
+  // changed under it: read again); otherwise kOk.
   Status Release();
   // True when the writer revoked this held guard since it announced (what
   // Release() would report), without ending it.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -90,44 +91,42 @@ int ReopenReadOnly(int fd, Status* s) {
 
 }  // namespace
 
+Status ArenaWriter::Prepare(const ArenaOptions& options, Prepared* p) {
+  EMBER_RETURN_IF_ERROR(ValidateName(options.name));
+  EMBER_RETURN_IF_ERROR(ComputeGeometry(options, &p->geo));
+  EMBER_RETURN_IF_ERROR(RunDir::OpenForServer(options.run_dir, &p->dir));
+  p->lock = std::make_unique<WriterLock>();
+  return p->lock->Acquire(p->dir, PathsFor(options.name).writer_file);
+}
+
 Status ArenaWriter::Create(const ArenaOptions& options,
                            std::unique_ptr<ArenaWriter>* out) {
-  EMBER_RETURN_IF_ERROR(ValidateName(options.name));
-  Geometry geo;
-  EMBER_RETURN_IF_ERROR(ComputeGeometry(options, &geo));
-  RunDir dir;
-  EMBER_RETURN_IF_ERROR(RunDir::OpenForServer(options.run_dir, &dir));
-  const ArenaPaths paths = PathsFor(options.name);
-  auto lock = std::make_unique<WriterLock>();
-  EMBER_RETURN_IF_ERROR(lock->Acquire(dir, paths.writer_file));
-  EMBER_RETURN_IF_ERROR(ClearStale(paths.data_shm));
+  Prepared p;
+  EMBER_RETURN_IF_ERROR(Prepare(options, &p));
+  std::unique_ptr<ArenaWriter> w;
+  EMBER_RETURN_IF_ERROR(CreateFresh(options, std::move(p), 0, &w));
+  // On failure ~ArenaWriter marks it kClean (or removes it).
+  EMBER_RETURN_IF_ERROR(w->StartBroker());
+  w->SetState(ArenaState::kActive);
+  *out = std::move(w);
+  return Status::Ok();
+}
 
+Status ArenaWriter::CreateFresh(const ArenaOptions& options, Prepared p,
+                                uint64_t store_id,
+                                std::unique_ptr<ArenaWriter>* out) {
+  const ArenaPaths paths = PathsFor(options.name);
+  EMBER_RETURN_IF_ERROR(ClearStale(paths.data_shm));
   // Created 0600 and opened to the group only once locked, so no reader
   // can hold a descriptor of a segment whose writer lock is not yet taken.
   Segment data;
   EMBER_RETURN_IF_ERROR(Segment::Create(paths.data_shm, options.arena_bytes,
                                         0600, &data, options.huge_pages));
-  Status s;
-  int ro_fd = -1, hints_fd = -1;
-  Mapping hints;
   if (fchmod(data.fd(), 0640) != 0) {
-    s = Status::IOError("cannot lock " + ShmPath(paths.data_shm) + ": " +
-                        std::strerror(errno));
-  }
-  if (s.ok()) ro_fd = ReopenReadOnly(data.fd(), &s);
-  const uint64_t hint_bytes = HintBytes(geo);
-  if (s.ok()) {
-    hints_fd =
-        CreateSealedMemfd("ember." + options.name + ".hints", hint_bytes, &s);
-  }
-  if (s.ok()) s = Mapping::Map(hints_fd, hint_bytes, true, "hints", &hints);
-  if (!s.ok()) {
-    if (ro_fd >= 0) close(ro_fd);
-    if (hints_fd >= 0) close(hints_fd);
     Segment::RemoveIfSame(paths.data_shm, data.fd());
-    return s;
+    return Status::IOError("cannot open " + ShmPath(paths.data_shm) +
+                           " to the group: " + std::strerror(errno));
   }
-
   // Identity and geometry first, state last: a reader that sees kActive
   // (acquire) sees everything before it.
   auto* h = reinterpret_cast<ArenaHeader*>(data.base());
@@ -141,6 +140,38 @@ Status ArenaWriter::Create(const ArenaOptions& options,
   h->creator_uid = geteuid();
   h->state.store(static_cast<uint32_t>(ArenaState::kInit));
   h->generation.store(1);
+  h->global_epoch.store(1);
+  h->boot_id = BootId();
+  h->store_id = store_id;
+  h->geo = p.geo;
+  SizeClasses classes(p.geo.page_bytes);
+  for (int c = 0; c < classes.count(); ++c) {
+    h->classes[c].chunk_bytes = classes.chunk_bytes(c);
+  }
+  const int fd = data.fd();
+  Status s = Assemble(options, std::move(p), std::move(data), out);
+  if (!s.ok()) Segment::RemoveIfSame(paths.data_shm, fd);
+  return s;
+}
+
+Status ArenaWriter::Assemble(const ArenaOptions& options, Prepared p,
+                             Segment data, std::unique_ptr<ArenaWriter>* out) {
+  Status s;
+  int ro_fd = ReopenReadOnly(data.fd(), &s);
+  int hints_fd = -1;
+  Mapping hints;
+  const uint64_t hint_bytes = HintBytes(p.geo);
+  if (s.ok()) {
+    hints_fd =
+        CreateSealedMemfd("ember." + options.name + ".hints", hint_bytes, &s);
+  }
+  if (s.ok()) s = Mapping::Map(hints_fd, hint_bytes, true, "hints", &hints);
+  if (!s.ok()) {
+    if (ro_fd >= 0) close(ro_fd);
+    if (hints_fd >= 0) close(hints_fd);
+    return s;
+  }
+  auto* h = reinterpret_cast<ArenaHeader*>(data.base());
   h->writer_pid.store(getpid());
 #if defined(__SANITIZE_THREAD__)
   const bool membarrier = false;  // TSan cannot see membarrier's ordering
@@ -149,24 +180,16 @@ Status ArenaWriter::Create(const ArenaOptions& options,
 #endif
   h->barrier_mode = static_cast<uint32_t>(membarrier ? BarrierMode::kMembarrier
                                                      : BarrierMode::kExchange);
-  h->global_epoch.store(1);
   h->heartbeat_unix_ms.store(NowUnixMs());
   h->stats.huge_bytes.store(HugeMappedBytes(data.base()));
-  h->geo = geo;
-  SizeClasses classes(geo.page_bytes);
-  for (int c = 0; c < classes.count(); ++c) {
-    h->classes[c].chunk_bytes = classes.chunk_bytes(c);
-  }
-
-  std::unique_ptr<ArenaWriter> w(
-      new ArenaWriter(options, std::move(dir), std::move(data), ro_fd, hints_fd,
-                      std::move(hints), std::move(lock)));
-  s = SlotBroker::Start(w->dir_, options.name, w->data_ro_fd_, w->hints_fd_,
-                        w->header_, &w->registry_, &w->broker_);
-  if (!s.ok()) return s;  // ~ArenaWriter marks it kClean or removes it
-  w->SetState(ArenaState::kActive);
-  *out = std::move(w);
+  out->reset(new ArenaWriter(options, std::move(p.dir), std::move(data), ro_fd,
+                             hints_fd, std::move(hints), std::move(p.lock)));
   return Status::Ok();
+}
+
+Status ArenaWriter::StartBroker() {
+  return SlotBroker::Start(dir_, options_.name, data_ro_fd_, hints_fd_, header_,
+                           &registry_, &broker_);
 }
 
 ArenaWriter::ArenaWriter(const ArenaOptions& options, RunDir dir, Segment data,
@@ -341,8 +364,18 @@ bool ArenaWriter::StealPage(int cls) {
   return false;
 }
 
+uint64_t ArenaWriter::SteadyMs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
 size_t ArenaWriter::ReclaimNow(bool memory_short) {
   retires_since_reclaim_ = 0;
+  // After a warm restart, readers of the previous writer are invisible to
+  // the scan: nothing retired is freed until their lease is over.
+  if (slabs_.holding()) return 0;
   return reclaimer_.Reclaim(memory_short, [this](uint64_t off) {
     evictor_.OnFree(off);
     slabs_.Free(off);
@@ -354,6 +387,8 @@ uint64_t ArenaWriter::AllocateChunk(int cls) {
   // a guard holds it for a scheduler slice. The writer never waits that
   // long: a few short rounds, then kBusy (the key is just not cached).
   constexpr int kRounds = 32;
+  // Holding after a warm restart: evicting would free nothing for now.
+  if (slabs_.holding()) return slabs_.Allocate(cls);
   bool evicted = false;
   for (int round = 0; round < kRounds; ++round) {
     if (uint64_t off = slabs_.Allocate(cls)) return off;
@@ -478,6 +513,7 @@ void ArenaWriter::SweepExpired(uint32_t buckets) {
 }
 
 void ArenaWriter::Tick() {
+  if (slabs_.holding() && SteadyMs() >= hold_until_ms_) slabs_.ReleaseHeld();
   SweepExpired(64);
   ReclaimNow(false);
 }

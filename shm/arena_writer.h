@@ -35,6 +35,37 @@ class ArenaWriter {
   // segment belongs to another user or is open to others.
   static Status Create(const ArenaOptions& options,
                        std::unique_ptr<ArenaWriter>* out);
+  // What a server start did with the arena it found (Open).
+  struct StartReport {
+    bool warm = false;             // the previous writer's items were kept
+    std::string reason;            // why the start was cold ("" when warm)
+    uint64_t kept = 0;             // items kept
+    uint64_t dropped = 0;          // items dropped: damaged, pending or expired
+    uint64_t dropped_pending = 0;  // of those: keys in the intent ring
+    uint64_t dropped_damaged = 0;  // of those: failed a check
+    uint64_t published_lsn = 0;    // the header's, as found
+    uint64_t ms = 0;               // wall time of Open
+  };
+  // A server start: takes over the arena a killed or stopped server of
+  // `options.name` left behind (a warm restart: shm/arena_warm.cc) when it
+  // validates, else creates a fresh one as Create does and says why in
+  // `report->reason`. A warm arena is left kRecovering, so readers wait
+  // while the server reconciles it with its log (Put, Delete, Clear,
+  // SetPublishedLsn); Activate() opens it. `store_id` names the cold store
+  // (0: none); an arena written from another is never kept. `warm` false:
+  // always cold. Errors as Create's.
+  static Status Open(const ArenaOptions& options, uint64_t store_id, bool warm,
+                     std::unique_ptr<ArenaWriter>* out, StartReport* report);
+  // Lets readers in (kActive). REQUIRES: after Open.
+  void Activate() { SetState(ArenaState::kActive); }
+  // Records that every commit up to `lsn` is published (or pending in the
+  // intent ring): what a warm restart publishes from.
+  void SetPublishedLsn(uint64_t lsn) {
+    header_->published_lsn.store(lsn, std::memory_order_relaxed);
+  }
+  // True while a warm restart holds back memory a reader of the previous
+  // writer may still be reading (one reader_lease_ms after the takeover).
+  bool holding() const { return slabs_.holding(); }
   // Marks the arena kClean (or unlinks it with remove_on_close).
   ~ArenaWriter();
   ArenaWriter(const ArenaWriter&) = delete;
@@ -93,6 +124,39 @@ class ArenaWriter {
   static Status DropStopped(const std::string& name, uint64_t* bytes);
 
  private:
+  // What every start needs before it touches a segment.
+  struct Prepared {
+    Geometry geo;
+    RunDir dir;
+    std::unique_ptr<WriterLock> lock;
+  };
+  // Checks the name and geometry, opens run_dir and takes the writer lock.
+  static Status Prepare(const ArenaOptions& options, Prepared* p);
+  // A fresh segment (a stale one retired first), header written, state
+  // kInit, no broker yet.
+  static Status CreateFresh(const ArenaOptions& options, Prepared p,
+                            uint64_t store_id,
+                            std::unique_ptr<ArenaWriter>* out);
+  // The reader's descriptor, the hints memfd, the writer object around
+  // `data` (its header valid). No broker yet.
+  static Status Assemble(const ArenaOptions& options, Prepared p, Segment data,
+                         std::unique_ptr<ArenaWriter>* out);
+  // Takes over the segment left in /dev/shm (arena_warm.cc): kOk with the
+  // arena kRecovering, or `*reason` says why not (then nothing was kept;
+  // `p` is untouched). Other errors are final (a live writer: kBusy).
+  static Status TakeOver(const ArenaOptions& options, Prepared* p,
+                         uint64_t store_id, std::unique_ptr<ArenaWriter>* out,
+                         StartReport* report, std::string* reason);
+  // Walks the index of a taken-over segment: keeps every item that passes
+  // every check, drops the rest, rebuilds slabs, evictor and stats.
+  void Rebuild(StartReport* report);
+  // Whether index slot `slot` of `bucket` leads to an item that passes
+  // every check: bounds, magic, class and chunk alignment, checksum, its
+  // key's tag and bucket. Sets its key's hash and class. `buf`: scratch.
+  bool CheckItem(uint64_t bucket, uint64_t slot, std::string* buf,
+                 uint64_t* hash, int* cls) const;
+  Status StartBroker();
+  static uint64_t SteadyMs();
   ArenaWriter(const ArenaOptions& options, RunDir dir, Segment data,
               int data_ro_fd, int hints_fd, Mapping hints,
               std::unique_ptr<WriterLock> lock);
@@ -149,6 +213,8 @@ class ArenaWriter {
   uint64_t sweep_cursor_ = 0;
   uint32_t retires_since_reclaim_ = 0;
   uint64_t expiring_items_ = 0;  // indexed items with an expiry time
+  // Warm restart: steady-clock ms until which memory is held (holding()).
+  uint64_t hold_until_ms_ = 0;
   // Written by the one thread that writes at a time; read by any.
   std::atomic<uint64_t> expired_{0};
   // Last: stopped first, while the registry and mappings it uses live.

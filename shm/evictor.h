@@ -30,6 +30,12 @@ class Evictor {
   // chunk of the previous item of the same key, or 0 for a new key; the new
   // item inherits its queue and access hint.
   void OnPublish(uint64_t off, int cls, uint64_t hash, uint64_t replaced);
+  // Warm restart: the item at `off` of class `cls` survived the previous
+  // writer; it enters main (it was hot enough to be kept).
+  void Adopt(uint64_t off, int cls) {
+    meta_[Granule(off)] = kMain;
+    ++main_live_[cls];
+  }
   // The item at `off` left the index (evicted, deleted or replaced).
   void OnUnlink(uint64_t off, int cls);
   // The chunk at `off` was reclaimed.

@@ -1,6 +1,12 @@
 // shm/layout.cc: geometry of the segments and validation of mapped headers.
 #include "shm/layout.h"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <fstream>
+#include <string>
+
 #include "shm/size_classes.h"
 
 namespace ember::shm {
@@ -62,6 +68,16 @@ Status ComputeGeometry(const ArenaOptions& o, Geometry* geo) {
   g.data_bytes = pages * o.page_bytes;
   *geo = g;
   return Status::Ok();
+}
+
+uint64_t BootId() {
+  static const uint64_t id = [] {
+    std::ifstream in("/proc/sys/kernel/random/boot_id");
+    std::string line;
+    if (!std::getline(in, line) || line.empty()) return uint64_t{0};
+    return static_cast<uint64_t>(XXH3_64bits(line.data(), line.size()));
+  }();
+  return id;
 }
 
 uint64_t HintBytes(const Geometry& geo) {

@@ -20,6 +20,10 @@ Status ComputeGeometry(const ArenaOptions& options, Geometry* geo);
 // area, rounded up to a 4096-byte page.
 uint64_t HintBytes(const Geometry& geo);
 
+// XXH3 of the kernel's boot id (/proc/sys/kernel/random/boot_id), the same
+// for every process until the host reboots; 0 when unreadable.
+uint64_t BootId();
+
 // Checks a mapped data segment: magic (byte order), layout version, ABI
 // hash, recorded size against the mapping, and that every region fits.
 // kVersionMismatch for another format, kCorruption for the rest.

@@ -87,12 +87,68 @@ void SlabAllocator::StartDrain(uint32_t p) {
   }
 }
 
+bool SlabAllocator::Adopt(uint64_t off, int cls) {
+  const uint32_t p = PageOf(off);
+  Page& page = pages_[p];
+  if (page.cls >= 0 && page.cls != cls) return false;
+  if (page.cls < 0) {
+    page.cls = static_cast<int16_t>(cls);
+    class_pages_[cls].push_back(p);
+    header_->classes[cls].pages.fetch_add(1, std::memory_order_relaxed);
+  }
+  ++page.used;
+  return true;
+}
+
+void SlabAllocator::FinishAdopt(
+    const std::function<bool(uint64_t)>& live,
+    const std::function<bool(uint64_t, uint64_t)>& held) {
+  free_pages_.clear();
+  held_free_.assign(free_.size(), {});
+  for (uint32_t p = static_cast<uint32_t>(pages_.size()); p-- > 0;) {
+    const uint64_t base = PageOffset(p);
+    const int cls = pages_[p].cls;
+    if (cls < 0) {
+      (held(base, page_bytes_) ? held_pages_ : free_pages_).push_back(p);
+      continue;
+    }
+    const uint32_t chunk = classes_->chunk_bytes(cls);
+    for (uint32_t i = page_bytes_ / chunk; i-- > 0;) {
+      const uint64_t off = base + uint64_t{i} * chunk;
+      if (live(off)) continue;
+      (held(off, chunk) ? held_free_[cls] : free_[cls]).push_back(off);
+    }
+  }
+  // pop_back hands out the lowest page first, as after Create.
+  std::reverse(free_pages_.begin(), free_pages_.end());
+  std::reverse(held_pages_.begin(), held_pages_.end());
+  holding_ = true;
+  header_->stats.free_pages.store(free_pages_.size(),
+                                  std::memory_order_relaxed);
+}
+
+void SlabAllocator::ReleaseHeld() {
+  if (!holding_) return;
+  holding_ = false;
+  free_pages_.insert(free_pages_.begin(), held_pages_.rbegin(),
+                     held_pages_.rend());
+  held_pages_ = {};
+  for (size_t c = 0; c < held_free_.size(); ++c) {
+    free_[c].insert(free_[c].begin(), held_free_[c].begin(),
+                    held_free_[c].end());
+  }
+  held_free_ = {};
+  header_->stats.free_pages.store(free_pages_.size(),
+                                  std::memory_order_relaxed);
+}
+
 uint64_t SlabAllocator::PrivateBytes() const {
   uint64_t bytes =
       pages_.capacity() * sizeof(Page) + free_pages_.capacity() * 4;
   for (const auto& v : class_pages_) bytes += v.capacity() * 4;
   for (const auto& v : free_) bytes += v.capacity() * 8;
-  return bytes;
+  for (const auto& v : held_free_) bytes += v.capacity() * 8;
+  return bytes + held_pages_.capacity() * 4;
 }
 
 int SlabAllocator::RichestClass(int except) const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "shm/arena_format.h"
@@ -48,6 +49,20 @@ class SlabAllocator {
     return page_bytes_ / classes_->chunk_bytes(cls);
   }
   size_t FreeChunks(int cls) const { return free_[cls].size(); }
+
+  // Warm restart (shm/arena_warm.cc), before any Allocate. The item at
+  // `off` of class `cls` survives: its page joins `cls` if it belongs to no
+  // class yet. False (nothing changed) when the page is another class's.
+  bool Adopt(uint64_t off, int cls);
+  // After the last Adopt: every chunk not adopted (`live(off)` false) is
+  // free; so is every page no item was adopted into. Those `held(off,
+  // bytes)` says a reader of the previous writer may still be reading are
+  // held back until ReleaseHeld(); the rest can be handed out at once.
+  void FinishAdopt(const std::function<bool(uint64_t)>& live,
+                   const std::function<bool(uint64_t, uint64_t)>& held);
+  // Hands out the held chunks and pages too.
+  void ReleaseHeld();
+  bool holding() const { return holding_; }
   size_t free_pages() const { return free_pages_.size(); }
   // Heap bytes held by the page table and free lists (capacities).
   uint64_t PrivateBytes() const;
@@ -68,6 +83,11 @@ class SlabAllocator {
   std::vector<uint32_t> free_pages_;
   std::vector<std::vector<uint32_t>> class_pages_;
   std::vector<std::vector<uint64_t>> free_;  // per class, a stack
+  // Warm restart: free, but maybe still read by the previous writer's
+  // readers (FinishAdopt); handed out after ReleaseHeld.
+  bool holding_ = false;
+  std::vector<uint32_t> held_pages_;
+  std::vector<std::vector<uint64_t>> held_free_;
 };
 
 }  // namespace ember::shm

@@ -15,53 +15,12 @@
 #include <vector>
 
 #include "tests/shm/arena_test_util.h"
+#include "tests/shm/child_process.h"
 #include "tests/shm/worker_value.h"
 #include "tests/str_cat.h"
 
 namespace ember::shm::testing {
 namespace {
-
-// A child process running shm_worker; its stdout is a pipe we can read.
-struct Child {
-  pid_t pid = -1;
-  int out = -1;
-};
-
-Child Spawn(const std::vector<std::string>& args) {
-  int fds[2];
-  EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
-  Child c;
-  c.pid = fork();
-  if (c.pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    std::vector<char*> argv;
-    std::string worker = EMBER_SHM_WORKER;
-    argv.push_back(worker.data());
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(worker.c_str(), argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  c.out = fds[0];
-  return c;
-}
-
-// Everything the child printed until it closed stdout.
-std::string ReadAll(int fd) {
-  std::string out;
-  char buf[512];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, n);
-  return out;
-}
-
-int Wait(const Child& c) {
-  int status = 0;
-  waitpid(c.pid, &status, 0);
-  close(c.out);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 class ProcessTest : public ArenaFixture {};
 

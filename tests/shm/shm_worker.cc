@@ -6,6 +6,9 @@
 //     checks every value it sees: it names its key and its checksum holds;
 //     a key that is never deleted must always be found (unless misses-ok:
 //     the writer may drop keys, as a kBusy put does). Exit 0 when clean.
+//     With takeover-ok (which implies misses-ok), a guard refused because a
+//     restarted writer took the arena over ends that thread's reads without
+//     failing (it prints how many threads were cut off that way).
 //   shm_worker holder NAME RUN_DIR KEY
 //     takes a guard, reads KEY, prints "held" and waits to be killed.
 //   shm_worker hostile NAME RUN_DIR SECONDS UID GID
@@ -111,8 +114,10 @@ int RunReader(char** argv) {
   const int seconds = std::atoi(argv[4]);
   const uint64_t keys = std::strtoull(argv[5], nullptr, 10);
   const int threads = std::atoi(argv[6]);
-  const bool misses_ok =
-      argv[7] != nullptr && std::string(argv[7]) == "misses-ok";
+  const std::string mode = argv[7] != nullptr ? argv[7] : "";
+  const bool takeover_ok = mode == "takeover-ok";
+  const bool misses_ok = mode == "misses-ok" || takeover_ok;
+  std::atomic<uint64_t> cut_off{0};
   std::atomic<uint64_t> reads{0}, hits{0}, torn{0}, missing{0}, failures{0},
       revoked{0};
   auto body = [&](int t) {
@@ -136,7 +141,11 @@ int RunReader(char** argv) {
       }
       ReadGuard g(r.get());
       if (!g.status().ok()) {
-        ++failures;
+        if (takeover_ok && r->generation() != r->header().generation.load()) {
+          ++cut_off;
+        } else {
+          ++failures;
+        }
         break;
       }
       if (t % 2 == 0) {
@@ -178,12 +187,13 @@ int RunReader(char** argv) {
   for (auto& th : pool) th.join();
   std::printf(
       "reader %d: %llu reads, %llu hits, %llu torn, %llu stable keys "
-      "missing, %llu batches revoked\n",
+      "missing, %llu batches revoked, %llu threads cut off by a takeover\n",
       getpid(), static_cast<unsigned long long>(reads.load()),
       static_cast<unsigned long long>(hits.load()),
       static_cast<unsigned long long>(torn.load()),
       static_cast<unsigned long long>(missing.load()),
-      static_cast<unsigned long long>(revoked.load()));
+      static_cast<unsigned long long>(revoked.load()),
+      static_cast<unsigned long long>(cut_off.load()));
   return (torn == 0 && (missing == 0 || misses_ok) && failures == 0 &&
           reads > 0)
              ? 0
