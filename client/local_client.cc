@@ -1,11 +1,10 @@
 // client/local_client.cc: per-thread arena readers with a socket fallback.
 #include "client/local_client.h"
 
-#include <time.h>
-
 #include <atomic>
 #include <cstring>
 
+#include "shm/clock.h"
 #include "shm/segment.h"
 
 namespace ember::client {
@@ -29,13 +28,9 @@ void BeforeFork();
 void AfterForkParent();
 void AfterForkChild();
 
-// Wall-clock milliseconds, as the writer's heartbeat (a vDSO call, no
-// system call).
-uint64_t NowMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
+// Wall-clock milliseconds, as the writer's heartbeat: the coarse clock (a
+// vDSO call, no system call) through the seam tests replace.
+uint64_t NowMs() { return shm::NowUnixMsCoarse(); }
 
 // Client ids: never reused, so a thread's cached state (t_last) of a
 // destroyed client can never be taken for a live one's.

@@ -1,6 +1,5 @@
 // server/commands_db.cc: DBSIZE FLUSHALL FLUSHDB SCAN KEYS RANDOMKEY, and the
 // server's clock and replication answers TIME and WAIT.
-#include <chrono>
 #include <limits>
 
 #include "protocol/resp_writer.h"
@@ -9,6 +8,7 @@
 #include "server/commands.h"
 #include "server/glob_pattern.h"
 #include "server/server_info.h"
+#include "shm/clock.h"
 
 namespace ember::server {
 namespace pr = ember::protocol;
@@ -105,9 +105,7 @@ void CmdRandomKey(const Args&, CommandContext& ctx, std::string* reply) {
 
 // TIME: Unix seconds and the microseconds within that second.
 void CmdTime(const Args&, CommandContext&, std::string* reply) {
-  const int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  const uint64_t us = shm::NowUnixUs();
   pr::AppendArrayHeader(reply, 2);
   pr::AppendBulk(reply, std::to_string(us / 1000000));
   pr::AppendBulk(reply, std::to_string(us % 1000000));

@@ -81,13 +81,55 @@ std::string Quote(const std::string& v) {
   return q + "\"";
 }
 
-void Apply(const std::string& key, const std::string& value,
-           const std::string& where, Config* c) {
+// `p` without its "." components ("a/./b" is "a/b"). ".." stays: through a
+// symlink it is not the lexical parent.
+std::string DropDots(const std::filesystem::path& p) {
+  std::filesystem::path out;
+  for (const auto& part : p) {
+    if (part != ".") out /= part;
+  }
+  return out.string();
+}
+
+// The directory a relative path in config file `file` is taken against:
+// the file's directory, canonical (the kernel would resolve its "..", and
+// symlinks, the same way). The file itself may be a symlink: its own
+// directory counts, as in nginx and PostgreSQL.
+std::filesystem::path ConfigDir(const std::string& file) {
+  const std::filesystem::path dir =
+      std::filesystem::absolute(file).parent_path();
+  std::error_code ec;
+  std::filesystem::path real = std::filesystem::canonical(dir, ec);
+  return ec ? std::filesystem::path(DropDots(dir)) : real;
+}
+
+// A path setting's value as the server uses it: "" and absolute paths as
+// they are, a relative one joined to `dir`.
+std::string Resolve(const std::filesystem::path& dir, const std::string& v) {
+  if (v.empty() || v.front() == '/') return v;
+  return DropDots(dir / v);
+}
+
+// The value of `s` to write into a config file: as CONFIG GET shows it,
+// except that a relative path (from the command line, so relative to the
+// working directory) is made absolute, or the file would move it.
+std::string FileValue(const Setting& s, const Config& c) {
+  const std::string v = s.format(c);
+  return s.path ? Resolve(std::filesystem::current_path(), v) : v;
+}
+
+// `dir`: for a value read from a file, that file's directory; empty for
+// the command line, whose relative paths stay relative to the working
+// directory.
+void Apply(const std::string& key, const std::string& raw,
+           const std::string& where, const std::filesystem::path& dir,
+           Config* c) {
   const Setting* s = FindSetting(key);
   if (s == nullptr) {
     throw std::runtime_error("config: unknown setting '" + key + "' " + where +
                              " (ember-server --help lists them)");
   }
+  const std::string value = s->path && !dir.empty() ? Resolve(dir, raw) : raw;
   std::string why;
   if (!s->parse(value, c, &why)) {
     throw std::runtime_error("config: bad value '" + value + "' for '" + key +
@@ -110,10 +152,11 @@ void CheckTogether(const Config& c) {
 void ReadConfigFile(const std::string& path, Config* c) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read config file '" + path + "'");
+  const std::filesystem::path dir = ConfigDir(path);
   std::string line, key, value;
   for (int n = 1; std::getline(in, line); ++n) {
     const std::string where = "in " + path + " line " + std::to_string(n);
-    if (SplitLine(line, where, &key, &value)) Apply(key, value, where, c);
+    if (SplitLine(line, where, &key, &value)) Apply(key, value, where, dir, c);
   }
 }
 
@@ -155,7 +198,7 @@ Config ParseConfig(int argc, const char* const* argv, bool* help,
     c.config_file = file;
   }
   for (const auto& [key, value] : flags)
-    Apply(key, value, "on the command line", &c);
+    Apply(key, value, "on the command line", {}, &c);
   CheckTogether(c);
   return c;
 }
@@ -166,6 +209,7 @@ std::string RewriteConfigFile(const std::string& path, const Config& c) {
     std::ifstream in(path);  // a missing file is written afresh, as Redis
     for (std::string line; std::getline(in, line);) lines.push_back(line);
   }
+  const std::filesystem::path base = ConfigDir(path);
   std::vector<std::string> out;
   std::set<const Setting*> written;
   std::string key, value;
@@ -182,16 +226,20 @@ std::string RewriteConfigFile(const std::string& path, const Config& c) {
     const Setting* s = setting ? FindSetting(key) : nullptr;
     if (s == nullptr) {
       out.push_back(line);
-    } else if (written.insert(s).second) {
-      out.push_back(key + " = " + Quote(s->format(c)));
-    }  // a later line of the same setting: dropped
+    } else if (!written.insert(s).second) {
+      // a later line of the same setting: dropped
+    } else if (s->path && Resolve(base, value) == s->format(c)) {
+      out.push_back(line);  // "./data" stays so while it means the same
+    } else {
+      out.push_back(key + " = " + Quote(FileValue(*s, c)));
+    }
   }
   const Config defaults;
   for (const Setting& s : AllSettings()) {
     if (written.count(&s) || s.format(c) == s.format(defaults)) continue;
     if (!marked) out.push_back(std::string(kGeneratedMark));
     marked = true;
-    out.push_back(std::string(s.name) + " = " + Quote(s.format(c)));
+    out.push_back(std::string(s.name) + " = " + Quote(FileValue(s, c)));
   }
   std::string text;
   for (const std::string& l : out) text += l + "\n";

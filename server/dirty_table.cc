@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "shm/clock.h"
+
 namespace ember::server {
 
 DirtyTable::DirtyTable(Limits limits, uint64_t applied_lsn) : limits_(limits) {
@@ -11,29 +13,28 @@ DirtyTable::DirtyTable(Limits limits, uint64_t applied_lsn) : limits_(limits) {
   committed_lsn_ = applied_lsn_ = applied_lsn;
 }
 
-bool DirtyTable::Full(Clock::time_point now, uint64_t incoming) const {
+bool DirtyTable::Full(uint64_t now_ms, uint64_t incoming) const {
   const uint64_t bytes = active_.bytes + applying_.bytes;
   if (bytes > 0 && bytes + incoming > limits_.max_bytes) return true;
   // A failed applier never catches up: then only the bytes count, so
   // commits go on until the table is full.
   if (!failure_.empty()) return false;
   const Generation& oldest = taken_ ? applying_ : active_;
-  return !oldest.empty() &&
-         now - oldest.since >= std::chrono::milliseconds(limits_.max_lag_ms);
+  return !oldest.empty() && now_ms - oldest.since_ms >= limits_.max_lag_ms;
 }
 
 shm::Status DirtyTable::WaitForRoom(uint64_t incoming) {
   MutexLock lock(&mu_);
-  if (!Full(Clock::now(), incoming)) return shm::Status::Ok();
+  if (!Full(shm::NowMonotonicMs(), incoming)) return shm::Status::Ok();
   ++waits_;
   ++waiting_;
   work_cv_.Signal();  // the applier goes now, whatever its delay
-  while (Full(Clock::now(), incoming) && failure_.empty() && !stop_) {
+  while (Full(shm::NowMonotonicMs(), incoming) && failure_.empty() && !stop_) {
     // Timed: the lag cap is a condition on time as well.
-    room_cv_.WaitUntil(&mu_, Clock::now() + std::chrono::milliseconds(100));
+    room_cv_.WaitForMs(&mu_, shm::RealWaitMs(100));
   }
   --waiting_;
-  if (Full(Clock::now(), incoming) && !failure_.empty()) {
+  if (Full(shm::NowMonotonicMs(), incoming) && !failure_.empty()) {
     return shm::Status::IOError(
         "the dirty table is full and RocksDB stopped taking writes after " +
         failure_ + "; fix the disk and restart ember-server (reads work)");
@@ -46,8 +47,7 @@ void DirtyTable::Publish(Changes* changes, bool clear_first, uint64_t last_lsn,
   EntryRefs refs;
   refs.reserve(changes->size());
   MutexLock lock(&mu_);
-  const Clock::time_point now = Clock::now();
-  if (active_.empty()) active_.since = now;
+  if (active_.empty()) active_.since_ms = shm::NowMonotonicMs();
   if (clear_first) {
     active_.Reset();
     active_.clear_first = true;
@@ -127,19 +127,21 @@ void DirtyTable::KeysFrom(std::string_view from, uint64_t now_ms,
 }
 
 bool DirtyTable::WaitForWork(std::chrono::milliseconds delay) {
+  const uint64_t delay_ms = static_cast<uint64_t>(delay.count());
   MutexLock lock(&mu_);
   while (true) {
     if (!failure_.empty()) return false;
     if (stop_) return !active_.empty();
     if (!active_.empty()) {
-      const Clock::time_point due = active_.since + delay;
+      const uint64_t due_ms = active_.since_ms + delay_ms;
+      const uint64_t now_ms = shm::NowMonotonicMs();
       if (waiting_ > 0 || syncs_ > 0 ||
-          active_.bytes >= limits_.max_bytes / 4 || Clock::now() >= due) {
+          active_.bytes >= limits_.max_bytes / 4 || now_ms >= due_ms) {
         return true;
       }
-      work_cv_.WaitUntil(&mu_, due);
+      work_cv_.WaitForMs(&mu_, shm::RealWaitMs(due_ms - now_ms));
     } else {
-      work_cv_.WaitUntil(&mu_, Clock::now() + std::chrono::milliseconds(100));
+      work_cv_.WaitForMs(&mu_, shm::RealWaitMs(100));
     }
   }
 }
@@ -197,7 +199,7 @@ void DirtyTable::Sync() {
   ++syncs_;
   work_cv_.Signal();
   while (applied_lsn_ < target && failure_.empty() && !stop_) {
-    room_cv_.WaitUntil(&mu_, Clock::now() + std::chrono::milliseconds(100));
+    room_cv_.WaitForMs(&mu_, shm::RealWaitMs(100));
   }
   --syncs_;
 }
@@ -209,10 +211,7 @@ DirtyTable::Counters DirtyTable::counters() const {
   c.bytes = active_.bytes + applying_.bytes;
   const Generation& oldest = taken_ ? applying_ : active_;
   if (!oldest.empty()) {
-    c.lag_ms = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
-                                                              oldest.since)
-            .count());
+    c.lag_ms = shm::NowMonotonicMs() - oldest.since_ms;
   }
   c.committed_lsn = committed_lsn_;
   c.applied_lsn = applied_lsn_;

@@ -16,7 +16,8 @@
 //
 // Back-pressure: WaitForRoom blocks a commit while the dirty bytes or the
 // age of the oldest unapplied write are over their caps, until the applier
-// catches up; it never drops a write.
+// catches up; it never drops a write. Ages (the applier's delay, the lag
+// cap, lag_ms) are shm::NowMonotonicMs(): a test's ManualClock moves them.
 // Thread safety: every method from any thread; TakeBatch/FinishBatch/
 // MarkFailed from the applier only. Publish from one committer at a time.
 #pragma once
@@ -43,7 +44,6 @@ struct DirtyEntry {
 
 class DirtyTable {
  public:
-  using Clock = std::chrono::steady_clock;
   struct Limits {
     uint64_t max_bytes = 128 << 20;  // dirty bytes before commits wait
     uint64_t max_lag_ms = 10000;     // oldest unapplied write, ms
@@ -138,7 +138,7 @@ class DirtyTable {
     bool clear_first = false;  // a FLUSHALL came before these writes
     uint64_t bytes = 0;
     uint64_t last_lsn = 0;
-    Clock::time_point since{};  // when its oldest write came
+    uint64_t since_ms = 0;  // its oldest write came (shm::NowMonotonicMs)
     bool empty() const { return map.empty() && !clear_first; }
     void Reset() {
       map.clear();
@@ -155,7 +155,8 @@ class DirtyTable {
   }
 
  private:
-  bool Full(Clock::time_point now, uint64_t incoming) const REQUIRES(mu_);
+  // `now_ms`: shm::NowMonotonicMs().
+  bool Full(uint64_t now_ms, uint64_t incoming) const REQUIRES(mu_);
   Hit Find(const Generation& g, std::string_view key, uint64_t now_ms,
            std::string* value, uint64_t* expiry_ms, bool* stop) const;
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "server/log_record.h"
+#include "shm/clock.h"
 
 namespace ember::server {
 namespace {
@@ -264,9 +265,12 @@ void RedoLog::SyncLoop() {
   while (true) {
     {
       MutexLock lock(&mu_);
-      const auto deadline =
-          std::chrono::steady_clock::now() + std::chrono::seconds(1);
-      while (!stop_ && cv_.WaitUntil(&mu_, deadline)) {
+      // A second of shm/clock.h's monotonic clock (a test's ManualClock
+      // ends it with an Advance); the real wait only sleeps towards it.
+      const uint64_t deadline = shm::NowMonotonicMs() + 1000;
+      for (uint64_t now = shm::NowMonotonicMs(); !stop_ && now < deadline;
+           now = shm::NowMonotonicMs()) {
+        cv_.WaitForMs(&mu_, shm::RealWaitMs(deadline - now));
       }
       if (stop_) return;
     }

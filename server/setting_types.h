@@ -25,6 +25,7 @@ struct Codec {
   ParseFn parse;
   FormatFn format;
   TypeFn type;
+  bool path = false;  // a file system path (see Setting::path)
 };
 
 // The plain type of a field: T for T and for Tunable<T>.
@@ -221,6 +222,17 @@ constexpr Codec String() {
           },
           [](const Config& c) { return Value<M>(c); },
           [] { return std::string("string"); }};
+}
+
+// A string naming a file or directory; "" keeps the meaning its row gives
+// it. config.cc resolves a relative one read from a config file against
+// that file's directory before it is parsed.
+template <auto M>
+constexpr Codec Path() {
+  Codec codec = String<M>();
+  codec.type = [] { return std::string("path"); };
+  codec.path = true;
+  return codec;
 }
 
 template <typename E>

@@ -35,8 +35,8 @@ constexpr bool kRuntime = true, kFixed = false;
 constexpr Setting Row(std::string_view name, std::string_view alias,
                       Codec codec, std::string_view def, std::string_view unit,
                       bool runtime, std::string_view doc) {
-  return {name,    alias, codec.type,  def,         unit,
-          runtime, doc,   codec.parse, codec.format};
+  return {name,    alias, codec.type,  def,          unit,
+          runtime, doc,   codec.parse, codec.format, codec.path};
 }
 
 using C = Config;
@@ -47,12 +47,12 @@ constexpr Setting kSettings[] = {
   Row("port", "port", Uint<&C::port, 0, 65535>(), "7379", "", kFixed,
       "TCP port for RESP2 clients; 0: any free port (CONFIG GET port then "
       "answers the one in use)."),
-  Row("unix_socket", "unixsocket", String<&C::unix_socket>(),
+  Row("unix_socket", "unixsocket", Path<&C::unix_socket>(),
       "/tmp/ember/ember.sock", "", kFixed,
       "Unix socket for RESP2 clients; \"\" disables it."),
   Row("unix_socket_mode", "", Octal<&C::unix_socket_mode, 0777>(), "0660", "",
       kFixed, "Permission bits of the Unix socket."),
-  Row("run_dir", "", String<&C::run_dir>(), "/tmp/ember", "", kFixed,
+  Row("run_dir", "", Path<&C::run_dir>(), "/tmp/ember", "", kFixed,
       "The arena's lock file and attach socket: created 0750, refused when "
       "another user's or open to others."),
   Row("threads", "", UintOrAuto<&C::threads, 1, 256>(), "auto", "threads",
@@ -81,9 +81,9 @@ constexpr Setting kSettings[] = {
       kFixed,
       "Keep the arena a killed or stopped server left (checked item by item, "
       "reconciled with the log); no: every start is cold."),
-  Row("data_dir", "", String<&C::data_dir>(), "./data", "", kFixed,
+  Row("data_dir", "", Path<&C::data_dir>(), "./data", "", kFixed,
       "Where RocksDB keeps every key (created if missing)."),
-  Row("log_dir", "", String<&C::log_dir>(), "", "", kFixed,
+  Row("log_dir", "", Path<&C::log_dir>(), "", "", kFixed,
       "The redo log's segments (created 0750); \"\": <data_dir>/redo."),
   Row("log_segment_bytes", "",
       Bytes<&C::log_segment_bytes, 1u << 20, uint64_t{1} << 40>(), "64mb",

@@ -28,6 +28,10 @@ struct Setting {
   bool (*parse)(std::string_view value, Config* c, std::string* why);
   // The value as CONFIG GET shows it (numbers in plain digits).
   std::string (*format)(const Config& c);
+  // A file system path: relative in a config file, it is taken against the
+  // file's directory; relative on the command line, against the working
+  // directory (see ReadConfigFile).
+  bool path;
 };
 
 // Every setting, in conf/ember.conf's order.

@@ -3,9 +3,9 @@
 #include "server/slowlog.h"
 
 #include <algorithm>
-#include <ctime>
 
 #include "server/command_util.h"
+#include "shm/clock.h"
 
 namespace ember::server {
 namespace {
@@ -38,7 +38,7 @@ std::vector<bool> Secrets(const Args& args) {
 void SlowLog::Add(const Args& args, uint64_t usec, std::string peer,
                   std::string client_name, uint64_t max_len) {
   Entry e{0, 0, usec, {}, std::move(peer), std::move(client_name)};
-  e.unix_seconds = static_cast<int64_t>(time(nullptr));
+  e.unix_seconds = static_cast<int64_t>(shm::NowUnixMs() / 1000);
   const std::vector<bool> secret = Secrets(args);
   const size_t n = std::min(args.size(), kMaxArgs);
   for (size_t i = 0; i < n; ++i) {

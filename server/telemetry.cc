@@ -2,9 +2,8 @@
 // and the instantaneous rates.
 #include "server/telemetry.h"
 
-#include <ctime>
-
 #include "server/server_info.h"
+#include "shm/clock.h"
 
 namespace ember::server {
 
@@ -24,7 +23,8 @@ void RecordCommand(CommandContext& ctx, const CommandSpec& spec,
   }
   const uint64_t threshold = c.latency_monitor_threshold;
   if (threshold > 0 && usec / 1000 >= threshold) {
-    t->latency.Add("command", usec / 1000, static_cast<int64_t>(time(nullptr)));
+    t->latency.Add("command", usec / 1000,
+                   static_cast<int64_t>(shm::NowUnixMs() / 1000));
   }
 }
 

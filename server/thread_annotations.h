@@ -110,6 +110,12 @@ class CondVar {
     lock.release();
     return woken;
   }
+  // As WaitUntil, for at most `ms` real milliseconds from now (the caller
+  // computes `ms` from shm/clock.h's seam; see shm::RealWaitMs).
+  bool WaitForMs(Mutex* mu, uint64_t ms) REQUIRES(mu) {
+    return WaitUntil(
+        mu, std::chrono::steady_clock::now() + std::chrono::milliseconds(ms));
+  }
   void Signal() { cv_.notify_one(); }
   void SignalAll() { cv_.notify_all(); }
 

@@ -15,6 +15,7 @@
 #include <random>
 
 #include "shm/barrier.h"
+#include "shm/clock.h"
 #include "shm/key_hash.h"
 #include "shm/layout.h"
 
@@ -364,12 +365,7 @@ bool ArenaWriter::StealPage(int cls) {
   return false;
 }
 
-uint64_t ArenaWriter::SteadyMs() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now().time_since_epoch())
-          .count());
-}
+uint64_t ArenaWriter::SteadyMs() { return NowMonotonicMs(); }
 
 size_t ArenaWriter::ReclaimNow(bool memory_short) {
   retires_since_reclaim_ = 0;

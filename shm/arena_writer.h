@@ -156,7 +156,7 @@ class ArenaWriter {
   bool CheckItem(uint64_t bucket, uint64_t slot, std::string* buf,
                  uint64_t* hash, int* cls) const;
   Status StartBroker();
-  static uint64_t SteadyMs();
+  static uint64_t SteadyMs();  // the monotonic clock (shm/clock.h)
   ArenaWriter(const ArenaOptions& options, RunDir dir, Segment data,
               int data_ro_fd, int hints_fd, Mapping hints,
               std::unique_ptr<WriterLock> lock);

@@ -1,26 +1,11 @@
 // shm/reclaimer.cc: epochs, reader-slot scans, dead readers and leases.
 #include "shm/reclaimer.h"
 
-#include <time.h>
-
 #include <algorithm>
 
 #include "shm/barrier.h"
 
 namespace ember::shm {
-
-// Lease timing: immune to wall-clock steps.
-static uint64_t NowMonotonicMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-uint64_t NowUnixMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 Reclaimer::Reclaimer(ArenaHeader* header, ReaderRegistry* registry,
                      uint32_t lease_ms)

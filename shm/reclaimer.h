@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "shm/arena_format.h"
+#include "shm/clock.h"  // NowUnixMs: its users still include this header
 #include "shm/reader_registry.h"
 
 namespace ember::shm {
@@ -56,8 +57,5 @@ class Reclaimer {
   uint64_t front_epoch_ = 0;     // retired_.front().epoch when last seen
   uint64_t front_since_ms_ = 0;  // since then (monotonic ms)
 };
-
-// Wall-clock milliseconds since the Unix epoch (the unit of expiry times).
-uint64_t NowUnixMs();
 
 }  // namespace ember::shm

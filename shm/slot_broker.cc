@@ -15,7 +15,7 @@
 #include <ctime>
 
 #include "shm/attach.h"
-#include "shm/reclaimer.h"
+#include "shm/clock.h"
 
 namespace ember::shm {
 namespace {
@@ -29,12 +29,6 @@ constexpr uint64_t kRequestTimeoutMs = 200;
 // After accept fails for want of descriptors: stop accepting this long, so
 // a full descriptor table does not spin the thread.
 constexpr uint64_t kAcceptBackoffMs = 50;
-
-uint64_t NowMonotonicMs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 AttachReply Reply(Code code, const std::string& message) {
   AttachReply r{};

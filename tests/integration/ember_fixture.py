@@ -85,6 +85,7 @@ class EmberServer:
         self.password = settings.get("requirepass") or None
         self.port = None
         self.proc = None
+        self.cwd = None  # the server's working directory; None: the test's
         self._lines = []  # every line the server printed, across restarts
         self._lines_lock = threading.Lock()
         self._drain = None
@@ -106,7 +107,8 @@ class EmberServer:
         self._log(f"--- start: {' '.join(self.argv())}")
         self.proc = subprocess.Popen(
             self.argv(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+            stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+            cwd=self.cwd)
         ready = threading.Event()
         state = {"port": None, "unix": not self.unix_socket}
 

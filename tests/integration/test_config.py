@@ -319,5 +319,66 @@ class Rewrite(EmberTestCase):
         r.close()
 
 
+class RelativePathsServer(EmberServer):
+    """A server whose path settings come only from its config file (the
+    fixture's absolute --data_dir, --run_dir, --unix_socket left out),
+    started from another working directory."""
+
+    def __init__(self, conf, **settings):
+        super().__init__(config=conf, **settings)
+        etc = os.path.dirname(conf)
+        self.data_dir = os.path.join(etc, "data")
+        self.unix_socket = os.path.join(etc, "run", "ember.sock")
+        self.cwd = os.path.join(self.root, "elsewhere")
+        os.mkdir(self.cwd)
+
+    def argv(self):
+        args = [self.binary, "--bind", "127.0.0.1", "--port", "0",
+                "--name", self.name]
+        for key, value in self.settings.items():
+            args += [f"--{key}", str(value)]
+        return args
+
+
+class RelativePaths(EmberTestCase):
+    """A relative path in the config file is taken against the file's
+    directory, whatever the server's working directory."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ember-relative-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.etc = os.path.join(self.dir, "etc")
+        os.mkdir(self.etc)
+        self.conf = os.path.join(self.etc, "ember.conf")
+        with open(self.conf, "w") as f:
+            f.write("data_dir = ./data\nlog_dir = ../redo\nrun_dir = run\n"
+                    "unix_socket = run/ember.sock\n")
+        self.server = RelativePathsServer(self.conf)
+        self.addCleanup(self.server.cleanup)
+        self.server.start()
+
+    def test_every_path_lands_beside_the_config_file(self):
+        r = self.server.unix_client()  # at etc/run/ember.sock
+        self.assertTrue(r.set("k", "v"))
+        self.assertEqual(r.config_get("data_dir"),
+                         {"data_dir": os.path.join(self.etc, "data")})
+        r.close()
+        self.server.stop()
+        self.assertTrue(os.path.exists(os.path.join(self.etc, "data",
+                                                    "CURRENT")))
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "redo",
+                                                    "LOCK")))
+        self.assertEqual(os.stat(os.path.join(self.etc, "run")).st_mode
+                         & 0o777, 0o750)
+        # Nothing in the server's working directory.
+        self.assertEqual(os.listdir(self.server.cwd), [])
+        # The same keys from yet another working directory.
+        self.server.cwd = self.dir
+        self.server.start()
+        r = self.server.unix_client()
+        self.assertEqual(r.get("k"), b"v")
+        r.close()
+
+
 if __name__ == "__main__":
     unittest.main()

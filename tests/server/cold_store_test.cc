@@ -5,12 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
-#include <thread>
 
+#include "shm/clock.h"
 #include "shm/reclaimer.h"
 #include "tests/server/faulty_env.h"
 
@@ -84,6 +83,7 @@ TEST_F(ColdStoreTest, ExpiredKeysAreInvisibleAndNotCounted) {
 // The count is remembered, and stays exact: a write, or the expiry of a
 // counted key, makes the next call count again.
 TEST_F(ColdStoreTest, RememberedCountFollowsWritesAndExpiries) {
+  shm::ManualClock clock;
   OpenStore();
   const uint64_t now = shm::NowUnixMs();
   Write({{"a", "1", 0, false}, {"soon", "2", now + 150, false}});
@@ -93,7 +93,9 @@ TEST_F(ColdStoreTest, RememberedCountFollowsWritesAndExpiries) {
   EXPECT_EQ(store_->CountLive(&expires), 2u);  // remembered
   Write({{"b", "3", 0, false}});
   EXPECT_EQ(store_->CountLive(), 3u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  clock.Advance(149);
+  EXPECT_EQ(store_->CountLive(&expires), 3u);  // remembered: nothing expired
+  clock.Advance(1);
   EXPECT_EQ(store_->CountLive(&expires), 2u);  // "soon" expired, no write
   EXPECT_EQ(expires, 0u);
   Write({{"a", "", 0, true}});

@@ -4,17 +4,22 @@
 
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <vector>
 
 #include "server/settings.h"
+#include "tests/str_cat.h"
 
 namespace ember::server {
 namespace {
+
+using ::ember::testing::Cat;
 
 class ConfigTest : public ::testing::Test {
  protected:
@@ -93,10 +98,17 @@ TEST_F(ConfigTest, ShippedConfigSetsEveryKeyToTheTablesDefault) {
         << key << " = " << value << " in conf/ember.conf, default "
         << s->default_value;
   }
-  // And the file as a whole parses to the defaults.
+  // And the file as a whole parses to the defaults, a relative path taken
+  // against conf/ (./data is conf/data).
   const Config shipped = Parse({EMBER_SOURCE_DIR "/conf/ember.conf"});
-  for (const Setting& s : AllSettings())
-    EXPECT_EQ(s.format(shipped), s.format(defaults)) << s.name;
+  for (const Setting& s : AllSettings()) {
+    std::string want = s.format(defaults);
+    if (s.path && !want.empty() && want[0] != '/') {
+      want = Cat(EMBER_SOURCE_DIR "/conf/",
+                 want.starts_with("./") ? want.substr(2) : want);
+    }
+    EXPECT_EQ(s.format(shipped), want) << s.name;
+  }
 }
 
 TEST_F(ConfigTest, EverySettingIsInTheShippedConfigWithAComment) {
@@ -260,6 +272,99 @@ TEST_F(ConfigTest, BadValuesNameTheirKey) {
   EXPECT_NE(
       ErrorOf({"--max_value_bytes_hot", "2mb"}).find("max_value_bytes_hot"),
       std::string::npos);
+}
+
+// A config file in <tmp>/etc, read by a server whose working directory is
+// <tmp>/elsewhere: as nginx and PostgreSQL users expect, a relative path in
+// the file is taken against the file's directory, not the cwd.
+class ConfigPathTest : public ConfigTest {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ember-config-path-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = std::filesystem::canonical(tmpl).string();  // as ConfigDir
+    ASSERT_EQ(mkdir(Cat(root_, "/etc").c_str(), 0700), 0);
+    ASSERT_EQ(mkdir(Cat(root_, "/elsewhere").c_str(), 0700), 0);
+    old_cwd_ = std::filesystem::current_path();
+    std::filesystem::current_path(Cat(root_, "/elsewhere"));
+  }
+  void TearDown() override {
+    std::filesystem::current_path(old_cwd_);
+    std::filesystem::remove_all(root_);
+  }
+  std::string WriteConf(const std::string& text) {
+    const std::string path = Cat(root_, "/etc/ember.conf");
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string ReadConf() {
+    std::ifstream in(Cat(root_, "/etc/ember.conf"));
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  }
+  std::string root_;
+  std::filesystem::path old_cwd_;
+};
+
+TEST_F(ConfigPathTest, RelativePathsInTheFileAreTakenAgainstItsDirectory) {
+  WriteConf(
+      "data_dir = ./data\nlog_dir = ../logs/redo\nrun_dir = run\n"
+      "unix_socket = run/ember.sock\n");
+  // The file named relative to the working directory, as a user types it.
+  const Config c = Parse({"../etc/ember.conf"});
+  const std::string etc = Cat(root_, "/etc");
+  EXPECT_EQ(c.data_dir, Cat(etc, "/data"));
+  EXPECT_EQ(c.log_dir, Cat(etc, "/../logs/redo"));
+  EXPECT_EQ(c.run_dir, Cat(etc, "/run"));
+  EXPECT_EQ(c.unix_socket, Cat(etc, "/run/ember.sock"));
+  EXPECT_EQ(c.config_file, "../etc/ember.conf");
+  // Every path setting is one of those four (a new one needs a line here).
+  for (const Setting& s : AllSettings()) {
+    if (!s.path) continue;
+    EXPECT_TRUE(s.format(c).starts_with(etc)) << s.name << " not resolved";
+  }
+}
+
+TEST_F(ConfigPathTest, AbsoluteAndEmptyPathsKeepTheirMeaning) {
+  const std::string f = WriteConf(
+      "data_dir = /var/lib/ember\nlog_dir =\nrun_dir = /run/ember\n"
+      "unix_socket = \"\"\n");
+  const Config c = Parse({f});
+  EXPECT_EQ(c.data_dir, "/var/lib/ember");
+  EXPECT_EQ(c.log_dir, "");
+  EXPECT_EQ(LogDirOf(c), "/var/lib/ember/redo");
+  EXPECT_EQ(c.run_dir, "/run/ember");
+  EXPECT_EQ(c.unix_socket, "");  // disabled, not <etc>/
+}
+
+TEST_F(ConfigPathTest, EmptyLogDirFollowsAResolvedDataDir) {
+  const Config c = Parse({WriteConf("data_dir = data\nlog_dir =\n")});
+  EXPECT_EQ(LogDirOf(c), Cat(root_, "/etc/data/redo"));
+}
+
+TEST_F(ConfigPathTest, CommandLinePathsStayRelativeToTheWorkingDirectory) {
+  const std::string f = WriteConf("data_dir = data\nrun_dir = run\n");
+  const Config c = Parse({f, "--data_dir", "mine", "--unix_socket=s.sock"});
+  EXPECT_EQ(c.data_dir, "mine");
+  EXPECT_EQ(c.unix_socket, "s.sock");
+  EXPECT_EQ(c.run_dir, Cat(root_, "/etc/run"));
+  // Defaults are not read from the file: ./data stays the cwd's.
+  EXPECT_EQ(Parse({WriteConf("port = 7000\n")}).data_dir, "./data");
+}
+
+TEST_F(ConfigPathTest, RewriteKeepsRelativeLinesAndWritesFlagsAbsolute) {
+  const std::string f = WriteConf("data_dir = ./data\nrun_dir = run\n");
+  const Config c = Parse({f, "--run_dir", "mine", "--log_dir", "logs"});
+  ASSERT_EQ(RewriteConfigFile(f, c), "");
+  const std::string cwd = Cat(root_, "/elsewhere");
+  EXPECT_EQ(ReadConf(), Cat("data_dir = ./data\nrun_dir = ", cwd,
+                            "/mine\n# Generated by CONFIG REWRITE\n",
+                            "log_dir = ", cwd, "/logs\n"));
+  // Read back from another working directory, every path is the same.
+  std::filesystem::current_path(root_);
+  const Config again = Parse({f});
+  EXPECT_EQ(again.data_dir, c.data_dir);
+  EXPECT_EQ(again.run_dir, Cat(cwd, "/mine"));
+  EXPECT_EQ(again.log_dir, Cat(cwd, "/logs"));
 }
 
 TEST_F(ConfigTest, MissingConfigFileIsNamed) {

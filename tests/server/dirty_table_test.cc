@@ -1,11 +1,15 @@
 // DirtyTable: coalescing, what reads find in its two generations, the
-// FLUSHALL mark, back-pressure and Sync, with real threads.
+// FLUSHALL mark, back-pressure and Sync, with real threads; the applier's
+// delay and the lag cap under a ManualClock (time moves when told).
 #include "server/dirty_table.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
+
+#include "shm/clock.h"
 
 namespace ember::server {
 namespace {
@@ -118,6 +122,65 @@ TEST(DirtyTableTest, AFailedApplierTurnsWaitingIntoAnError) {
   EXPECT_EQ(s.code(), shm::Code::kIOError);
   EXPECT_NE(s.message().find("injected"), std::string::npos);
   EXPECT_EQ(Read(t, "k"), std::string(4000, 'x'));  // never dropped
+}
+
+// Spins (no sleep) until `done`, for at most 5 s of real time.
+template <typename F>
+bool Eventually(F done) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// The applier's delay: a write waits `delay` of the seam's clock, however
+// much real time passes, and goes at once when the clock gets there.
+TEST(DirtyTableTest, TheApplierTakesAWriteOnceItIsDelayOld) {
+  shm::ManualClock clock;
+  DirtyTable t({/*max_bytes=*/1 << 20, /*max_lag_ms=*/60000}, 0);
+  Put(&t, 1, "k", "v");
+  clock.Advance(999);
+  EXPECT_EQ(t.counters().lag_ms, 999u);
+  std::atomic<bool> took{false};
+  std::thread applier([&] {
+    EXPECT_TRUE(t.WaitForWork(std::chrono::milliseconds(1000)));
+    took = true;
+  });
+  // Real time passing changes nothing (the one short sleep of this test).
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(took.load());
+  clock.Advance(1);
+  EXPECT_TRUE(Eventually([&] { return took.load(); }));
+  applier.join();
+  EXPECT_EQ(t.counters().lag_ms, 1000u);
+}
+
+// The lag cap: below max_lag_ms a commit goes on; at it, the commit waits
+// (and wakes the applier) until the batch is applied.
+TEST(DirtyTableTest, CommitsWaitOnceTheOldestWriteIsMaxLagOld) {
+  shm::ManualClock clock;
+  DirtyTable t({/*max_bytes=*/1 << 20, /*max_lag_ms=*/5000}, 0);
+  Put(&t, 1, "a", "1");
+  clock.Advance(4999);
+  EXPECT_TRUE(t.WaitForRoom(10).ok());
+  EXPECT_EQ(t.counters().waits, 0u);
+  clock.Advance(1);
+  std::atomic<bool> done{false};
+  std::thread commit([&] {
+    EXPECT_TRUE(t.WaitForRoom(10).ok());
+    done = true;
+  });
+  ASSERT_TRUE(Eventually([&] { return t.counters().waits == 1; }));
+  EXPECT_FALSE(done.load());
+  ASSERT_TRUE(t.WaitForWork(std::chrono::milliseconds(60000)));  // woken
+  DirtyTable::Batch b;
+  t.TakeBatch(&b);
+  t.FinishBatch();
+  commit.join();
+  EXPECT_TRUE(done.load());
+  EXPECT_EQ(t.counters().lag_ms, 0u);  // nothing dirty
 }
 
 TEST(DirtyTableTest, SyncReturnsOnceEverythingPublishedIsApplied) {

@@ -1,6 +1,7 @@
 // Eviction keeps the hot set: S3-FIFO admission plus CLOCK over reader hints.
 #include <cstdio>
 
+#include "shm/clock.h"
 #include "tests/shm/arena_test_util.h"
 
 namespace ember::shm::testing {
@@ -94,6 +95,7 @@ TEST_F(EvictionTest, NewSizeClassTakesAPageFromAFullArena) {
 }
 
 TEST_F(EvictionTest, GuardHeldPastLeaseIsRevokedWhenMemoryIsShort) {
+  ManualClock clock;  // the lease runs only as the test moves time
   options_.arena_bytes = 1 << 20;
   options_.reader_lease_ms = 50;
   CreateWriter();
@@ -107,11 +109,17 @@ TEST_F(EvictionTest, GuardHeldPastLeaseIsRevokedWhenMemoryIsShort) {
   // blocks them, so some puts fail until the lease runs out.
   const int n = static_cast<int>(writer_->header().geo.data_bytes / 136 * 3);
   int busy = 0;
+  uint64_t waited_ms = 0;
   for (int i = 0; i < n; ++i) {
     Status s = writer_->Put(Key("fill", i), value);
     if (s.code() == Code::kBusy) {
       ++busy;
-      usleep(1000);
+      if (waited_ms < 50) {
+        ASSERT_EQ(writer_->header().stats.revocations.load(), 0u)
+            << "revoked after " << waited_ms << " ms of a 50 ms lease";
+      }
+      clock.Advance(1);
+      ++waited_ms;
     } else {
       ASSERT_TRUE(s.ok()) << s.ToString();
     }
@@ -130,6 +138,7 @@ TEST_F(EvictionTest, GuardHeldPastLeaseIsRevokedWhenMemoryIsShort) {
 // its Release still said kOk. Now that guard counts: what it reads stays
 // unchanged, or its Release says kRevoked.
 TEST_F(EvictionTest, AGuardTakenRightAfterARevocationIsProtected) {
+  ManualClock clock;
   options_.arena_bytes = 1 << 20;
   options_.reader_lease_ms = 50;
   CreateWriter();
@@ -143,7 +152,7 @@ TEST_F(EvictionTest, AGuardTakenRightAfterARevocationIsProtected) {
     const std::string other(100, byte);
     for (int i = 0; i < n && !stop(); ++i) {
       Status s = writer_->Put(Key(tag, i), other);
-      if (s.code() == Code::kBusy) usleep(1000);
+      if (s.code() == Code::kBusy) clock.Advance(1);
     }
   };
   auto revoked = [&] { return writer_->header().stats.revocations.load() > 0; };
@@ -174,6 +183,7 @@ TEST_F(EvictionTest, AGuardTakenRightAfterARevocationIsProtected) {
 // CONFIG SET reader_lease_ms: a guard held under a lease of an hour is
 // revoked once the lease is cut to 50 ms while it is held.
 TEST_F(EvictionTest, LeaseChangedAtRunTimeAppliesToHeldGuards) {
+  ManualClock clock;
   options_.arena_bytes = 1 << 20;
   options_.reader_lease_ms = 3600 * 1000;
   CreateWriter();
@@ -191,7 +201,7 @@ TEST_F(EvictionTest, LeaseChangedAtRunTimeAppliesToHeldGuards) {
     for (int i = first; i < first + n && busy < busy_wanted; ++i) {
       if (writer_->Put(Key("fill", i), value).code() == Code::kBusy) {
         ++busy;
-        usleep(1000);
+        clock.Advance(1);
       }
     }
     return busy;

@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "shm/clock.h"
 #include "shm/key_hash.h"
 #include "tests/shm/arena_test_util.h"
 #include "tests/shm/child_process.h"
@@ -297,6 +298,7 @@ TEST_F(WarmRestartTest, ReadersOfThePreviousWriterAreCutOff) {
 }
 
 TEST_F(WarmRestartTest, MemoryOldReadersMayReadIsHeldForALease) {
+  ManualClock clock;
   options_.reader_lease_ms = 300;
   Restart();
   // Full, with items of one size class: every chunk has held an item, so
@@ -332,7 +334,10 @@ TEST_F(WarmRestartTest, MemoryOldReadersMayReadIsHeldForALease) {
   EXPECT_EQ(refused, 200);
   EXPECT_EQ(std::string(base + dropped_off, 64), before);
   // Once the lease is over, the held memory is free and puts succeed.
-  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  clock.Advance(299);
+  writer_->Tick();
+  EXPECT_TRUE(writer_->holding());
+  clock.Advance(1);
   writer_->Tick();
   EXPECT_FALSE(writer_->holding());
   for (int i = 0; i < 200; ++i) {
