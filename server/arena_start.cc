@@ -40,21 +40,26 @@ shm::Status Server::OpenArena(uint64_t store_id, bool warm,
 
 shm::Status Server::ReconcileArena(const RecoveryReport& r,
                                    const std::vector<LogRecordCopy>& tail,
-                                   uint64_t store_id) {
+                                   bool tail_overflow, uint64_t store_id) {
   const uint64_t log_end = r.next_lsn - 1;
   if (arena_start_.warm) {
     // The arena is published after the log is written, so after a crash
-    // it is never ahead of the log; and RocksDB is applied from what was
-    // published, so it is never ahead of the arena. Anything else means
-    // the log or the store is not the one the arena was filled from.
+    // it is never ahead of the log. RocksDB may be (a restart that died
+    // after its replay): then the log still holds what the arena lacks,
+    // and the records after its published LSN were read for it. Anything
+    // else means the log is not the one the arena was filled from.
     const uint64_t published = arena_start_.published_lsn;
     std::string why;
     if (published > log_end) {
       why = "the arena holds writes up to LSN " + std::to_string(published) +
             " but the log ends at " + std::to_string(log_end);
-    } else if (published < r.applied_lsn_before) {
+    } else if (r.observe_gap) {
       why = "the arena was published up to LSN " + std::to_string(published) +
-            " but RocksDB holds up to " + std::to_string(r.applied_lsn_before);
+            " and the log no longer holds the records after it";
+    } else if (tail_overflow) {
+      why = "the log after the arena's published LSN " +
+            std::to_string(published) + " is longer than " +
+            std::to_string(kMaxTailBytes >> 20) + " MiB";
     }
     if (!why.empty()) {
       spdlog::warn("arena: not kept: {}", why);

@@ -47,20 +47,26 @@ struct RecoveryReport {
   uint64_t applied_lsn_before = 0;  // RocksDB's at open
   uint64_t next_lsn = 1;            // the LSN the new log starts at
   uint64_t ms = 0;                  // wall time of the whole recovery
+  // The log no longer holds every record after `observe_after` (they were
+  // not observed).
+  bool observe_gap = false;
 };
 
 // Replays the log in `dir` into `cold` from its applied_lsn (batches with
 // the WAL off, each carrying its last LSN), flushes RocksDB, then deletes
 // the segments: after kOk, RocksDB alone holds the whole database and the
 // new log starts at report->next_lsn. Not kOk (damage, a failing disk):
-// nothing is deleted. `observe` (may be empty) sees every replayed record
-// in LSN order (its bytes only during the call), and `before_trim` runs
-// after the flush and before the segments go (a failure keeps them): the
-// warm restart publishes the log's tail into the arena there, so a crash
-// before it is done finds the log again. In recovery.cc (ReadLog alone
-// needs no RocksDB).
+// nothing is deleted. `observe` (may be empty) sees every record of the
+// log after LSN `observe_after` in LSN order, those RocksDB already held
+// too (its bytes only during the call); `before_trim` runs after the flush
+// and before the segments go (a failure keeps them): the warm restart
+// publishes the log's tail into the arena there, so a crash before it is
+// done finds the log again. report->log.records counts what was read,
+// observed-only records included. In recovery.cc (ReadLog alone needs no
+// RocksDB).
 shm::Status RecoverColdStore(
     const std::string& dir, ColdStore* cold, RecoveryReport* report,
+    uint64_t observe_after = UINT64_MAX,
     const std::function<void(const LogRecord&)>& observe = {},
     const std::function<shm::Status(const RecoveryReport&)>& before_trim = {});
 

@@ -1,5 +1,6 @@
 // server/recovery.cc: replaying the redo log into RocksDB at start
 // (RecoverColdStore in log_recovery.h; reading the log is log_recovery.cc).
+#include <dirent.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,11 +9,13 @@
 #include "server/cold_store.h"
 #include "server/dirty_table.h"
 #include "server/log_recovery.h"
+#include "server/redo_log.h"
 
 namespace ember::server {
 
 shm::Status RecoverColdStore(
     const std::string& dir, ColdStore* cold, RecoveryReport* report,
+    uint64_t observe_after,
     const std::function<void(const LogRecord&)>& observe,
     const std::function<shm::Status(const RecoveryReport&)>& before_trim) {
   const auto start = std::chrono::steady_clock::now();
@@ -35,10 +38,32 @@ shm::Status RecoverColdStore(
     pending_bytes = 0;
     return shm::Status::Ok();
   };
+  // From the older of the two: records RocksDB already holds are only
+  // observed, when the log still has them all.
+  const uint64_t applied = report->applied_lsn_before;
+  uint64_t from = applied;
+  if (observe && observe_after < applied) {
+    uint64_t first = UINT64_MAX;
+    if (DIR* d = opendir(dir.c_str())) {
+      while (dirent* e = readdir(d)) {
+        uint64_t lsn = 0;
+        if (RedoLog::ParseSegmentName(e->d_name, &lsn))
+          first = std::min(first, lsn);
+      }
+      closedir(d);
+    }
+    if (first <= observe_after + 1) {
+      from = observe_after;
+    } else {
+      report->observe_gap = true;
+      observe_after = UINT64_MAX;
+    }
+  }
   shm::Status s = ReadLog(
-      dir, report->applied_lsn_before,
+      dir, from,
       [&](const LogRecord& r) -> shm::Status {
-        if (observe) observe(r);
+        if (observe && r.lsn > observe_after) observe(r);
+        if (r.lsn <= applied) return shm::Status::Ok();
         if (r.kind == LogKind::kClear) {
           // Everything before it in this batch is moot.
           pending.clear();

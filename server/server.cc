@@ -101,15 +101,19 @@ shm::Status Server::Start() {
     const uint64_t published =
         arena_start_.warm ? arena_start_.published_lsn : UINT64_MAX;
     std::vector<LogRecordCopy> tail;
+    uint64_t tail_bytes = 0;
+    bool tail_overflow = false;
     EMBER_RETURN_IF_ERROR(RecoverColdStore(
-        log_->dir(), cold_.get(), &recovery_,
+        log_->dir(), cold_.get(), &recovery_, published,
         [&](const LogRecord& r) {
-          if (r.lsn <= published) return;
+          tail_bytes += r.key.size() + r.value.size();
+          tail_overflow = tail_overflow || tail_bytes > kMaxTailBytes;
+          if (tail_overflow) return;
           tail.push_back({r.lsn, r.kind, r.expiry_ms, std::string(r.key),
                           std::string(r.value)});
         },
         [&](const RecoveryReport& r) {
-          return ReconcileArena(r, tail, store_id);
+          return ReconcileArena(r, tail, tail_overflow, store_id);
         }));
     if (!recovery_.log.dropped.empty())
       spdlog::warn("recovery dropped the log's torn tail: {}",
@@ -130,6 +134,13 @@ shm::Status Server::Start() {
     wb = WriteBack{log_.get(), dirty_.get(), recovery_.next_lsn};
     spdlog::info("cold tier: RocksDB in {}, redo log in {} (fsync {})",
                  config_.data_dir, log_->dir(), FsyncName(config_.fsync));
+  }
+  if (config_.cold_tier == ColdTier::kNone && arena_->holding()) {
+    // Without a cold tier a write the arena refuses is refused: wait out
+    // the hold on memory readers of the previous server may still read.
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(arena_->hold_left_ms()));
+    arena_->Tick();
   }
   arena_->Activate();
   spdlog::info(

@@ -106,10 +106,13 @@ class Server : public ServerInfo {
                         const std::string& cold_reason = "");
   // Recovery's before_trim: a warm arena gets the log's records after its
   // published LSN (`tail`, in LSN order), or is replaced by a fresh one
-  // when it does not fit the log; then every LSN the log held is published.
+  // when it does not fit the log or the tail was over kMaxTailBytes
+  // (`tail_overflow`: not all kept); then every LSN the log held is
+  // published.
+  static constexpr uint64_t kMaxTailBytes = uint64_t{256} << 20;
   shm::Status ReconcileArena(const RecoveryReport& r,
                              const std::vector<LogRecordCopy>& tail,
-                             uint64_t store_id);
+                             bool tail_overflow, uint64_t store_id);
   void DoAccept(Acceptor* acceptor, bool tcp);
   // Every 100 ms on io_[0]: the instantaneous rates' sample.
   void DoSample();

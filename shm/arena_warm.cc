@@ -91,6 +91,12 @@ Status ArenaWriter::TakeOver(const ArenaOptions& options, Prepared* p,
     *reason = "the arena is another user's or a live server's";
     return Status::Ok();
   }
+  // Nobody but its writer may ever have been able to write it: what a
+  // group member could change after the checks below is not trusted.
+  if ((seg.mode() & 022) != 0) {
+    *reason = "the arena's segment is writable by its group or others";
+    return Status::Ok();
+  }
   // Held from here on: the next server sees this one alive.
   if (!LockSegmentWriter(seg.fd())) {
     *reason = "another process holds a lock on the arena's segment";
@@ -128,6 +134,9 @@ Status ArenaWriter::TakeOver(const ArenaOptions& options, Prepared* p,
         "one";
   } else if (h->generation.load() == UINT32_MAX) {
     *reason = "the arena's generation is exhausted";
+  } else if (h->global_epoch.load() >= (uint64_t{1} << 62)) {
+    // Announces are epoch << 1 | 1: an epoch this large is damage.
+    *reason = "the arena's epoch is out of range";
   }
   if (!reason->empty()) return Status::Ok();
   // Taken over: readers of the previous writer stop at their next guard (a
@@ -142,7 +151,8 @@ Status ArenaWriter::TakeOver(const ArenaOptions& options, Prepared* p,
   // A reader of the previous writer may be inside a guard taken before the
   // new generation; its slot is invisible here. Nothing it may be reading
   // is reused for one lease (as if revoked: its release says so).
-  w.hold_until_ms_ = SteadyMs() + options.reader_lease_ms;
+  w.hold_until_ms_ =
+      SteadyMs() + std::min<uint64_t>(options.reader_lease_ms, kMaxHoldMs);
   w.Rebuild(report);
   return Status::Ok();
 }

@@ -64,8 +64,17 @@ class ArenaWriter {
     header_->published_lsn.store(lsn, std::memory_order_relaxed);
   }
   // True while a warm restart holds back memory a reader of the previous
-  // writer may still be reading (one reader_lease_ms after the takeover).
+  // writer may still be reading: one reader_lease_ms after the takeover, at
+  // most kMaxHoldMs (a guard held across a takeover is protected that long;
+  // its release reports kRevoked). Meanwhile a Put that finds no memory
+  // that never held an item is refused (kBusy) instead of evicting.
   bool holding() const { return slabs_.holding(); }
+  static constexpr uint64_t kMaxHoldMs = 1000;
+  // Steady-clock ms until holding() ends (0 when not holding).
+  uint64_t hold_left_ms() const {
+    const uint64_t now = SteadyMs();
+    return holding() && hold_until_ms_ > now ? hold_until_ms_ - now : 0;
+  }
   // Marks the arena kClean (or unlinks it with remove_on_close).
   ~ArenaWriter();
   ArenaWriter(const ArenaWriter&) = delete;

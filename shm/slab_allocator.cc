@@ -119,9 +119,8 @@ void SlabAllocator::FinishAdopt(
       (held(off, chunk) ? held_free_[cls] : free_[cls]).push_back(off);
     }
   }
-  // pop_back hands out the lowest page first, as after Create.
-  std::reverse(free_pages_.begin(), free_pages_.end());
-  std::reverse(held_pages_.begin(), held_pages_.end());
+  // Filled from the highest page down: pop_back hands out the lowest first,
+  // as after Create.
   holding_ = true;
   header_->stats.free_pages.store(free_pages_.size(),
                                   std::memory_order_relaxed);
@@ -130,8 +129,9 @@ void SlabAllocator::FinishAdopt(
 void SlabAllocator::ReleaseHeld() {
   if (!holding_) return;
   holding_ = false;
-  free_pages_.insert(free_pages_.begin(), held_pages_.rbegin(),
-                     held_pages_.rend());
+  // Behind the free ones, still lowest first.
+  free_pages_.insert(free_pages_.begin(), held_pages_.begin(),
+                     held_pages_.end());
   held_pages_ = {};
   for (size_t c = 0; c < held_free_.size(); ++c) {
     free_[c].insert(free_[c].begin(), held_free_[c].begin(),
