@@ -447,6 +447,7 @@ class CrashLoop(EmberTestCase):
         warmer, measurer = readers[1], readers[0]
         stats = self.check_readers(readers, f"seed {seed} fsync {fsync}")
         hot_failures = []
+        hot_fractions, dropped = [], 0
         replayed = lost = 0
         t0 = time.monotonic()
         for rnd in range(ROUNDS):
@@ -478,6 +479,8 @@ class CrashLoop(EmberTestCase):
             info = self.server.info("persistence")
             replayed += info.get("recovery_records", 0)
             first_reads = self.read_hot_set_after_restart(measurer, ctx)
+            hot_fractions.append(first_reads["hits"] / HOT_KEYS)
+            dropped += info.get("arena_start_items_dropped", 0)
             try:
                 self.assert_warm_restart_kept_hot_set(first_reads, info, ctx)
             except self.failureException as e:
@@ -493,7 +496,10 @@ class CrashLoop(EmberTestCase):
         print(f"fsync {fsync}: {ROUNDS} rounds in {elapsed:.1f} s, "
               f"{sum(w.ops for w in writers)} writes acknowledged, "
               f"{replayed} records replayed, {lost} acknowledged writes "
-              f"lost in the window; readers {stats}", flush=True)
+              f"lost in the window; hot keys kept per restart: min "
+              f"{min(hot_fractions):.3f}, median "
+              f"{sorted(hot_fractions)[len(hot_fractions) // 2]:.3f}; "
+              f"{dropped} items dropped in all; readers {stats}", flush=True)
         for label, st in stats.items():
             self.assertGreater(st["hits"], 0, f"reader {label}: no hit")
         self.assertGreater(replayed, 0, f"seed {seed}: nothing replayed")
