@@ -83,8 +83,10 @@ TEST(LogRecordTest, SegmentNamesAndHeaders) {
   EXPECT_TRUE(DecodeSegmentHeader(EncodeSegmentHeader(99), &lsn));
   EXPECT_EQ(lsn, 99u);
   std::string h = EncodeSegmentHeader(99);
-  h[8] = 2;  // another version
-  EXPECT_FALSE(DecodeSegmentHeader(h, &lsn));
+  h[8] = 1;  // another version (1: bare keys, before databases)
+  uint32_t version = 0;
+  EXPECT_FALSE(DecodeSegmentHeader(h, &lsn, &version));
+  EXPECT_EQ(version, 1u);
 }
 
 class RedoLogTest : public ::testing::Test {
