@@ -45,7 +45,7 @@ class Databases(CompatTestCase):
         self.same("FLUSHALL")
 
     def test_select_ranges_and_errors(self):
-        self.script("SELECT 0", "SELECT 15", "SELECT 16", "SELECT -1",
+        self.script("CONFIG GET databases","SELECT 0", "SELECT 15", "SELECT 16", "SELECT -1",
                     "SELECT x", "SELECT 1.5", "SELECT 2147483647",
                     "SELECT 2147483648", "SELECT -2147483649", "SELECT",
                     "SELECT 1 2", "SELECT 00", "SELECT 0")

@@ -326,6 +326,24 @@ TEST_F(RedoLogTest, AMissingSegmentOrForeignHeaderStopsTheStart) {
   EXPECT_NE(r.find("bad header"), std::string::npos) << r;
 }
 
+TEST_F(RedoLogTest, AVersion1SegmentOfBareKeysStopsTheStartByName) {
+  OpenLog(1);
+  Commit(3);
+  log_.reset();
+  const std::vector<std::string> segs = Segments();
+  ASSERT_EQ(segs.size(), 1u);
+  {
+    // What an Ember before databases wrote: the same header, version 1
+    // (named by the version field alone, whatever the checksum says).
+    std::fstream f(segs[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8);
+    f.put('\x01');
+  }
+  LogReadReport report;
+  const std::string r = Replay(0, &report);
+  EXPECT_NE(r.find("before databases (log version 1"), std::string::npos) << r;
+}
+
 TEST_F(RedoLogTest, ASegmentCutOffBeforeItsHeaderIsATornTail) {
   OpenLog(1);
   Commit(3);
