@@ -33,6 +33,12 @@ typedef struct ember_value ember_value;
  * running; calls then return EMBER_UNAVAILABLE until one starts. */
 ember_code ember_open(const char* name, const char* run_dir,
                       const char* socket_path, ember_client** out);
+/* ember_open for database `db` (SELECT; 0 to the server's databases - 1):
+ * every call of the client reads and writes that database, arena reads
+ * zero-copy in it too. A db the server does not have fails each call that
+ * reaches the server with EMBER_ERROR. */
+ember_code ember_open_db(const char* name, const char* run_dir,
+                         const char* socket_path, int db, ember_client** out);
 /* REQUIRES: every ember_value of `c` released. NULL is a no-op. */
 void ember_close(ember_client* c);
 

@@ -47,9 +47,16 @@ extern "C" {
 
 ember_code ember_open(const char* name, const char* run_dir,
                       const char* socket_path, ember_client** out) {
+  return ember_open_db(name, run_dir, socket_path, 0, out);
+}
+
+ember_code ember_open_db(const char* name, const char* run_dir,
+                         const char* socket_path, int db, ember_client** out) {
   if (out == nullptr) return Invalid("ember_open: out is NULL");
   *out = nullptr;
+  if (db < 0 || db > 255) return Invalid("ember_open_db: db out of range");
   ember::client::LocalOptions o;
+  o.db = db;
   if (name != nullptr) o.name = name;
   if (run_dir != nullptr) o.run_dir = run_dir;
   if (socket_path != nullptr) o.remote.unix_socket = socket_path;

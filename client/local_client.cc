@@ -74,6 +74,11 @@ struct ThreadState {
   uint32_t guard_users = 0;              // Values holding the guard
   bool multi_holds_guard = false;        // MultiGet's views hold it
   std::vector<std::string> multi_owned;  // MultiGet's server answers
+  // Stored keys (the database byte, then the key) of the last Get and
+  // MultiGet: buffers reused from call to call.
+  std::string key_buf;
+  std::vector<std::string> multi_keys;
+  std::vector<std::string_view> multi_views;
   uint64_t next_open_ms = 0;             // no reopen attempt before (wall ms)
   std::unique_ptr<RemoteClient> remote;  // connected lazily
   // Written by this thread only (Bump), read by stats() from any thread.
@@ -161,6 +166,8 @@ Status Value::ReleaseGuard() {
 Status LocalClient::Open(const LocalOptions& options,
                          std::unique_ptr<LocalClient>* out) {
   EMBER_RETURN_IF_ERROR(shm::ValidateName(options.name));
+  if (options.db < 0 || options.db > 255)
+    return Status::InvalidArgument("LocalClient: db out of range");
   std::call_once(g_atfork_once, [] {
     pthread_atfork(BeforeFork, AfterForkParent, AfterForkChild);
   });
@@ -179,6 +186,7 @@ LocalClient::LocalClient(const LocalOptions& options)
     : options_(options),
       id_(g_next_client_id.fetch_add(1, std::memory_order_relaxed)),
       registry_(std::make_shared<Registry>()) {
+  options_.remote.db = options_.db;
   if (options_.remote.unix_socket.empty())
     options_.remote.unix_socket = options_.run_dir + "/ember.sock";
   std::lock_guard<std::mutex> lock(g_clients_mu);
@@ -309,7 +317,10 @@ Status LocalClient::Get(std::string_view key, Value* value) {
   if (Reader(t) != nullptr && t->AcquireGuard()) {
     // Straight into the Value: a copy through a local string_view cost a
     // failed store-to-load forward (two 8-byte stores, one 16-byte load).
-    if (t->guard->Get(key, &value->view_).ok()) {
+    // The arena holds stored keys: the database's byte, then the key.
+    t->key_buf.assign(1, static_cast<char>(options_.db));
+    t->key_buf.append(key);
+    if (t->guard->Get(t->key_buf, &value->view_).ok()) {
       value->state_ = t;
       Bump(&t->arena_hits, 1);
       return Status::Ok();
@@ -344,7 +355,14 @@ Status LocalClient::MultiGet(std::span<const std::string_view> keys,
   size_t hits = 0;
   if (Reader(t) != nullptr && t->AcquireGuard()) {
     t->multi_holds_guard = true;
-    hits = t->guard->MultiGet(keys, values, found);
+    t->multi_keys.resize(std::max(t->multi_keys.size(), keys.size()));
+    t->multi_views.resize(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      t->multi_keys[i].assign(1, static_cast<char>(options_.db));
+      t->multi_keys[i].append(keys[i]);
+      t->multi_views[i] = t->multi_keys[i];
+    }
+    hits = t->guard->MultiGet(t->multi_views, values, found);
     Bump(&t->arena_hits, hits);
   } else {
     std::fill(found, found + keys.size(), false);

@@ -50,6 +50,10 @@ struct LocalOptions {
   // The uid the server runs as, when known: a run_dir of another owner is
   // then refused (someone else made it first). -1: trust run_dir's owner.
   int64_t server_uid = -1;
+  // The database read and written (SELECT; 0 to the server's `databases`
+  // - 1). Arena reads look up its keys in place, zero-copy in any database;
+  // the socket selects it on every connect (remote.db is set from this).
+  int db = 0;
   // The server's socket; `remote.unix_socket` empty means
   // <run_dir>/ember.sock, the server's default. TCP fields are unused.
   RemoteOptions remote;

@@ -244,6 +244,16 @@ Status RemoteClient::Connect() {
       return Status::InvalidArgument("AUTH failed: " + replies[0].str);
     }
   }
+  if (options_.db != 0) {
+    std::string request;
+    protocol::AppendBulkArray(&request,
+                              {"SELECT", std::to_string(options_.db)});
+    std::vector<Reply> replies;
+    EMBER_RETURN_IF_ERROR(conn->Exchange(request, 1, &replies, deadline));
+    if (replies[0].is_error()) {
+      return Status::InvalidArgument("SELECT failed: " + replies[0].str);
+    }
+  }
   conn_ = std::move(conn);
   return Status::Ok();
 }

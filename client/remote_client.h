@@ -34,6 +34,9 @@ struct RemoteOptions {
   std::string unix_socket;
   // Non-empty: sent as AUTH after every connect.
   std::string password;
+  // The database (SELECT) every connect selects after AUTH; 0 is the
+  // server's default and sends nothing.
+  int db = 0;
   // Milliseconds for the connect plus AUTH; 0 waits forever.
   int connect_timeout_ms = 2000;
   // Milliseconds one call (Command, Pipeline, ...) may take to send its

@@ -59,7 +59,9 @@ std::string ClientState::Line(uint64_t now_ms) const {
   s += seconds(last_ms_.load(std::memory_order_relaxed));
   s += " flags=";
   s.append(flags, nflags);
-  s += " db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=";
+  s += " db=";
+  s += std::to_string(db_.load(std::memory_order_relaxed));
+  s += " sub=0 psub=0 ssub=0 multi=-1 qbuf=";
   s += std::to_string(qbuf);
   s += " qbuf-free=";
   s += std::to_string(qbuf_free);

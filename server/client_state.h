@@ -42,6 +42,7 @@ class ClientState {
     omem_.store(omem, std::memory_order_relaxed);
     oll_.store(oll, std::memory_order_relaxed);
   }
+  void set_db(uint32_t db) { db_.store(db, std::memory_order_relaxed); }
   void set_no_evict(bool on) { no_evict_.store(on, std::memory_order_relaxed); }
   // Set when the connection will close after its pending replies.
   void set_closing() { closing_.store(true, std::memory_order_relaxed); }
@@ -60,6 +61,7 @@ class ClientState {
   std::atomic<uint64_t> last_ms_;
   std::atomic<const char*> command_{"NULL"};
   std::atomic<uint64_t> qbuf_{0}, qbuf_free_{0}, omem_{0}, oll_{0};
+  std::atomic<uint32_t> db_{0};  // db=: the SELECTed database
   std::atomic<bool> no_evict_{false}, closing_{false};
   mutable Mutex mu_;
   std::string name_ GUARDED_BY(mu_);

@@ -31,12 +31,13 @@ int HighestNextByte(rocksdb::Iterator* it, const std::string& p, int lo) {
   return a;
 }
 
-// One walk: from the empty prefix, pick uniformly among the next bytes in
-// the range keys under the prefix use (or the prefix itself, if it is a
-// key) and go down; a pick that lands in a gap takes the key after it.
-// Leaves `it` on the key chosen. REQUIRES: the store has a key.
-void Walk(rocksdb::Iterator* it, std::mt19937_64& rng) {
-  std::string p;
+// One walk: from `prefix` (every key under it is a candidate), pick uniformly
+// among the next bytes in the range keys under the prefix use (or the prefix
+// itself, if it is a key) and go down; a pick that lands in a gap takes the key
+// after it. Leaves `it` on the key chosen. REQUIRES: the store has a key.
+void Walk(rocksdb::Iterator* it, std::mt19937_64& rng,
+          std::string_view prefix) {
+  std::string p(prefix);
   for (int depth = 0; depth < 64; ++depth) {
     it->Seek(p);
     if (!HasPrefix(*it, p)) return;  // only if keys vanished meanwhile
@@ -64,17 +65,18 @@ void Walk(rocksdb::Iterator* it, std::mt19937_64& rng) {
 
 }  // namespace
 
-bool ColdStore::RandomKey(std::string* key) const {
+bool ColdStore::RandomKey(std::string* key, std::string_view prefix) const {
   thread_local std::mt19937_64 rng(std::random_device{}());
   const uint64_t now = shm::NowUnixMs();
+  const std::string p(prefix);
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(rocksdb::ReadOptions()));
-  it->SeekToFirst();
-  if (!it->Valid()) return false;
+  it->Seek(p);
+  if (!HasPrefix(*it, p)) return false;
   for (int attempt = 0; attempt < 16; ++attempt) {
-    Walk(it.get(), rng);
+    Walk(it.get(), rng, p);
     // Expired keys wait for compaction: take the next live one.
-    for (int step = 0; step < 64 && it->Valid(); ++step, it->Next()) {
+    for (int step = 0; step < 64 && HasPrefix(*it, p); ++step, it->Next()) {
       if (IsLiveColdValue(
               std::string_view(it->value().data(), it->value().size()), now)) {
         *key = it->key().ToString();
@@ -83,11 +85,17 @@ bool ColdStore::RandomKey(std::string* key) const {
     }
   }
   // Nearly everything has expired: the first live key, if any.
-  std::vector<std::string> keys;
-  ScanFrom("", 1, &keys);
-  if (keys.empty()) return false;
-  *key = std::move(keys[0]);
-  return true;
+  std::string cursor = p;
+  do {
+    std::vector<std::string> keys;
+    cursor = ScanFrom(cursor, 256, &keys);
+    for (auto& k : keys) {
+      if (!k.starts_with(p)) return false;
+      *key = std::move(k);
+      return true;
+    }
+  } while (!cursor.empty() && cursor.starts_with(p));
+  return false;
 }
 
 }  // namespace ember::server

@@ -70,6 +70,13 @@ bool DecodeColdValue(std::string_view stored, std::string_view* value,
 namespace {
 constexpr char kMetaFamily[] = "ember_meta";
 constexpr char kAppliedLsnKey[] = "applied_lsn";
+// Present once the keys carry their database's byte (server/db_keyspace.h).
+constexpr char kKeyFormatKey[] = "key_format";
+constexpr char kKeyFormatDatabases[] = "databases";
+// The seed of store_id: a new one since keys carry a database byte, so an
+// arena filled from bare keys never passes for this store's (it starts
+// cold).
+constexpr uint64_t kStoreIdSeed = 13;
 
 std::string EncodeU64(uint64_t v) {
   std::string out(8, '\0');
@@ -150,14 +157,43 @@ shm::Status ColdStore::Open(const std::string& dir,
     return shm::Status::Corruption("data_dir " + dir +
                                    ": applied_lsn is not 8 bytes");
   }
+  EMBER_RETURN_IF_ERROR(c->ConvertToDatabases());
   // RocksDB's identity (a UUID made with the database): which store an
   // arena's contents came from (a warm restart keeps only its own).
   std::string identity;
   s = db->GetDbIdentity(identity);
   if (!s.ok()) return FromRocks(s, "reading the identity of data_dir " + dir);
-  c->store_id_ = XXH3_64bits(identity.data(), identity.size()) | 1;
+  c->store_id_ =
+      XXH3_64bits_withSeed(identity.data(), identity.size(), kStoreIdSeed) | 1;
   *out = std::move(c);
   return shm::Status::Ok();
+}
+
+shm::Status ColdStore::ConvertToDatabases() {
+  std::string format;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[1], kKeyFormatKey, &format);
+  if (s.ok()) {
+    if (format == kKeyFormatDatabases) return shm::Status::Ok();
+    return shm::Status::Corruption("data_dir " + dir_ +
+                                   ": unknown key_format " + format);
+  }
+  if (!s.IsNotFound()) return FromRocks(s, "reading key_format in " + dir_);
+  // A store of an Ember before databases: its keys are database 0's. One
+  // batch (atomic; WAL off, so on disk only with the marker at the Flush).
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[0]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string key(1, '\0');
+    key.append(it->key().data(), it->key().size());
+    batch.Put(handles_[0], key, it->value());
+    batch.Delete(handles_[0], it->key());
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "converting keys");
+  batch.Put(handles_[1], kKeyFormatKey, kKeyFormatDatabases);
+  EMBER_RETURN_IF_ERROR(WriteBatch(&batch, "converting keys to databases"));
+  return Flush();
 }
 
 ColdStore::~ColdStore() {
@@ -256,33 +292,51 @@ void ColdStore::MarkFailed(const std::string& why) {
   failed_.store(true, std::memory_order_release);
 }
 
-uint64_t ColdStore::CountLive(uint64_t* expires) const {
-  MutexLock lock(&count_mu_);
+void ColdStore::Recount() const {
   const uint64_t now = shm::NowUnixMs();
   const uint64_t seq = db_->GetLatestSequenceNumber();
   // Still exact: no write since, and no counted key has expired since.
-  if (!count_.valid || count_.seq != seq || now >= count_.valid_until_ms) {
-    uint64_t n = 0, with_expiry = 0, next_expiry = UINT64_MAX;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions()));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      uint64_t e = 0;
-      if (IsLiveColdValue(
-              std::string_view(it->value().data(), it->value().size()), now,
-              &e)) {
-        ++n;
-        if (e != 0) {
-          ++with_expiry;
-          next_expiry = std::min(next_expiry, e);
-        }
-      }
+  if (count_.valid && count_.seq == seq && now < count_.valid_until_ms) return;
+  KeyCount c;
+  c.valid = true;
+  c.seq = seq;
+  c.valid_until_ms = UINT64_MAX;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    uint64_t e = 0;
+    if (!IsLiveColdValue(
+            std::string_view(it->value().data(), it->value().size()), now,
+            &e)) {
+      continue;
     }
-    // A write racing the scan may or may not be in it: keyed by the
-    // sequence read before it, the next call after that write recounts.
-    count_ = {true, seq, n, with_expiry, next_expiry};
+    const bool has_db = !it->key().empty();
+    const auto db = has_db ? static_cast<unsigned char>(it->key()[0]) : 0;
+    ++c.keys;
+    if (has_db) ++c.db_keys[db];
+    if (e != 0) {
+      ++c.expires;
+      if (has_db) ++c.db_expires[db];
+      c.valid_until_ms = std::min(c.valid_until_ms, e);
+    }
   }
+  // A write racing the scan may or may not be in it: keyed by the
+  // sequence read before it, the next call after that write recounts.
+  count_ = c;
+}
+
+uint64_t ColdStore::CountLive(uint64_t* expires) const {
+  MutexLock lock(&count_mu_);
+  Recount();
   if (expires != nullptr) *expires = count_.expires;
   return count_.keys;
+}
+
+uint64_t ColdStore::CountLiveDb(uint8_t db, uint64_t* expires) const {
+  MutexLock lock(&count_mu_);
+  Recount();
+  if (expires != nullptr) *expires = count_.db_expires[db];
+  return count_.db_keys[db];
 }
 
 std::string ColdStore::ScanFrom(const std::string& cursor, size_t count,

@@ -10,6 +10,7 @@
 // thread at a time.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -85,6 +86,9 @@ class ColdStore {
   // next expiry of a counted key: repeated calls (INFO polled by
   // monitoring, DBSIZE) on an unchanged store cost nothing.
   uint64_t CountLive(uint64_t* expires = nullptr) const;
+  // The same for the keys whose first byte is `db` (one database's,
+  // server/db_keyspace.h), from the same remembered scan.
+  uint64_t CountLiveDb(uint8_t db, uint64_t* expires = nullptr) const;
   // Up to `count` live keys after cursor position `cursor` (SCAN): returns
   // the next cursor key ("" when done).
   std::string ScanFrom(const std::string& cursor, size_t count,
@@ -93,7 +97,8 @@ class ColdStore {
   // A random walk down the keys' byte trie (cold_random_key.cc): uniform
   // over keys that differ in the same byte positions (user:0 .. user:9),
   // skewed elsewhere; a key after a gap in a byte's range comes up more.
-  bool RandomKey(std::string* key) const;
+  // With `prefix`, only keys that start with it are picked (one database).
+  bool RandomKey(std::string* key, std::string_view prefix = {}) const;
   // True once a write failed (see Apply): writes are refused from then on.
   bool write_failed() const { return failed_.load(std::memory_order_acquire); }
   uint64_t LatestSequence() const;
@@ -105,6 +110,9 @@ class ColdStore {
 
  private:
   ColdStore() = default;
+  // At Open: a store whose keys lack the database byte (no key_format in
+  // ember_meta) gets it, every key into database 0, in one batch.
+  shm::Status ConvertToDatabases();
   // Writes `batch` (WAL off), unless an earlier write failed; `what`
   // prefixes the error message.
   shm::Status WriteBatch(rocksdb::WriteBatch* batch, const char* what);
@@ -120,10 +128,14 @@ class ColdStore {
     bool valid = false;
     uint64_t seq = 0;  // RocksDB sequence it counted
     uint64_t keys = 0, expires = 0;
+    // Per first byte of the key (a database); an empty key counts in none.
+    std::array<uint64_t, 256> db_keys{}, db_expires{};
     uint64_t valid_until_ms = 0;  // the first counted expiry
   };
   mutable Mutex count_mu_;
   mutable KeyCount count_ GUARDED_BY(count_mu_);
+  // Recounts count_ unless it is still exact.
+  void Recount() const REQUIRES(count_mu_);
   // Records the first failure (a write or a flush) and stops writes.
   void MarkFailed(const std::string& why) EXCLUDES(failure_mu_);
   // Set once by MarkFailed; read by WriteBatch.

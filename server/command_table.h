@@ -23,9 +23,12 @@ enum CommandFlags : unsigned {
 };
 
 struct CommandContext {
-  Keyspace* keys;
+  Keyspace* keys;  // the session's database (a DbKeyspace): user keys
   Session* session;
   ServerInfo* info;
+  // Every database: stored keys (db_keyspace.h). FLUSHALL, MOVE and COPY
+  // DB reach past the session's database through it.
+  Keyspace* stored;
 };
 
 using Handler = void (*)(const Args& args, CommandContext& ctx,

@@ -39,6 +39,11 @@ bool LoadOrReply(CommandContext& ctx, std::string_view key, Loaded* out,
 bool ParseBitOffset(std::string_view arg, int field_bits, uint64_t max_bytes,
                     uint64_t* offset);
 
+// Redis's getIntFromObjectOrReply then selectDb for a database index (SELECT,
+// MOVE, COPY DB): the index, or -1 after appending the error.
+int DbIndexOrReply(CommandContext& ctx, std::string_view arg,
+                   std::string* reply);
+
 struct CommandMeta;
 // For container commands: the metadata of subcommand a[1] of `container`
 // ("client"), or null after appending Redis 7's error (unknown subcommand,
@@ -90,6 +95,7 @@ EMBER_COMMAND(CmdType);
 EMBER_COMMAND(CmdRename);
 EMBER_COMMAND(CmdRenameNx);
 EMBER_COMMAND(CmdCopy);
+EMBER_COMMAND(CmdMove);
 EMBER_COMMAND(CmdObject);
 // commands_expire.cc
 EMBER_COMMAND(CmdExpire);
@@ -104,6 +110,7 @@ EMBER_COMMAND(CmdPersist);
 // commands_db.cc
 EMBER_COMMAND(CmdDbSize);
 EMBER_COMMAND(CmdFlushAll);
+EMBER_COMMAND(CmdFlushDb);
 EMBER_COMMAND(CmdScan);
 EMBER_COMMAND(CmdKeys);
 EMBER_COMMAND(CmdRandomKey);

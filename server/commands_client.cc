@@ -238,6 +238,7 @@ void CmdClient(const Args& a, CommandContext& ctx, std::string* reply) {
 void CmdReset(const Args&, CommandContext& ctx, std::string* reply) {
   Session& s = *ctx.session;
   s.SetName("");
+  s.SetDb(0);
   s.reply_off = s.reply_skip = false;
   s.authenticated = ctx.info->config().requirepass.get().empty();
   pr::AppendSimpleString(reply, "RESET");

@@ -1,4 +1,5 @@
-// server/commands_db.cc: DBSIZE FLUSHALL FLUSHDB SCAN KEYS RANDOMKEY, and the
+// server/commands_db.cc: DBSIZE FLUSHALL FLUSHDB SCAN KEYS RANDOMKEY, the
+// database index of SELECT MOVE COPY, and the
 // server's clock and replication answers TIME and WAIT.
 #include <limits>
 
@@ -17,12 +18,50 @@ void CmdDbSize(const Args&, CommandContext& ctx, std::string* reply) {
   pr::AppendInteger(reply, static_cast<int64_t>(ctx.keys->CountKeys()));
 }
 
-// FLUSHALL and FLUSHDB [ASYNC|SYNC]: one database, so the same command.
-void CmdFlushAll(const Args& a, CommandContext& ctx, std::string* reply) {
+int DbIndexOrReply(CommandContext& ctx, std::string_view arg,
+                   std::string* reply) {
+  int64_t db = 0;
+  if (!ParseInt64(arg, &db)) {
+    pr::AppendError(reply, kNotInteger);
+    return -1;
+  }
+  if (db < std::numeric_limits<int>::min() ||
+      db > std::numeric_limits<int>::max()) {
+    pr::AppendError(reply,
+                    "ERR value is out of range, value must between "
+                    "-2147483648 and 2147483647");
+    return -1;
+  }
+  if (db < 0 || db >= static_cast<int64_t>(ctx.info->config().databases)) {
+    pr::AppendError(reply, "ERR DB index is out of range");
+    return -1;
+  }
+  return static_cast<int>(db);
+}
+
+namespace {
+
+bool FlushArgsOrReply(const Args& a, std::string* reply) {
   if (a.size() > 2 ||
       (a.size() == 2 && !ArgIs(a[1], "sync") && !ArgIs(a[1], "async"))) {
-    return pr::AppendError(reply, kSyntaxError);
+    pr::AppendError(reply, kSyntaxError);
+    return false;
   }
+  return true;
+}
+
+}  // namespace
+
+// FLUSHALL [ASYNC|SYNC]: every database (one clear mark).
+void CmdFlushAll(const Args& a, CommandContext& ctx, std::string* reply) {
+  if (!FlushArgsOrReply(a, reply)) return;
+  ctx.stored->RemoveAll();
+  pr::AppendOk(reply);
+}
+
+// FLUSHDB [ASYNC|SYNC]: the session's database (DbKeyspace::RemoveAll).
+void CmdFlushDb(const Args& a, CommandContext& ctx, std::string* reply) {
+  if (!FlushArgsOrReply(a, reply)) return;
   ctx.keys->RemoveAll();
   pr::AppendOk(reply);
 }

@@ -1,11 +1,12 @@
 // server/commands_keys.cc: DEL UNLINK EXISTS TOUCH TYPE RENAME RENAMENX COPY
-// OBJECT, with Redis's semantics and reply texts.
+// MOVE OBJECT, with Redis's semantics and reply texts.
 #include <limits>
 
 #include "protocol/resp_writer.h"
 #include "server/command_table.h"
 #include "server/command_util.h"
 #include "server/commands.h"
+#include "server/db_keyspace.h"
 
 namespace ember::server {
 namespace pr = ember::protocol;
@@ -71,39 +72,57 @@ void CmdRenameNx(const Args& a, CommandContext& ctx, std::string* reply) {
   RenameGeneric(a, /*nx=*/true, ctx, reply);
 }
 
-// COPY source destination [DB destination-db] [REPLACE]. Ember has database
-// 0 only: any other DB is Redis's error for a database it does not have.
+// COPY source destination [DB destination-db] [REPLACE]: into the session's
+// database or another.
 void CmdCopy(const Args& a, CommandContext& ctx, std::string* reply) {
   bool replace = false;
+  int db = ctx.session->db;
   for (size_t j = 3; j < a.size(); ++j) {
     if (ArgIs(a[j], "replace")) {
       replace = true;
     } else if (ArgIs(a[j], "db") && j + 1 < a.size()) {
-      int64_t db = 0;
-      if (!ParseInt64(a[++j], &db)) return pr::AppendError(reply, kNotInteger);
-      if (db < std::numeric_limits<int>::min() ||
-          db > std::numeric_limits<int>::max()) {
-        return pr::AppendError(reply,
-                               "ERR value is out of range, value must between "
-                               "-2147483648 and 2147483647");
-      }
-      if (db != 0)
-        return pr::AppendError(reply, "ERR DB index is out of range");
+      db = DbIndexOrReply(ctx, a[++j], reply);
+      if (db < 0) return;
     } else {
       return pr::AppendError(reply, kSyntaxError);
     }
   }
-  if (a[1] == a[2]) {
+  if (db == ctx.session->db && a[1] == a[2]) {
     return pr::AppendError(reply,
                            "ERR source and destination objects are the same");
   }
+  DbKeyspace target(ctx.stored, static_cast<uint8_t>(db));
+  CommandContext to{&target, ctx.session, ctx.info, ctx.stored};
   Loaded src, dst;
   if (!LoadOrReply(ctx, a[1], &src, reply)) return;
   if (!src.found) return pr::AppendInteger(reply, 0);
-  if (!LoadOrReply(ctx, a[2], &dst, reply)) return;
+  if (!LoadOrReply(to, a[2], &dst, reply)) return;
   if (dst.found && !replace) return pr::AppendInteger(reply, 0);
-  if (ReplyIfCannotStore(ctx, a[2], src.value.size(), reply)) return;
-  ctx.keys->Store(a[2], src.value, src.expiry_ms);
+  if (ReplyIfCannotStore(to, a[2], src.value.size(), reply)) return;
+  target.Store(a[2], src.value, src.expiry_ms);
+  pr::AppendInteger(reply, 1);
+}
+
+// MOVE key db: to another database, with its expiry, unless the key is
+// there already (0). One job of one group commit: both changes are
+// published, logged and applied together.
+void CmdMove(const Args& a, CommandContext& ctx, std::string* reply) {
+  const int db = DbIndexOrReply(ctx, a[2], reply);
+  if (db < 0) return;
+  if (db == ctx.session->db) {
+    return pr::AppendError(reply,
+                           "ERR source and destination objects are the same");
+  }
+  DbKeyspace target(ctx.stored, static_cast<uint8_t>(db));
+  CommandContext to{&target, ctx.session, ctx.info, ctx.stored};
+  Loaded src, dst;
+  if (!LoadOrReply(ctx, a[1], &src, reply)) return;
+  if (!src.found) return pr::AppendInteger(reply, 0);
+  if (!LoadOrReply(to, a[1], &dst, reply)) return;
+  if (dst.found) return pr::AppendInteger(reply, 0);
+  if (ReplyIfCannotStore(to, a[1], src.value.size(), reply)) return;
+  target.Store(a[1], src.value, src.expiry_ms);
+  ctx.keys->Remove(a[1]);
   pr::AppendInteger(reply, 1);
 }
 

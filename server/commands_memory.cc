@@ -37,7 +37,8 @@ void Usage(const Args& a, CommandContext& ctx, std::string* reply) {
   Loaded v;
   if (!LoadOrReply(ctx, a[2], &v, reply)) return;
   if (!v.found) return pr::AppendNullBulk(reply);
-  const uint64_t kv = a[2].size() + v.value.size();
+  // The stored key: the database's byte, then the key (db_keyspace.h).
+  const uint64_t kv = 1 + a[2].size() + v.value.size();
   uint64_t bytes = ctx.info->ArenaChunkBytes(kItemHeaderBytes + kv);
   if (ctx.info->config().cold_tier == ColdTier::kRocksDb)
     bytes += kv + kColdExpiryBytes;

@@ -104,10 +104,11 @@ void CmdHello(const Args& a, CommandContext& ctx, std::string* reply) {
   pr::AppendArrayHeader(reply, 0);
 }
 
-void CmdSelect(const Args& a, CommandContext&, std::string* reply) {
-  int64_t db = 0;
-  if (!ParseInt64(a[1], &db)) return pr::AppendError(reply, kNotInteger);
-  if (db != 0) return pr::AppendError(reply, "ERR DB index is out of range");
+// SELECT index: later commands of this connection use that database.
+void CmdSelect(const Args& a, CommandContext& ctx, std::string* reply) {
+  const int db = DbIndexOrReply(ctx, a[1], reply);
+  if (db < 0) return;
+  ctx.session->SetDb(static_cast<uint8_t>(db));
   pr::AppendOk(reply);
 }
 

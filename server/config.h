@@ -46,6 +46,7 @@ struct Config {
   FsyncMode fsync = FsyncMode::kEverySec;
   ColdTier cold_tier = ColdTier::kRocksDb;
   DebugCommand enable_debug_command = DebugCommand::kNo;
+  uint32_t databases = 16;  // SELECT 0 .. databases - 1 (at most 256)
   // CONFIG SET may change these.
   Tunable<std::string> requirepass;
   Tunable<uint32_t> max_clients;

@@ -8,6 +8,7 @@
 #include "server/command_meta.h"
 #include "server/command_table.h"
 #include "server/commands.h"
+#include "server/db_keyspace.h"
 #include "server/keyspaces.h"
 #include "server/server.h"
 #include "shm/reclaimer.h"
@@ -290,7 +291,8 @@ void Connection::Dispatch(protocol::Command&& args) {
                    --self->in_writer_;
                    self->Complete(slot, std::move(reply));
                    self->RunDeferred();
-                 }});
+                 },
+                 session_.db});
     return;
   }
   if (slotted) {
@@ -318,7 +320,8 @@ void Connection::Dispatch(protocol::Command&& args) {
 
 void Connection::RunHere(const CommandSpec& spec, const protocol::Command& args,
                          std::string* reply) {
-  CommandContext ctx{&keys_, &session_, server_};
+  DbKeyspace db(&keys_, session_.db);
+  CommandContext ctx{&db, &session_, server_, &keys_};
   {
     CursorOwner owner(session_.id);
     Execute(spec, args, ctx, reply);

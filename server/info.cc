@@ -315,12 +315,19 @@ std::string Server::InfoText(std::string_view sections) {
     o << telemetry_.commands.LatencyStatsText();
   if (section("cluster", "Cluster")) line("cluster_enabled", 0);
   if (section("keyspace", "Keyspace")) {
-    uint64_t expires = 0;
     if (dirty_) dirty_->Sync();  // exact: RocksDB holds every commit
-    const uint64_t keys =
-        cold_ ? cold_->CountLive(&expires) : load(h.stats.items);
-    if (keys > 0)
-      o << "db0:keys=" << keys << ",expires=" << expires << ",avg_ttl=0\r\n";
+    // One line per database holding keys; without a cold tier the arena
+    // cannot tell databases apart, and db0 shows every item.
+    for (uint32_t db = 0; db < (cold_ ? config_.databases : 1); ++db) {
+      uint64_t expires = 0;
+      const uint64_t keys =
+          cold_ ? cold_->CountLiveDb(static_cast<uint8_t>(db), &expires)
+                : load(h.stats.items);
+      if (keys > 0) {
+        o << "db" << db << ":keys=" << keys << ",expires=" << expires
+          << ",avg_ttl=0\r\n";
+      }
+    }
   }
   if (section("ember", "Ember")) {
     line("network_threads", io_.size());

@@ -44,6 +44,15 @@ class Keyspace {
   // A live key picked at random (RANDOMKEY, not uniform): kOk, or kNotFound
   // when there is none.
   virtual shm::Status RandomKey(std::string* key) = 0;
+
+  // For DbKeyspace (server/db_keyspace.h), over a keyspace of stored keys
+  // (database byte + user key): CountKeys of the keys whose first byte is
+  // `db`, with *expires (if given) how many of them carry an expiry; and
+  // RandomKey among the keys that start with `prefix`. Without a cold tier
+  // the count is every arena item's (the arena cannot be walked).
+  virtual uint64_t CountDb(uint8_t db, uint64_t* expires) = 0;
+  virtual shm::Status RandomKeyIn(std::string_view prefix,
+                                  std::string* key) = 0;
 };
 
 }  // namespace ember::server

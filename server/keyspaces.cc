@@ -137,10 +137,19 @@ std::string NetKeyspace::Scan(const std::string& cursor, size_t count,
   return cold_ != nullptr ? TieredScan(cold_, dirty_, cursor, count, keys) : "";
 }
 
-shm::Status NetKeyspace::RandomKey(std::string* key) {
+uint64_t NetKeyspace::CountDb(uint8_t db, uint64_t* expires) {
   if (dirty_ != nullptr) dirty_->Sync();
-  return cold_ != nullptr && cold_->RandomKey(key) ? shm::Status::Ok()
-                                                   : shm::Status::NotFound();
+  if (cold_ != nullptr) return cold_->CountLiveDb(db, expires);
+  if (expires != nullptr) *expires = 0;
+  return reader_ != nullptr ? reader_->header().stats.items.load() : 0;
+}
+
+shm::Status NetKeyspace::RandomKeyIn(std::string_view prefix,
+                                     std::string* key) {
+  if (dirty_ != nullptr) dirty_->Sync();
+  return cold_ != nullptr && cold_->RandomKey(key, prefix)
+             ? shm::Status::Ok()
+             : shm::Status::NotFound();
 }
 
 shm::Status BatchKeyspace::Load(std::string_view key, std::string* value,
@@ -161,15 +170,16 @@ shm::Status BatchKeyspace::CheckStore(std::string_view key,
                                       size_t value_bytes) const {
   if (limits_ == nullptr) return shm::Status::Ok();
   // Redis's words for too-long input ("ERR string exceeds maximum allowed
-  // size (proto-max-bulk-len)"), naming Ember's limit.
-  if (key.empty()) {
+  // size (proto-max-bulk-len)"), naming Ember's limit. `key` is a stored
+  // key: its first byte names the database, and the user sees the rest.
+  if (key.size() <= 1) {
     return shm::Status::InvalidArgument(
         "ERR empty keys are not supported with cold_tier none");
   }
   if (key.size() > limits_->max_key_bytes) {
     return shm::Status::InvalidArgument(
         "ERR key exceeds maximum allowed size (" +
-        std::to_string(limits_->max_key_bytes) + " bytes)");
+        std::to_string(limits_->max_key_bytes - 1) + " bytes)");
   }
   if (value_bytes > limits_->max_value_bytes) {
     return shm::Status::InvalidArgument(kValueTooBig);
@@ -243,16 +253,27 @@ DirtyTable::Changes BatchKeyspace::TakeChanges() {
   return out;
 }
 
-shm::Status BatchKeyspace::RandomKey(std::string* key) {
+uint64_t BatchKeyspace::CountDb(uint8_t db, uint64_t* expires) {
+  // Counted before this batch's changes apply, as CountKeys.
+  if (expires != nullptr) *expires = 0;
+  if (clear_all_) return 0;
+  if (dirty_ != nullptr) dirty_->Sync();
+  if (cold_ != nullptr) return cold_->CountLiveDb(db, expires);
+  return reader_ != nullptr ? reader_->header().stats.items.load() : 0;
+}
+
+shm::Status BatchKeyspace::RandomKeyIn(std::string_view prefix,
+                                       std::string* key) {
   if (cold_ == nullptr) return shm::Status::NotFound();
   if (dirty_ != nullptr) dirty_->Sync();
-  for (int i = 0; i < 8 && !clear_all_ && cold_->RandomKey(key); ++i) {
+  for (int i = 0; i < 8 && !clear_all_ && cold_->RandomKey(key, prefix); ++i) {
     auto it = changes_.find(*key);
     if (it == changes_.end() || !it->second.deleted) return shm::Status::Ok();
   }
   std::vector<const std::string*> stored;
-  for (const auto& [k, c] : changes_) {
-    if (!c.deleted) stored.push_back(&k);
+  for (auto it = changes_.lower_bound(prefix);
+       it != changes_.end() && it->first.starts_with(prefix); ++it) {
+    if (!it->second.deleted) stored.push_back(&it->first);
   }
   if (!stored.empty()) {
     thread_local std::minstd_rand rng(std::random_device{}());
@@ -260,15 +281,16 @@ shm::Status BatchKeyspace::RandomKey(std::string* key) {
     return shm::Status::Ok();
   }
   // This batch deleted what RocksDB offered: the first key left, if any.
-  std::string cursor;
+  std::string cursor(prefix);
   do {
     std::vector<std::string> page;
     cursor = Scan(cursor, 1024, &page);
     if (!page.empty()) {
+      if (!page[0].starts_with(prefix)) break;
       *key = std::move(page[0]);
       return shm::Status::Ok();
     }
-  } while (!cursor.empty());
+  } while (!cursor.empty() && cursor.starts_with(prefix));
   return shm::Status::NotFound();
 }
 

@@ -50,7 +50,11 @@ class NetKeyspace : public Keyspace {
   uint64_t CountKeys() override;
   std::string Scan(const std::string& cursor, size_t count,
                    std::vector<std::string>* keys) override;
-  shm::Status RandomKey(std::string* key) override;
+  shm::Status RandomKey(std::string* key) override {
+    return RandomKeyIn({}, key);
+  }
+  uint64_t CountDb(uint8_t db, uint64_t* expires) override;
+  shm::Status RandomKeyIn(std::string_view prefix, std::string* key) override;
 
  private:
   shm::ArenaReader* reader_;
@@ -101,7 +105,11 @@ class BatchKeyspace : public Keyspace {
   // in.
   std::string Scan(const std::string& cursor, size_t count,
                    std::vector<std::string>* keys) override;
-  shm::Status RandomKey(std::string* key) override;
+  shm::Status RandomKey(std::string* key) override {
+    return RandomKeyIn({}, key);
+  }
+  uint64_t CountDb(uint8_t db, uint64_t* expires) override;
+  shm::Status RandomKeyIn(std::string_view prefix, std::string* key) override;
 
   // The batch's net effect: the last change of each key, in key order.
   const std::map<std::string, Change, std::less<>>& changes() const {

@@ -109,9 +109,11 @@ std::string EncodeSegmentHeader(uint64_t first_lsn) {
   return h;
 }
 
-bool DecodeSegmentHeader(std::string_view in, uint64_t* first_lsn) {
+bool DecodeSegmentHeader(std::string_view in, uint64_t* first_lsn,
+                         uint32_t* version) {
   if (in.size() < kSegmentHeaderBytes) return false;
   if (std::memcmp(in.data(), kMagic, 8) != 0) return false;
+  if (version != nullptr) *version = GetU32(in.data() + 8);
   if (GetU32(in.data() + 8) != kLogVersion) return false;
   if (GetU64(in.data() + 24) != XXH3_64bits(in.data(), 24)) return false;
   *first_lsn = GetU64(in.data() + 16);

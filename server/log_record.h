@@ -2,7 +2,7 @@
 // log"). A segment file is a 32-byte header, then records back to back,
 // then zeros (the file is preallocated). All integers are little-endian.
 //
-//   segment header: "EMBERLOG" | u32 version (1) | u32 0 | u64 first_lsn
+//   segment header: "EMBERLOG" | u32 version (2) | u32 0 | u64 first_lsn
 //                   | u64 XXH3-64 of the 24 bytes before it
 //   record:         u64 payload_bytes | u64 XXH3-64 of (payload_bytes,
 //                   payload) | payload
@@ -29,7 +29,9 @@ namespace ember::server {
 
 enum class LogKind : uint8_t { kPut = 1, kDelete = 2, kClear = 3 };
 
-inline constexpr uint32_t kLogVersion = 1;
+// 2: keys are stored keys (a database byte first, server/db_keyspace.h).
+// Version 1 segments (bare keys) are refused by name at start.
+inline constexpr uint32_t kLogVersion = 2;
 inline constexpr size_t kSegmentHeaderBytes = 32;
 inline constexpr size_t kRecordHeaderBytes = 16;
 // lsn, synced_lsn, kind, expiry, key_bytes.
@@ -75,7 +77,9 @@ DecodeResult DecodeLogRecord(std::string_view in, LogRecord* rec,
 
 // The segment header for a segment whose first record has `first_lsn`.
 std::string EncodeSegmentHeader(uint64_t first_lsn);
-// False when `in` is not a version-1 header with a valid checksum.
-bool DecodeSegmentHeader(std::string_view in, uint64_t* first_lsn);
+// False when `in` is not a kLogVersion header with a valid checksum.
+// *version (if given): the version field whenever the magic is there.
+bool DecodeSegmentHeader(std::string_view in, uint64_t* first_lsn,
+                         uint32_t* version = nullptr);
 
 }  // namespace ember::server

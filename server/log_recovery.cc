@@ -105,7 +105,16 @@ shm::Status ReadLog(const std::string& dir, uint64_t from_lsn,
     const bool last = i + 1 == found.size();
     EMBER_RETURN_IF_ERROR(ReadFile(path, &data));
     uint64_t header_lsn = 0;
-    if (!DecodeSegmentHeader(data, &header_lsn) || header_lsn != first_lsn) {
+    uint32_t version = 0;
+    if (!DecodeSegmentHeader(data, &header_lsn, &version) ||
+        header_lsn != first_lsn) {
+      if (version == 1) {
+        return shm::Status::Corruption(
+            "log segment " + path +
+            ": written by an Ember before databases (log version 1, bare "
+            "keys); stop that version gracefully (SIGTERM applies and "
+            "deletes its log), then start this one");
+      }
       // A crash while a segment was being created leaves it without its
       // header: nothing in it was ever acknowledged.
       if (last && AllZero(data)) {
@@ -115,7 +124,7 @@ shm::Status ReadLog(const std::string& dir, uint64_t from_lsn,
       }
       return shm::Status::Corruption(
           "log segment " + path +
-          ": not a version-1 Ember log segment for its name (bad header)");
+          ": not a version-2 Ember log segment for its name (bad header)");
     }
     // Segments wholly covered by RocksDB may be gone before this one; a
     // gap above from_lsn loses records.

@@ -13,6 +13,7 @@ struct Session {
   uint64_t id = 0;             // CLIENT ID
   bool authenticated = false;  // true at once when no requirepass is set
   bool quit = false;           // QUIT, CLIENT KILL of itself: close after this
+  uint8_t db = 0;              // SELECT; the writer's jobs carry it
   std::string name;            // CLIENT SETNAME
   std::string peer;            // "127.0.0.1:51234" or "unix"
   // CLIENT REPLY: OFF drops every reply until ON; SKIP drops the next
@@ -24,6 +25,10 @@ struct Session {
   // connection (the writer's jobs, tests).
   ClientState* client = nullptr;
 
+  void SetDb(uint8_t d) {
+    if (client != nullptr) client->set_db(d);
+    db = d;
+  }
   void SetName(std::string n) {
     if (client != nullptr) client->set_name(n);
     name = std::move(n);

@@ -77,6 +77,10 @@ constexpr Setting kSettings[] = {
   Row("huge_pages", "", Choice<&C::huge_pages, kHugePages>(), "try", "",
       kFixed,
       "Transparent huge pages for the arena: try, on (required) or off."),
+  Row("databases", "databases", Uint<&C::databases, 1, 256>(), "16", "",
+      kFixed,
+      "Databases, SELECT 0 to databases - 1; a key's database is its first "
+      "stored byte (so user keys are at most 65534 bytes hot)."),
   Row("warm_restart", "", Choice<&C::warm_restart, kYesNo>(), "yes", "",
       kFixed,
       "Keep the arena a killed or stopped server left (checked item by item, "

@@ -61,6 +61,7 @@ struct WriteJob {
   // carrying all of its replies, in order: one wake-up, not one per reply.
   asio::io_context* io;
   std::function<void(std::string)> done;
+  uint8_t db = 0;  // the connection's SELECTed database when queued
 };
 
 class RedoLog;

@@ -6,6 +6,7 @@
 
 #include "protocol/resp_writer.h"
 #include "server/commands.h"
+#include "server/db_keyspace.h"
 #include "server/keyspaces.h"
 #include "server/log_record.h"
 #include "server/redo_log.h"
@@ -108,7 +109,9 @@ void Writer::RunBatch(const std::vector<WriteJob>& jobs,
   Session session;  // auth was checked when the job was queued
   session.authenticated = true;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    CommandContext ctx{&ks, &session, info_};
+    session.db = jobs[i].db;
+    DbKeyspace db(&ks, jobs[i].db);
+    CommandContext ctx{&db, &session, info_, &ks};
     Execute(*jobs[i].spec, jobs[i].args, ctx, &(*replies)[i]);
   }
   if (ks.changes().empty() && !ks.clear_all()) return;
@@ -132,7 +135,9 @@ void Writer::RunEach(const std::vector<WriteJob>& jobs,
   Session session;  // auth was checked when the job was queued
   session.authenticated = true;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    CommandContext ctx{&ks, &session, info_};
+    session.db = jobs[i].db;
+    DbKeyspace db(&ks, jobs[i].db);
+    CommandContext ctx{&db, &session, info_, &ks};
     Execute(*jobs[i].spec, jobs[i].args, ctx, &(*replies)[i]);
     if (ks.changes().empty() && !ks.clear_all()) continue;
     bool cleared = false;

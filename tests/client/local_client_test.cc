@@ -81,6 +81,55 @@ TEST_F(LocalClientTest, HitIsZeroCopyFromTheArena) {
   EXPECT_EQ(c->stats().server_reads, 0u);
 }
 
+TEST_F(LocalClientTest, EachDatabaseIsReadZeroCopyWithItsOwnKeys) {
+  LocalOptions o3 = Options();
+  o3.db = 3;
+  std::unique_ptr<LocalClient> c3;
+  ASSERT_TRUE(LocalClient::Open(o3, &c3).ok());
+  auto c0 = Open();
+  ASSERT_TRUE(c0->Set("k", "zero").ok());
+  ASSERT_TRUE(c3->Set("k", "three").ok());
+  ASSERT_TRUE(c3->Set("only3", "x").ok());
+  Value v;
+  ASSERT_TRUE(c3->Get("k", &v).ok());
+  EXPECT_TRUE(v.zero_copy());
+  EXPECT_EQ(v.view(), "three");
+  EXPECT_TRUE(v.Release().ok());
+  ASSERT_TRUE(c0->Get("k", &v).ok());
+  EXPECT_TRUE(v.zero_copy());
+  EXPECT_EQ(v.view(), "zero");
+  EXPECT_TRUE(v.Release().ok());
+  EXPECT_EQ(c0->Get("only3", &v).code(), Code::kNotFound);
+  // MultiGet looks up the database's keys in place as well.
+  std::vector<std::string_view> values;
+  std::vector<bool> found;
+  ASSERT_TRUE(c3->MultiGet({"k", "only3", "none"}, &values, &found).ok());
+  EXPECT_EQ(found, (std::vector<bool>{true, true, false}));
+  EXPECT_EQ(values[0], "three");
+  EXPECT_EQ(values[1], "x");
+  ASSERT_TRUE(c3->ReleaseMulti().ok());
+  EXPECT_EQ(c3->stats().arena_hits, 3u);
+  EXPECT_EQ(c3->stats().server_reads, 1u);  // "none", asked in database 3
+  // Writes and the socket fallback go to database 3 too.
+  int64_t deleted = 0;
+  ASSERT_TRUE(c3->Del("k", &deleted).ok());
+  EXPECT_EQ(deleted, 1);
+  EXPECT_EQ(c3->Get("k", &v).code(), Code::kNotFound);
+  ASSERT_TRUE(c0->Get("k", &v).ok());
+  EXPECT_EQ(v.view(), "zero");
+  EXPECT_TRUE(v.Release().ok());
+}
+
+TEST_F(LocalClientTest, ADatabaseOutOfRangeIsRefused) {
+  LocalOptions o = Options();
+  o.db = 256;
+  std::unique_ptr<LocalClient> c;
+  EXPECT_EQ(LocalClient::Open(o, &c).code(), Code::kInvalidArgument);
+  o.db = 16;  // the server's databases: its SELECT refuses
+  ASSERT_TRUE(LocalClient::Open(o, &c).ok());
+  EXPECT_EQ(c->Set("k", "v").code(), Code::kInvalidArgument);
+}
+
 TEST_F(LocalClientTest, MissingKeyIsNotFoundAfterAskingTheServer) {
   auto c = Open();
   Value v;

@@ -23,6 +23,7 @@
 #include "protocol/resp_reply.h"
 #include "server/applier.h"
 #include "server/commands.h"
+#include "server/db_keyspace.h"
 #include "server/redo_log.h"
 #include "server/server_info.h"
 #include "server/writer.h"
@@ -136,14 +137,16 @@ struct Core {
 
   // Runs `args` as one job of the group commit and returns its reply (the
   // Writer posts a Flush to `io` and replies there).
-  std::string Commit(const CommandSpec* spec, Args args) {
+  std::string Commit(const CommandSpec* spec, Args args, uint8_t db) {
     std::string reply;
     bool done = false;
     std::vector<WriteJob> jobs;
-    jobs.push_back(WriteJob{spec, std::move(args), &io, [&](std::string r) {
+    jobs.push_back(WriteJob{spec, std::move(args), &io,
+                            [&](std::string r) {
                               reply = std::move(r);
                               done = true;
-                            }});
+                            },
+                            db});
     writer->Submit(&jobs);
     while (!done) {
       io.restart();
@@ -186,7 +189,8 @@ void CheckReply(const Args& args, const std::string& reply) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ember::protocol;
   Core& core = TheCore();
-  CheckReply({"flushall"}, core.Commit(FindCommand("flushall"), {"FLUSHALL"}));
+  CheckReply({"flushall"},
+             core.Commit(FindCommand("flushall"), {"FLUSHALL"}, 0));
   ParserLimits limits;
   limits.max_inline_bytes = 1024;
   limits.max_multibulk_args = 64;
@@ -220,10 +224,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else if ((spec->flags & kWrite) ||
                ((spec->flags & kRead) && after_write &&
                 spec->handler != CmdScan)) {
-      reply = core.Commit(spec, args);
+      reply = core.Commit(spec, args, session.db);
       after_write = (spec->flags & kWrite) != 0;
     } else {
-      CommandContext ctx{core.keys.get(), &session, core.info.get()};
+      DbKeyspace db(core.keys.get(), session.db);
+      CommandContext ctx{&db, &session, core.info.get(), core.keys.get()};
       Execute(*spec, args, ctx, &reply);
       after_write = false;
     }

@@ -550,10 +550,14 @@ class ServerCommands:
         names = {entry[0].decode() for entry in reply}
         self.assertEqual(names, table_commands())
 
-    def test_select_0_is_ok_and_select_1_is_out_of_range(self):
+    def test_select_0_to_15_is_ok_and_select_16_is_out_of_range(self):
         self.assertEqual(self.call("SELECT", "0"), b"OK")
+        self.assertEqual(self.call("SELECT", "15"), b"OK")
+        self.assertIn(b" db=15 ", self.call("CLIENT", "INFO"))
+        self.assertEqual(self.call("RESET"), b"RESET")
+        self.assertIn(b" db=0 ", self.call("CLIENT", "INFO"))
         self.assertError("DB index is out of range", self.r.execute_command,
-                         "SELECT", "1")
+                         "SELECT", "16")
         self.assertError("value is not an integer or out of range",
                          self.r.execute_command, "SELECT", "x")
 

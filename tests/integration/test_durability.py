@@ -161,5 +161,47 @@ class GracefulStop(DurabilityTest):
         self.server.stop()  # asserts exit code 0
 
 
+class Databases(DurabilityTest):
+    """Every database's keys, a FLUSHDB and a MOVE survive a SIGKILL (the log
+    replay) and a warm or cold restart."""
+
+    def fill(self, r, db, n):
+        keys = {f"db{db}:{i}": value_of(i) for i in range(n)}
+        p = r.pipeline(transaction=False)
+        for k, v in keys.items():
+            p.set(k, v)
+        p.execute()
+        return keys
+
+    def test_other_databases_survive_sigkill_and_flushdb(self):
+        r = self.start(fsync="always")
+        dbs = {db: self.server.client(db=db) for db in (0, 3, 15)}
+        keys = {db: self.fill(c, db, 300) for db, c in dbs.items()}
+        doomed = self.server.client(db=7)
+        self.fill(doomed, 7, 100)
+        self.assertTrue(doomed.flushdb())  # others hold keys: per-key deletes
+        self.assertTrue(dbs[3].move("db3:0", 4))
+        del keys[3]["db3:0"]
+        for c in list(dbs.values()) + [doomed, r]:
+            c.close()
+        for restart in ("kill", "kill", "stop"):
+            getattr(self.server, restart)()
+            self.server.start()
+            for db, want in keys.items():
+                c = self.server.client(db=db)
+                self.assertEveryKeyReadsBack(c, want)
+                self.assertEqual(c.dbsize(), len(want), f"db {db}")
+                c.close()
+            c = self.server.client(db=7)
+            self.assertEqual(c.dbsize(), 0)
+            c.close()
+            c = self.server.client(db=4)
+            self.assertEqual(c.get("db3:0"), value_of(0))
+            self.assertEqual(c.dbsize(), 1)
+            info = self.server.client().info("keyspace")
+            self.assertEqual(sorted(info), ["db0", "db15", "db3", "db4"])
+            self.assertEqual(info["db3"]["keys"], 299)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -37,6 +37,98 @@ def setUpModule():
     CompatTestCase.redis = redis
 
 
+class Databases(CompatTestCase):
+    """SELECT, MOVE, COPY DB, FLUSHDB and the per-database DBSIZE, SCAN,
+    KEYS, RANDOMKEY and INFO keyspace (16 databases on both servers)."""
+
+    def tearDown(self):
+        self.same("FLUSHALL")
+
+    def test_select_ranges_and_errors(self):
+        self.script("CONFIG GET databases","SELECT 0", "SELECT 15", "SELECT 16", "SELECT -1",
+                    "SELECT x", "SELECT 1.5", "SELECT 2147483647",
+                    "SELECT 2147483648", "SELECT -2147483649", "SELECT",
+                    "SELECT 1 2", "SELECT 00", "SELECT 0")
+
+    def test_each_database_has_its_own_keys(self):
+        self.script("SET k zero", "SELECT 1", "GET k", "SET k one", "DBSIZE",
+                    "INCR n", "SELECT 0", "GET k", "GET n", "DBSIZE",
+                    "SELECT 1", "GET k", "EXISTS k n", "DEL k", "SELECT 0",
+                    "GET k")
+
+    def test_move(self):
+        self.script("SET a 1", "MOVE a 1", "GET a", "EXISTS a", "MOVE a 1",
+                    "MOVE missing 1", "MOVE a 0", "SELECT 1", "MOVE a 1",
+                    "MOVE a 16", "MOVE a -1", "MOVE a x", "MOVE a", "GET a",
+                    "SET b other", "SELECT 0", "SET b 2", "MOVE b 1", "GET b",
+                    "SET t v EX 100", "MOVE t 2", "SELECT 2", "TTL t",
+                    "GET t", "MOVE t 0", "SELECT 0", "TTL t", "DBSIZE")
+
+    def test_copy_into_another_database(self):
+        self.script("SET a 1", "COPY a a", "COPY a a DB 0", "COPY a a DB 1",
+                    "COPY a a DB 1", "COPY a a DB 1 REPLACE", "COPY a b DB 16",
+                    "COPY a b DB x", "SELECT 1", "GET a", "COPY a a DB 0",
+                    "COPY a z DB 0")
+
+    def test_flushdb_keeps_the_other_databases(self):
+        for db in (0, 1, 2):
+            self.script(f"SELECT {db}", f"SET k{db} v", f"SET x{db} v")
+        self.script("SELECT 1", "FLUSHDB", "DBSIZE", "GET k1", "SELECT 0",
+                    "DBSIZE", "GET k0", "SELECT 2", "DBSIZE", "FLUSHDB ASYNC",
+                    "FLUSHDB SYNC", "FLUSHDB x", "DBSIZE", "SELECT 0",
+                    "DBSIZE", "FLUSHDB", "DBSIZE", "SET again v", "DBSIZE",
+                    "FLUSHALL", "DBSIZE")
+
+    def sorted_keys(self, conn):
+        conn.command("KEYS", "*")
+        return sorted(conn.read_reply())
+
+    def scanned(self, conn, *args):
+        keys, cursor = [], b"0"
+        while True:
+            conn.command("SCAN", cursor, *args)
+            cursor, page = conn.read_reply()
+            keys += page
+            if cursor == b"0":
+                return sorted(keys)
+
+    def test_scan_keys_and_randomkey_stay_in_their_database(self):
+        self.script("SELECT 3", *[f"SET x{i} v" for i in range(30)],
+                    "SELECT 4", "SET only v", "SELECT 2", "SET below v")
+        for db in (2, 3, 4, 5):
+            self.script(f"SELECT {db}", "DBSIZE")
+            self.assertEqual(self.sorted_keys(self.e), self.sorted_keys(self.r))
+            self.assertEqual(self.scanned(self.e, "COUNT", "7"),
+                             self.scanned(self.r, "COUNT", "7"))
+            self.assertEqual(self.scanned(self.e, "MATCH", "x1*"),
+                             self.scanned(self.r, "MATCH", "x1*"))
+        self.script("SELECT 4", "RANDOMKEY", "SELECT 5", "RANDOMKEY")
+        self.script("SELECT 3")
+        for _ in range(20):
+            self.e.command("RANDOMKEY")
+            self.assertIn(self.e.read_reply(),
+                          [f"x{i}".encode() for i in range(30)])
+
+    def keyspace_lines(self, conn):
+        conn.command("INFO", "keyspace")
+        text = conn.read_reply().decode()
+        # avg_ttl is Redis's sampled estimate: compared as present only.
+        return [line.rsplit(",avg_ttl=", 1)[0] for line in text.split("\r\n")
+                if line.startswith("db")]
+
+    def test_info_keyspace_has_a_line_per_database_with_keys(self):
+        self.script("SET a v", "SELECT 3", "SET b v", "SET c v EX 1000",
+                    "SELECT 15", "SET d v", "SELECT 9", "SET e v", "DEL e")
+        self.assertEqual(self.keyspace_lines(self.e),
+                         ["db0:keys=1,expires=0", "db3:keys=2,expires=1",
+                          "db15:keys=1,expires=0"])
+        self.assertEqual(self.keyspace_lines(self.e),
+                         self.keyspace_lines(self.r))
+
+    def test_reset_goes_back_to_database_0(self):
+        self.script("SET k zero", "SELECT 7", "SET k seven", "RESET", "GET k")
+
+
 class SetFamily(CompatTestCase):
     def test_setnx_setex_psetex_getset(self):
         self.script(
@@ -753,11 +845,11 @@ class DifferencesFromRedis(CompatTestCase):
         self.assertEqual(ember, 0)
         self.assertGreaterEqual(redis, 1)  # its LRU clock ticks in seconds
 
-    def test_copy_to_another_database_is_out_of_range(self):
+    def test_swapdb_is_unknown(self):
         self.script("SET a 1")
-        ember, redis = self.both("COPY", "a", "b", "DB", "1")
-        self.assertEqual(ember, b"-ERR DB index is out of range\r\n")
-        self.assertEqual(redis, b":1\r\n")
+        ember, redis = self.both("SWAPDB", "0", "1")
+        self.assertTrue(ember.startswith(b"-ERR unknown command 'SWAPDB'"))
+        self.assertEqual(redis, b"+OK\r\n")
 
     def test_wait_for_replicas_answers_0_at_once(self):
         # Redis blocks until the timeout (forever for 0): it has no replicas.

@@ -83,8 +83,10 @@ TEST(LogRecordTest, SegmentNamesAndHeaders) {
   EXPECT_TRUE(DecodeSegmentHeader(EncodeSegmentHeader(99), &lsn));
   EXPECT_EQ(lsn, 99u);
   std::string h = EncodeSegmentHeader(99);
-  h[8] = 2;  // another version
-  EXPECT_FALSE(DecodeSegmentHeader(h, &lsn));
+  h[8] = 1;  // another version (1: bare keys, before databases)
+  uint32_t version = 0;
+  EXPECT_FALSE(DecodeSegmentHeader(h, &lsn, &version));
+  EXPECT_EQ(version, 1u);
 }
 
 class RedoLogTest : public ::testing::Test {
@@ -322,6 +324,24 @@ TEST_F(RedoLogTest, AMissingSegmentOrForeignHeaderStopsTheStart) {
   Corrupt(segs[2], 3);  // the magic
   r = Replay(first_of_third - 1, &report);
   EXPECT_NE(r.find("bad header"), std::string::npos) << r;
+}
+
+TEST_F(RedoLogTest, AVersion1SegmentOfBareKeysStopsTheStartByName) {
+  OpenLog(1);
+  Commit(3);
+  log_.reset();
+  const std::vector<std::string> segs = Segments();
+  ASSERT_EQ(segs.size(), 1u);
+  {
+    // What an Ember before databases wrote: the same header, version 1
+    // (named by the version field alone, whatever the checksum says).
+    std::fstream f(segs[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(8);
+    f.put('\x01');
+  }
+  LogReadReport report;
+  const std::string r = Replay(0, &report);
+  EXPECT_NE(r.find("before databases (log version 1"), std::string::npos) << r;
 }
 
 TEST_F(RedoLogTest, ASegmentCutOffBeforeItsHeaderIsATornTail) {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "server/applier.h"
+#include "server/db_keyspace.h"
 #include "server/redo_log.h"
 #include "server/server_info.h"
 #include "tests/server/faulty_env.h"
@@ -107,7 +108,7 @@ class WriterTest : public ::testing::TestWithParam<FsyncMode> {
   bool Hot(const std::string& key) {
     shm::ReadGuard g(reader_.get());
     std::string_view v;
-    return g.Get(key, &v).ok();
+    return g.Get(StoredKey(0, key), &v).ok();
   }
 
   std::string dir_;
@@ -135,7 +136,7 @@ TEST_P(WriterTest, ReplyComesAfterTheLogAndArenaHaveTheWrite) {
   dirty_->Sync();
   std::string v;
   uint64_t e = 0;
-  ASSERT_TRUE(cold_->Get("k", &v, &e).ok());
+  ASSERT_TRUE(cold_->Get(StoredKey(0, "k"), &v, &e).ok());
   EXPECT_EQ(v, "v");
   EXPECT_EQ(cold_->applied_lsn(), dirty_->counters().committed_lsn);
 }
@@ -145,7 +146,8 @@ TEST_P(WriterTest, FillWithATokenOlderThanAWriteIsDropped) {
   const uint64_t token = writer_->completed_seq();
   EXPECT_EQ(Run({"SET", "k", "new"}), "+OK\r\n");
   EXPECT_EQ(Run({"DEL", "k"}), ":1\r\n");
-  writer_->SubmitFill("k", "old", 0, token);  // read before the writes
+  writer_->SubmitFill(StoredKey(0, "k"), "old", 0,
+                      token);  // read before the writes
   Drain();
   EXPECT_FALSE(Hot("k"));
 }
@@ -156,14 +158,14 @@ TEST_P(WriterTest, FillReadBeforeFlushAllIsDropped) {
   EXPECT_EQ(Run({"SET", "k", "v"}), "+OK\r\n");
   const uint64_t token = writer_->completed_seq();
   EXPECT_EQ(Run({"FLUSHALL"}), "+OK\r\n");
-  writer_->SubmitFill("k", "v", 0, token);
+  writer_->SubmitFill(StoredKey(0, "k"), "v", 0, token);
   Drain();
   EXPECT_FALSE(Hot("k"));
   EXPECT_EQ(stats_.promotions.load(), 0u);
 }
 
 TEST_P(WriterTest, FillWithACurrentTokenIsPromoted) {
-  writer_->SubmitFill("cold", "x", 0, writer_->completed_seq());
+  writer_->SubmitFill(StoredKey(0, "cold"), "x", 0, writer_->completed_seq());
   Drain();
   EXPECT_TRUE(Hot("cold"));
   EXPECT_EQ(stats_.promotions.load(), 1u);
@@ -236,7 +238,7 @@ TEST_P(WriterTest, FailedLogWriteFailsTheBatchAndPublishesNothing) {
   {
     shm::ReadGuard g(reader_.get());
     std::string_view v;
-    ASSERT_TRUE(g.Get("k", &v).ok());
+    ASSERT_TRUE(g.Get(StoredKey(0, "k"), &v).ok());
     EXPECT_EQ(v, "old");
   }
   EXPECT_EQ(Run({"GET", "k"}), "$3\r\nold\r\n");
@@ -265,7 +267,8 @@ TEST_P(WriterTest, AStalledRocksDbMakesCommitsWaitAndResume) {
   for (int i = 0; i < 200; i += 37) {
     std::string v;
     uint64_t e = 0;
-    ASSERT_TRUE(cold_->Get(ember::testing::Cat("big", i), &v, &e).ok());
+    ASSERT_TRUE(
+        cold_->Get(StoredKey(0, ember::testing::Cat("big", i)), &v, &e).ok());
     EXPECT_EQ(v, big);
   }
 }
