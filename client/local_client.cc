@@ -317,8 +317,10 @@ Status LocalClient::Get(std::string_view key, Value* value) {
   if (Reader(t) != nullptr && t->AcquireGuard()) {
     // Straight into the Value: a copy through a local string_view cost a
     // failed store-to-load forward (two 8-byte stores, one 16-byte load).
-    // The arena holds stored keys: the database's byte, then the key.
-    t->key_buf.assign(1, static_cast<char>(options_.db));
+    // The arena holds stored keys: the database's byte (its physical
+    // number, after any SWAPDB), then the key.
+    t->key_buf.assign(1, static_cast<char>(t->reader->PhysicalDb(
+                             static_cast<uint8_t>(options_.db))));
     t->key_buf.append(key);
     if (t->guard->Get(t->key_buf, &value->view_).ok()) {
       value->state_ = t;
@@ -357,8 +359,10 @@ Status LocalClient::MultiGet(std::span<const std::string_view> keys,
     t->multi_holds_guard = true;
     t->multi_keys.resize(std::max(t->multi_keys.size(), keys.size()));
     t->multi_views.resize(keys.size());
+    const auto db = static_cast<char>(
+        t->reader->PhysicalDb(static_cast<uint8_t>(options_.db)));
     for (size_t i = 0; i < keys.size(); ++i) {
-      t->multi_keys[i].assign(1, static_cast<char>(options_.db));
+      t->multi_keys[i].assign(1, db);
       t->multi_keys[i].append(keys[i]);
       t->multi_views[i] = t->multi_keys[i];
     }

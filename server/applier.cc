@@ -38,7 +38,8 @@ void Applier::Run() {
     ops.reserve(batch.entries.size());
     for (const auto& [key, e] : batch.entries)
       ops.push_back(ColdOp{key, e->value, e->expiry_ms, e->deleted});
-    const shm::Status s = cold_->Apply(ops, batch.clear_first, batch.last_lsn);
+    const shm::Status s = cold_->Apply(ops, batch.clear_first, batch.last_lsn,
+                                       batch.db_map ? &*batch.db_map : nullptr);
     if (!s.ok()) {
       spdlog::error(
           "applier: RocksDB refused a batch of {} keys ({}); they stay in "

@@ -68,6 +68,7 @@ shm::Status Server::ReconcileArena(const RecoveryReport& r,
       const auto start = std::chrono::steady_clock::now();
       uint64_t dropped = 0;
       for (const LogRecordCopy& rec : tail) {
+        if (rec.kind == LogKind::kDbMap) continue;  // the header's, at start
         if (rec.kind == LogKind::kClear) {
           arena_->Clear();
         } else if (rec.kind == LogKind::kDelete ||

@@ -73,6 +73,11 @@ constexpr char kAppliedLsnKey[] = "applied_lsn";
 // Present once the keys carry their database's byte (server/db_keyspace.h).
 constexpr char kKeyFormatKey[] = "key_format";
 constexpr char kKeyFormatDatabases[] = "databases";
+// The same once a SWAPDB was recorded: an Ember that knows no database map
+// refuses the store by its key_format instead of reading swapped databases
+// as unswapped.
+constexpr char kKeyFormatDbMap[] = "databases+db_map";
+constexpr char kDbMapKey[] = "db_map";
 // The seed of store_id: a new one since keys carry a database byte, so an
 // arena filled from bare keys never passes for this store's (it starts
 // cold).
@@ -175,8 +180,19 @@ shm::Status ColdStore::ConvertToDatabases() {
       db_->Get(rocksdb::ReadOptions(), handles_[1], kKeyFormatKey, &format);
   if (s.ok()) {
     if (format == kKeyFormatDatabases) return shm::Status::Ok();
-    return shm::Status::Corruption("data_dir " + dir_ +
-                                   ": unknown key_format " + format);
+    if (format != kKeyFormatDbMap) {
+      return shm::Status::Corruption("data_dir " + dir_ +
+                                     ": unknown key_format " + format);
+    }
+    std::string map;
+    s = db_->Get(rocksdb::ReadOptions(), handles_[1], kDbMapKey, &map);
+    if (!s.ok()) return FromRocks(s, "reading db_map in " + dir_);
+    if (!ParseDbMap(map, &db_map_)) {
+      return shm::Status::Corruption(
+          "data_dir " + dir_ +
+          ": db_map in ember_meta is not a map of 256 databases");
+    }
+    return shm::Status::Ok();
   }
   if (!s.IsNotFound()) return FromRocks(s, "reading key_format in " + dir_);
   // A store of an Ember before databases: its keys are database 0's. One
@@ -232,7 +248,7 @@ shm::Status ColdStore::Get(std::string_view key, std::string* value,
 }
 
 shm::Status ColdStore::Apply(const std::vector<ColdOp>& ops, bool clear_first,
-                             uint64_t applied_lsn) {
+                             uint64_t applied_lsn, const DbMap* db_map) {
   rocksdb::WriteBatch batch;
   if (clear_first) {
     // Every key is in [first, last]: one range tombstone for [first, last)
@@ -265,8 +281,14 @@ shm::Status ColdStore::Apply(const std::vector<ColdOp>& ops, bool clear_first,
     }
   }
   batch.Put(handles_[1], kAppliedLsnKey, EncodeU64(applied_lsn));
+  if (db_map != nullptr) {
+    const std::string_view m = DbMapBytes(*db_map);
+    batch.Put(handles_[1], kDbMapKey, rocksdb::Slice(m.data(), m.size()));
+    batch.Put(handles_[1], kKeyFormatKey, kKeyFormatDbMap);
+  }
   EMBER_RETURN_IF_ERROR(WriteBatch(&batch, "RocksDB write"));
   applied_lsn_.store(applied_lsn, std::memory_order_release);
+  if (db_map != nullptr) db_map_ = *db_map;
   return shm::Status::Ok();
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "server/config.h"
+#include "server/db_keyspace.h"
 #include "server/thread_annotations.h"
 #include "shm/status.h"
 
@@ -70,9 +71,13 @@ class ColdStore {
   // after a failed background flush) the store refuses every later write
   // with a kIOError that names the first failure; reads go on. Nothing is
   // lost by that: the redo log still holds every record after the durable
-  // applied_lsn, and a restart replays them.
+  // applied_lsn, and a restart replays them. `db_map` (null: unchanged): a
+  // SWAPDB's database map, recorded in ember_meta in the same batch.
   shm::Status Apply(const std::vector<ColdOp>& ops, bool clear_first,
-                    uint64_t applied_lsn);
+                    uint64_t applied_lsn, const DbMap* db_map = nullptr);
+  // The database map as of applied_lsn (the identity until a SWAPDB).
+  // Read it where Apply is called, or before the applier starts.
+  const DbMap& db_map() const { return db_map_; }
   // Writes the memtables to table files (every column family at once) and
   // waits: everything applied before the call is on disk after a kOk.
   shm::Status Flush();
@@ -123,6 +128,7 @@ class ColdStore {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::atomic<uint64_t> applied_lsn_{0};
   uint64_t store_id_ = 0;
+  DbMap db_map_ = IdentityDbMap();  // written by Open and Apply
   // The last CountLive answer and how long it stays exact.
   struct KeyCount {
     bool valid = false;

@@ -314,6 +314,7 @@ const std::vector<CommandMeta>& CommandMetaTable() {
        "@keyspace @write @slow @dangerous",
        "request_policy:all_shards response_policy:all_succeeded",
        {}},
+      {"swapdb", 0, "write fast", "@keyspace @write @fast @dangerous", "", {}},
       {"scan",
        0,
        "readonly",

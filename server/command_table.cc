@@ -65,6 +65,7 @@ const std::vector<CommandSpec>& AllCommands() {
       {"dbsize", 1, kRead, CmdDbSize},
       {"flushall", -1, kWrite, CmdFlushAll},
       {"flushdb", -1, kWrite, CmdFlushDb},
+      {"swapdb", 3, kWrite, CmdSwapDb},
       {"scan", -2, kRead, CmdScan},
       {"keys", 2, kRead, CmdKeys},
       {"randomkey", 1, kRead, CmdRandomKey},

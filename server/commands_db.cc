@@ -1,6 +1,6 @@
-// server/commands_db.cc: DBSIZE FLUSHALL FLUSHDB SCAN KEYS RANDOMKEY, the
-// database index of SELECT MOVE COPY, and the
-// server's clock and replication answers TIME and WAIT.
+// server/commands_db.cc: DBSIZE FLUSHALL FLUSHDB SWAPDB SCAN KEYS RANDOMKEY,
+// the database index of SELECT MOVE COPY, and the server's clock and
+// replication answers TIME and WAIT.
 #include <limits>
 
 #include "protocol/resp_writer.h"
@@ -63,6 +63,27 @@ void CmdFlushAll(const Args& a, CommandContext& ctx, std::string* reply) {
 void CmdFlushDb(const Args& a, CommandContext& ctx, std::string* reply) {
   if (!FlushArgsOrReply(a, reply)) return;
   ctx.keys->RemoveAll();
+  pr::AppendOk(reply);
+}
+
+// SWAPDB index1 index2: the two databases trade their keys, for every
+// client (a client in one sees the other's keys next). O(1): two entries of
+// the database map change (Keyspace::SwapDb), logged as one record.
+void CmdSwapDb(const Args& a, CommandContext& ctx, std::string* reply) {
+  int64_t db[2] = {0, 0};
+  const char* what[2] = {"ERR invalid first DB index",
+                         "ERR invalid second DB index"};
+  for (int i = 0; i < 2; ++i) {
+    if (!ParseInt64(a[1 + i], &db[i]) ||
+        db[i] < std::numeric_limits<int>::min() ||
+        db[i] > std::numeric_limits<int>::max()) {
+      return pr::AppendError(reply, what[i]);
+    }
+  }
+  const auto n = static_cast<int64_t>(ctx.info->config().databases);
+  if (db[0] < 0 || db[0] >= n || db[1] < 0 || db[1] >= n)
+    return pr::AppendError(reply, "ERR DB index is out of range");
+  ctx.stored->SwapDb(static_cast<uint8_t>(db[0]), static_cast<uint8_t>(db[1]));
   pr::AppendOk(reply);
 }
 

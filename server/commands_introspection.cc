@@ -3,6 +3,7 @@
 // metadata (command_meta.h) in Redis 7's reply shapes.
 #include <initializer_list>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -106,6 +107,13 @@ const CommandMeta* Lookup(std::string_view name, int* arity) {
 // COMMAND DOCS: a group per command (Redis's summaries, arguments and
 // history are not kept: the reply is minimal but well formed).
 const char* Group(const CommandMeta& m) {
+  // Where Redis's group is not what the ACL categories suggest.
+  static constexpr std::pair<std::string_view, const char*> kGroups[] = {
+      {"dbsize", "server"}, {"flushall", "server"},  {"flushdb", "server"},
+      {"swapdb", "server"}, {"command", "server"},   {"object", "generic"},
+      {"wait", "generic"},  {"client", "connection"}};
+  for (const auto& [name, group] : kGroups)
+    if (m.name == name) return group;
   for (std::string_view acl : Words(m.acl)) {
     if (acl == "@string") return "string";
     if (acl == "@bitmap") return "bitmap";

@@ -12,6 +12,24 @@ std::string StoredKey(uint8_t db, std::string_view key) {
   return s;
 }
 
+DbMap IdentityDbMap() {
+  DbMap m;
+  for (size_t i = 0; i < m.size(); ++i) m[i] = static_cast<uint8_t>(i);
+  return m;
+}
+
+bool ParseDbMap(std::string_view bytes, DbMap* map) {
+  if (bytes.size() != map->size()) return false;
+  std::array<bool, kMaxDatabases> seen{};
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto v = static_cast<uint8_t>(bytes[i]);
+    if (seen[v]) return false;
+    seen[v] = true;
+    (*map)[i] = v;
+  }
+  return true;
+}
+
 const std::string& DbKeyspace::Stored(std::string_view key) const {
   buf_.assign(1, static_cast<char>(db_));
   buf_.append(key);

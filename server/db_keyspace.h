@@ -4,9 +4,12 @@
 // arena, the dirty table, the redo log and RocksDB alike. DbKeyspace adds
 // that byte on the way in, strips it on the way out, and keeps the
 // whole-keyspace calls (DBSIZE, SCAN, RANDOMKEY, FLUSHDB) inside its
-// database. Thread safety: as the keyspace it wraps.
+// database. The byte is the database's physical number: SWAPDB swaps two
+// entries of a map from the number a client SELECTs to it (DbMap).
+// Thread safety: as the keyspace it wraps.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,10 +25,25 @@ inline constexpr uint32_t kMaxDatabases = 256;
 // The stored form of user key `key` in database `db`.
 std::string StoredKey(uint8_t db, std::string_view key);
 
+// Which physical database (the stored key's first byte) each database a
+// client SELECTs is: a permutation of 0..255, the identity until a SWAPDB.
+// Kept in the redo log (LogKind::kDbMap), RocksDB's ember_meta and the
+// arena's header (for LocalClient).
+using DbMap = std::array<uint8_t, kMaxDatabases>;
+DbMap IdentityDbMap();
+// `bytes` as a map: false unless it is 256 bytes holding each value once.
+bool ParseDbMap(std::string_view bytes, DbMap* map);
+inline std::string_view DbMapBytes(const DbMap& map) {
+  return {reinterpret_cast<const char*>(map.data()), map.size()};
+}
+
 class DbKeyspace : public Keyspace {
  public:
-  // REQUIRES: `stored` outlives this keyspace.
-  DbKeyspace(Keyspace* stored, uint8_t db) : stored_(stored), db_(db) {}
+  // Database `db` as clients number it (SELECT), over the physical one
+  // `stored` maps it to now. REQUIRES: `stored` outlives this keyspace.
+  DbKeyspace(Keyspace* stored, uint8_t db)
+      : stored_(stored), db_(stored->PhysicalDb(db)) {}
+  // The physical database: the first byte of this database's stored keys.
   uint8_t db() const { return db_; }
 
   shm::Status Load(std::string_view key, std::string* value,
@@ -52,6 +70,10 @@ class DbKeyspace : public Keyspace {
   shm::Status RandomKeyIn(std::string_view prefix, std::string* key) override {
     return stored_->RandomKeyIn(prefix, key);
   }
+  uint8_t PhysicalDb(uint8_t db) const override {
+    return stored_->PhysicalDb(db);
+  }
+  void SwapDb(uint8_t a, uint8_t b) override { stored_->SwapDb(a, b); }
 
  private:
   // The stored form of `key`, in a buffer reused by each call.

@@ -42,16 +42,21 @@ shm::Status DirtyTable::WaitForRoom(uint64_t incoming) {
   return shm::Status::Ok();
 }
 
-void DirtyTable::Publish(Changes* changes, bool clear_first, uint64_t last_lsn,
+void DirtyTable::Publish(Changes* changes, bool clear_first,
+                         const DbMap* db_map, uint64_t last_lsn,
                          const std::function<void(const EntryRefs&)>& publish) {
   EntryRefs refs;
   refs.reserve(changes->size());
   MutexLock lock(&mu_);
   if (active_.empty()) active_.since_ms = shm::NowMonotonicMs();
   if (clear_first) {
+    // A FLUSHALL drops the keys before it, not an earlier SWAPDB's map.
+    std::optional<DbMap> kept = std::move(active_.db_map);
     active_.Reset();
     active_.clear_first = true;
+    active_.db_map = std::move(kept);
   }
+  if (db_map != nullptr) active_.db_map = *db_map;
   for (auto& [key, entry] : *changes) {
     auto it = active_.map.find(key);
     if (it == active_.map.end()) {
@@ -155,6 +160,7 @@ void DirtyTable::TakeBatch(Batch* out) {
   taken_ = true;
   out->clear_first = applying_.clear_first;
   out->last_lsn = applying_.last_lsn;
+  out->db_map = applying_.db_map;
   out->entries.clear();
   out->entries.reserve(applying_.map.size());
   for (const auto& [k, e] : applying_.map) out->entries.emplace_back(k, &e);

@@ -25,12 +25,14 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "server/db_keyspace.h"
 #include "server/thread_annotations.h"
 #include "shm/status.h"
 
@@ -58,6 +60,7 @@ class DirtyTable {
     bool clear_first = false;
     uint64_t last_lsn = 0;
     EntryRefs entries;
+    std::optional<DbMap> db_map;  // the newest SWAPDB's map, if any
   };
 
   // `applied_lsn`: RocksDB's at start (everything up to it is there).
@@ -74,10 +77,18 @@ class DirtyTable {
   // publishes to the arena there, so no reader can miss both the arena and
   // the table in between, and the applier cannot drop them meanwhile); it
   // reads the changes through `refs`, valid only during the call.
+  // `db_map` (null: unchanged): the commit's SWAPDB left this map, which
+  // the applier records in RocksDB with the batch.
   using Changes = std::vector<std::pair<std::string, DirtyEntry>>;
-  void Publish(Changes* changes, bool clear_first, uint64_t last_lsn,
+  void Publish(Changes* changes, bool clear_first, const DbMap* db_map,
+               uint64_t last_lsn,
                const std::function<void(const EntryRefs& refs)>& publish)
       EXCLUDES(mu_);
+  void Publish(Changes* changes, bool clear_first, uint64_t last_lsn,
+               const std::function<void(const EntryRefs& refs)>& publish)
+      EXCLUDES(mu_) {
+    Publish(changes, clear_first, nullptr, last_lsn, publish);
+  }
 
   // Read side: kValue with *value and *expiry_ms set, kAbsent (deleted,
   // expired, or cleared by a FLUSHALL RocksDB has not seen), or kMiss (look
@@ -138,13 +149,15 @@ class DirtyTable {
     bool clear_first = false;  // a FLUSHALL came before these writes
     uint64_t bytes = 0;
     uint64_t last_lsn = 0;
-    uint64_t since_ms = 0;  // its oldest write came (shm::NowMonotonicMs)
-    bool empty() const { return map.empty() && !clear_first; }
+    uint64_t since_ms = 0;        // its oldest write came (shm::NowMonotonicMs)
+    std::optional<DbMap> db_map;  // set by a SWAPDB: RocksDB records it
+    bool empty() const { return map.empty() && !clear_first && !db_map; }
     void Reset() {
       map.clear();
       clear_first = false;
       bytes = 0;
       last_lsn = 0;
+      db_map.reset();
     }
   };
 

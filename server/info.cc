@@ -321,7 +321,8 @@ std::string Server::InfoText(std::string_view sections) {
     for (uint32_t db = 0; db < (cold_ ? config_.databases : 1); ++db) {
       uint64_t expires = 0;
       const uint64_t keys =
-          cold_ ? cold_->CountLiveDb(static_cast<uint8_t>(db), &expires)
+          cold_ ? cold_->CountLiveDb(
+                      writer_->PhysicalDb(static_cast<uint8_t>(db)), &expires)
                 : load(h.stats.items);
       if (keys > 0) {
         o << "db" << db << ":keys=" << keys << ",expires=" << expires

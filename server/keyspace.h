@@ -53,6 +53,13 @@ class Keyspace {
   virtual uint64_t CountDb(uint8_t db, uint64_t* expires) = 0;
   virtual shm::Status RandomKeyIn(std::string_view prefix,
                                   std::string* key) = 0;
+  // The physical database (first byte of its stored keys) of database `db`
+  // as clients number it (DbMap in server/db_keyspace.h): the writer's
+  // published map, or in a batch the map as this batch left it so far.
+  virtual uint8_t PhysicalDb(uint8_t db) const { return db; }
+  // SWAPDB: databases `a` and `b` trade their physical databases (their
+  // keys) from this point of the batch on. Only where CanWrite().
+  virtual void SwapDb(uint8_t /*a*/, uint8_t /*b*/) {}
 };
 
 }  // namespace ember::server

@@ -243,6 +243,16 @@ std::string BatchKeyspace::Scan(const std::string& cursor, size_t count,
   return next;
 }
 
+void BatchKeyspace::SwapDb(uint8_t a, uint8_t b) {
+  if (a == b) return;
+  std::swap(map_[a], map_[b]);
+  map_changed_ = true;
+}
+
+uint8_t NetKeyspace::PhysicalDb(uint8_t db) const {
+  return writer_->PhysicalDb(db);
+}
+
 DirtyTable::Changes BatchKeyspace::TakeChanges() {
   DirtyTable::Changes out;
   out.reserve(changes_.size());

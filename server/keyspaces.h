@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "server/cold_store.h"
+#include "server/db_keyspace.h"
 #include "server/dirty_table.h"
 #include "server/keyspace.h"
 #include "server/stats.h"
@@ -55,6 +56,8 @@ class NetKeyspace : public Keyspace {
   }
   uint64_t CountDb(uint8_t db, uint64_t* expires) override;
   shm::Status RandomKeyIn(std::string_view prefix, std::string* key) override;
+  // The writer's published map.
+  uint8_t PhysicalDb(uint8_t db) const override;
 
  private:
   shm::ArenaReader* reader_;
@@ -95,10 +98,12 @@ class BatchKeyspace : public Keyspace {
              uint64_t expiry_ms) override;
   void Remove(std::string_view key) override;
   void RemoveAll() override;
-  // Forgets the staged changes (they have been published).
+  // Forgets the staged changes (they have been published; the map stays,
+  // now the published one).
   void Reset() {
     changes_.clear();
     clear_all_ = false;
+    map_changed_ = false;
   }
   uint64_t CountKeys() override;
   // RocksDB's and the dirty table's keys with this batch's changes merged
@@ -116,6 +121,17 @@ class BatchKeyspace : public Keyspace {
     return changes_;
   }
   bool clear_all() const { return clear_all_; }
+  // The database map: set to the published one before the batch runs;
+  // SwapDb changes it (and db_map_changed() says so) for the jobs after.
+  void SetDbMap(const DbMap& map) { map_ = map; }
+  uint8_t PhysicalDb(uint8_t db) const override { return map_[db]; }
+  void SwapDb(uint8_t a, uint8_t b) override;
+  const DbMap& db_map() const { return map_; }
+  bool db_map_changed() const { return map_changed_; }
+  // True when the batch has anything to publish.
+  bool HasWork() const {
+    return !changes_.empty() || clear_all_ || map_changed_;
+  }
   // Moves the changes out, in key order (the keyspace is left empty of
   // them; clear_all() stays).
   DirtyTable::Changes TakeChanges();
@@ -127,6 +143,8 @@ class BatchKeyspace : public Keyspace {
   const ArenaLimits* limits_;
   std::map<std::string, Change, std::less<>> changes_;
   bool clear_all_ = false;
+  DbMap map_ = IdentityDbMap();
+  bool map_changed_ = false;
 };
 
 }  // namespace ember::server

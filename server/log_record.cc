@@ -7,6 +7,8 @@
 
 #include <cstring>
 
+#include "server/db_keyspace.h"
+
 namespace ember::server {
 namespace {
 
@@ -85,7 +87,7 @@ DecodeResult DecodeLogRecord(std::string_view in, LogRecord* rec,
     return DecodeResult::kBad;
   const uint8_t kind = static_cast<uint8_t>(body[16]) & 0x7f;
   const uint32_t key_bytes = GetU32(body + 25);
-  if (kind < 1 || kind > 3 || key_bytes > payload - kPayloadFixedBytes)
+  if (kind < 1 || kind > 4 || key_bytes > payload - kPayloadFixedBytes)
     return DecodeResult::kBad;
   rec->lsn = GetU64(body);
   rec->synced_lsn = GetU64(body + 8);
@@ -96,6 +98,11 @@ DecodeResult DecodeLogRecord(std::string_view in, LogRecord* rec,
   rec->key = std::string_view(body + 29, key_bytes);
   rec->value = std::string_view(body + 29 + key_bytes,
                                 payload - kPayloadFixedBytes - key_bytes);
+  // A map that is not a permutation would lose databases: damage.
+  DbMap map;
+  if (rec->kind == LogKind::kDbMap &&
+      (!rec->key.empty() || !ParseDbMap(rec->value, &map)))
+    return DecodeResult::kBad;
   *consumed = kRecordHeaderBytes + payload;
   return DecodeResult::kOk;
 }
@@ -114,7 +121,8 @@ bool DecodeSegmentHeader(std::string_view in, uint64_t* first_lsn,
   if (in.size() < kSegmentHeaderBytes) return false;
   if (std::memcmp(in.data(), kMagic, 8) != 0) return false;
   if (version != nullptr) *version = GetU32(in.data() + 8);
-  if (GetU32(in.data() + 8) != kLogVersion) return false;
+  const uint32_t v = GetU32(in.data() + 8);
+  if (v < kOldestLogVersion || v > kLogVersion) return false;
   if (GetU64(in.data() + 24) != XXH3_64bits(in.data(), 24)) return false;
   *first_lsn = GetU64(in.data() + 16);
   return true;

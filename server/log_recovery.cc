@@ -124,7 +124,8 @@ shm::Status ReadLog(const std::string& dir, uint64_t from_lsn,
       }
       return shm::Status::Corruption(
           "log segment " + path +
-          ": not a version-2 Ember log segment for its name (bad header)");
+          ": not an Ember log segment (version 2 or 3) for its name (bad "
+          "header)");
     }
     // Segments wholly covered by RocksDB may be gone before this one; a
     // gap above from_lsn loses records.

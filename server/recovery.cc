@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "server/cold_store.h"
 #include "server/dirty_table.h"
@@ -26,15 +27,18 @@ shm::Status RecoverColdStore(
   std::vector<std::pair<std::string, DirtyEntry>> pending;
   std::vector<ColdOp> ops;
   bool clear_first = false;
+  std::optional<DbMap> db_map;  // the newest SWAPDB's in this batch
   uint64_t pending_bytes = 0, last = 0;
   auto flush_batch = [&]() -> shm::Status {
-    if (pending.empty() && !clear_first) return shm::Status::Ok();
+    if (pending.empty() && !clear_first && !db_map) return shm::Status::Ok();
     ops.clear();
     for (const auto& [k, e] : pending)
       ops.push_back(ColdOp{k, e.value, e.expiry_ms, e.deleted});
-    EMBER_RETURN_IF_ERROR(cold->Apply(ops, clear_first, last));
+    EMBER_RETURN_IF_ERROR(
+        cold->Apply(ops, clear_first, last, db_map ? &*db_map : nullptr));
     pending.clear();
     clear_first = false;
+    db_map.reset();
     pending_bytes = 0;
     return shm::Status::Ok();
   };
@@ -65,9 +69,12 @@ shm::Status RecoverColdStore(
         if (observe && r.lsn > observe_after) observe(r);
         if (r.lsn <= applied) return shm::Status::Ok();
         if (r.kind == LogKind::kClear) {
-          // Everything before it in this batch is moot.
+          // Everything before it in this batch is moot (the map is not).
           pending.clear();
           clear_first = true;
+        } else if (r.kind == LogKind::kDbMap) {
+          db_map.emplace();
+          ParseDbMap(r.value, &*db_map);  // checked by DecodeLogRecord
         } else {
           pending.emplace_back(
               std::string(r.key),

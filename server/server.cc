@@ -142,6 +142,9 @@ shm::Status Server::Start() {
         std::chrono::milliseconds(arena_->hold_left_ms()));
     arena_->Tick();
   }
+  // The database map (SWAPDB) is RocksDB's after the replay; without a
+  // cold tier a warm arena's own (a fresh one's is the identity).
+  if (cold_) arena_->SetDbMap(cold_->db_map().data());
   arena_->Activate();
   spdlog::info(
       "arena: /dev/shm/ember.{}.data, {} bytes, {} pages, {} bytes on huge "

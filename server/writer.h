@@ -100,6 +100,10 @@ class Writer {
   }
   // Null without a cold tier.
   DirtyTable* dirty() const { return dirty_; }
+  // The published database map (the arena header's, which LocalClient
+  // reads too): database `db` as clients number it is the stored keys
+  // whose first byte is this. Any thread.
+  uint8_t PhysicalDb(uint8_t db) const { return arena_->db_map(db); }
 
  private:
   struct Fill {
@@ -146,6 +150,8 @@ class Writer {
   void BeginWrite(std::string_view key, uint64_t seq,
                   std::vector<int64_t>* tickets) REQUIRES(commit_mu_);
   void ApplyFill(const Fill& f) REQUIRES(commit_mu_);
+  // The arena header's map, copied (the committer is its only writer).
+  DbMap PublishedDbMap() const;
   static constexpr size_t kStartedSlots = size_t{1} << 16;  // fill tokens
   size_t StartedIndex(std::string_view key) const;
   // Runs replies for `here` in place (REQUIRES: on its thread; commit_mu_

@@ -106,6 +106,7 @@ void Writer::Commit(std::vector<WriteJob>* jobs, Deliveries* out) {
 void Writer::RunBatch(const std::vector<WriteJob>& jobs,
                       std::vector<std::string>* replies) {
   BatchKeyspace ks(reader_.get(), cold_, nullptr, dirty_);
+  ks.SetDbMap(PublishedDbMap());
   Session session;  // auth was checked when the job was queued
   session.authenticated = true;
   for (size_t i = 0; i < jobs.size(); ++i) {
@@ -114,7 +115,7 @@ void Writer::RunBatch(const std::vector<WriteJob>& jobs,
     CommandContext ctx{&db, &session, info_, &ks};
     Execute(*jobs[i].spec, jobs[i].args, ctx, &(*replies)[i]);
   }
-  if (ks.changes().empty() && !ks.clear_all()) return;
+  if (!ks.HasWork()) return;
   bool cleared = false;
   const shm::Status s = Publish(ks, &cleared);
   if (s.ok()) return;
@@ -132,6 +133,7 @@ void Writer::RunBatch(const std::vector<WriteJob>& jobs,
 void Writer::RunEach(const std::vector<WriteJob>& jobs,
                      std::vector<std::string>* replies) {
   BatchKeyspace ks(reader_.get(), nullptr, &limits_);
+  ks.SetDbMap(PublishedDbMap());
   Session session;  // auth was checked when the job was queued
   session.authenticated = true;
   for (size_t i = 0; i < jobs.size(); ++i) {
@@ -139,11 +141,12 @@ void Writer::RunEach(const std::vector<WriteJob>& jobs,
     DbKeyspace db(&ks, jobs[i].db);
     CommandContext ctx{&db, &session, info_, &ks};
     Execute(*jobs[i].spec, jobs[i].args, ctx, &(*replies)[i]);
-    if (ks.changes().empty() && !ks.clear_all()) continue;
+    if (!ks.HasWork()) continue;
     bool cleared = false;
     const shm::Status s = Publish(ks, &cleared);
     ks.Reset();  // the next job reads the arena as it now is
     if (s.ok()) continue;
+    ks.SetDbMap(PublishedDbMap());
     (*replies)[i].clear();
     protocol::AppendError(&(*replies)[i], RefusalError(s));
   }
@@ -182,6 +185,7 @@ shm::Status Writer::Publish(BatchKeyspace& ks, bool* cleared) {
   const shm::Status s =
       PublishHotOnly(arena_, ks, before, config_.max_value_bytes_hot, stats_);
   if (s.ok()) {
+    if (ks.db_map_changed()) arena_->SetDbMap(ks.db_map().data());
     stats_->writes_committed.fetch_add(ks.changes().size(),
                                        std::memory_order_relaxed);
   }
@@ -198,14 +202,20 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
     incoming += DirtyTable::EntryBytes(key, c);
   EMBER_RETURN_IF_ERROR(dirty_->WaitForRoom(incoming));
   const uint64_t seq = ++next_seq_;
-  // One record per changed key (a FLUSHALL first), LSNs in key order.
+  // One record per changed key (a FLUSHALL, then a SWAPDB's map first),
+  // LSNs in key order.
   log_buf_.clear();
   uint64_t lsn = next_lsn_ - 1;
   const uint64_t synced = log_->synced_lsn();
   const size_t n = ks.changes().size();
+  const bool new_map = ks.db_map_changed();
   if (ks.clear_all()) {
     AppendLogRecord(&log_buf_, ++lsn, synced, LogKind::kClear, 0, "", "",
-                    /*commit_end=*/n == 0);
+                    /*commit_end=*/n == 0 && !new_map);
+  }
+  if (new_map) {
+    AppendLogRecord(&log_buf_, ++lsn, synced, LogKind::kDbMap, 0, "",
+                    DbMapBytes(ks.db_map()), /*commit_end=*/n == 0);
   }
   std::vector<int64_t> tickets;
   tickets.reserve(n);
@@ -228,11 +238,14 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
     // the analysis sees the lock: it cannot see into the lambda.
     if (clear) cleared_seq_ = seq;
     dirty_->Publish(
-        &changes, clear, lsn, [&](const DirtyTable::EntryRefs& refs) {
+        &changes, clear, new_map ? &ks.db_map() : nullptr, lsn,
+        [&](const DirtyTable::EntryRefs& refs) {
           if (clear) {
             arena_->Clear();
             *cleared = true;
           }
+          // Network threads and LocalClient map databases through it.
+          if (new_map) arena_->SetDbMap(ks.db_map().data());
           for (const auto& [key, e] : refs) {
             if (e->deleted || e->value.size() > config_.max_value_bytes_hot) {
               arena_->Delete(key);
@@ -251,6 +264,13 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
   completed_.store(seq, std::memory_order_release);
   stats_->group_commits.fetch_add(1, std::memory_order_relaxed);
   return s;
+}
+
+DbMap Writer::PublishedDbMap() const {
+  DbMap m;
+  for (size_t i = 0; i < m.size(); ++i)
+    m[i] = arena_->db_map(static_cast<uint8_t>(i));
+  return m;
 }
 
 void Writer::ApplyFill(const Fill& f) {

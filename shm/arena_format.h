@@ -40,7 +40,7 @@ namespace ember::shm {
 inline constexpr uint32_t kArenaMagic = 0x52424D45;
 // Bump on ANY change to the structs or constants in this file. Readers refuse
 // other values (kVersionMismatch); the server recreates the arena.
-inline constexpr uint32_t kLayoutVersion = 4;
+inline constexpr uint32_t kLayoutVersion = 5;
 
 inline constexpr uint32_t kHeaderBytes = 8192;
 inline constexpr uint32_t kMaxClasses = 160;
@@ -139,12 +139,18 @@ struct ArenaHeader {
   alignas(64) Geometry geo;
   alignas(64) ArenaStats stats;
   ClassInfo classes[kMaxClasses];
+  // The server's database map (SWAPDB): the first key byte of database
+  // `i`'s items (as clients number databases) is db_map[i]. A permutation
+  // of 0..255, the identity at creation; written by the writer (release),
+  // read by readers per lookup (acquire), kept by a warm restart.
+  alignas(64) std::atomic<uint8_t> db_map[256];
 };
 static_assert(offsetof(ArenaHeader, global_epoch) == 64);
 static_assert(offsetof(ArenaHeader, heartbeat_unix_ms) == 128);
 static_assert(offsetof(ArenaHeader, geo) == 192);
 static_assert(offsetof(ArenaHeader, stats) == 256);
 static_assert(offsetof(ArenaHeader, classes) == 512);
+static_assert(offsetof(ArenaHeader, db_map) == 5632);
 static_assert(sizeof(ArenaHeader) <= kHeaderBytes);
 static_assert(std::is_standard_layout_v<ArenaHeader>);
 
@@ -211,6 +217,7 @@ constexpr uint64_t AbiHash() {
                             alignof(uint64_t),
                             offsetof(ItemHeader, expiry_unix_ms),
                             offsetof(ArenaHeader, geo),
+                            offsetof(ArenaHeader, db_map),
                             kMaxClasses,
                             kGranuleShift,
                             kHeaderBytes,

@@ -70,6 +70,11 @@ class ArenaReader {
   }
   // The generation this reader attached to.
   uint32_t generation() const { return generation_; }
+  // The first key byte of database `db`'s items (ArenaHeader::db_map, as
+  // the writer last published it).
+  uint8_t PhysicalDb(uint8_t db) const {
+    return header_->db_map[db].load(std::memory_order_acquire);
+  }
 
  private:
   friend class ReadGuard;

@@ -30,6 +30,17 @@ const char* StateName(uint32_t s) {
 }
 
 // True when no byte of [p, p + n) is set. `n` is a multiple of 8.
+// Each of 0..255 once: a map that is not would merge two databases.
+bool DbMapIsPermutation(const ArenaHeader& h) {
+  bool seen[256] = {};
+  for (const auto& e : h.db_map) {
+    const uint8_t v = e.load(std::memory_order_relaxed);
+    if (seen[v]) return false;
+    seen[v] = true;
+  }
+  return true;
+}
+
 bool AllZero(const char* p, uint64_t n) {
   const auto* w = reinterpret_cast<const uint64_t*>(p);
   for (uint64_t i = 0; i < n / 8; ++i) {
@@ -132,6 +143,8 @@ Status ArenaWriter::TakeOver(const ArenaOptions& options, Prepared* p,
     *reason =
         "the arena was written from another cold store (data_dir) than this "
         "one";
+  } else if (!DbMapIsPermutation(*h)) {
+    *reason = "the arena's database map is damaged (not a permutation)";
   } else if (h->generation.load() == UINT32_MAX) {
     *reason = "the arena's generation is exhausted";
   } else if (h->global_epoch.load() >= (uint64_t{1} << 62)) {

@@ -145,6 +145,7 @@ Status ArenaWriter::CreateFresh(const ArenaOptions& options, Prepared p,
   h->boot_id = BootId();
   h->store_id = store_id;
   h->geo = p.geo;
+  for (size_t i = 0; i < 256; ++i) h->db_map[i].store(static_cast<uint8_t>(i));
   SizeClasses classes(p.geo.page_bytes);
   for (int c = 0; c < classes.count(); ++c) {
     h->classes[c].chunk_bytes = classes.chunk_bytes(c);

@@ -63,6 +63,15 @@ class ArenaWriter {
   void SetPublishedLsn(uint64_t lsn) {
     header_->published_lsn.store(lsn, std::memory_order_relaxed);
   }
+  // The database map (ArenaHeader::db_map): `map` is 256 bytes, a
+  // permutation. Readers that start a lookup after this see it.
+  void SetDbMap(const uint8_t* map) {
+    for (size_t i = 0; i < 256; ++i)
+      header_->db_map[i].store(map[i], std::memory_order_release);
+  }
+  uint8_t db_map(uint8_t db) const {
+    return header_->db_map[db].load(std::memory_order_acquire);
+  }
   // True while a warm restart holds back memory a reader of the previous
   // writer may still be reading: one reader_lease_ms after the takeover, at
   // most kMaxHoldMs (a guard held across a takeover is protected that long;

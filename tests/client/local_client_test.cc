@@ -120,6 +120,54 @@ TEST_F(LocalClientTest, EachDatabaseIsReadZeroCopyWithItsOwnKeys) {
   EXPECT_TRUE(v.Release().ok());
 }
 
+// SWAPDB: a LocalClient of database 1 reads database 0's keys zero-copy as
+// soon as the swap is answered, and still after a SIGKILL and a warm
+// restart (the map is in the redo log and the arena's header).
+TEST_F(LocalClientTest, SwapDbIsReadZeroCopyAndSurvivesAKill) {
+  LocalOptions o1 = Options();
+  o1.db = 1;
+  std::unique_ptr<LocalClient> c1;
+  ASSERT_TRUE(LocalClient::Open(o1, &c1).ok());
+  auto c0 = Open();
+  ASSERT_TRUE(c0->Set("k", "zero").ok());
+  ASSERT_TRUE(c1->Set("k", "one").ok());
+  Value v;
+  ASSERT_TRUE(GetUntilHot(c1.get(), "k", &v).ok());
+  EXPECT_EQ(v.view(), "one");
+  EXPECT_TRUE(v.Release().ok());
+  ASSERT_TRUE(GetUntilHot(c0.get(), "k", &v).ok());
+  EXPECT_TRUE(v.Release().ok());
+  RemoteOptions ro;
+  ro.unix_socket = server().unix_socket();
+  RemoteClient admin(ro);
+  protocol::Reply r;
+  ASSERT_TRUE(admin.Command({"SWAPDB", "0", "1"}, &r).ok());
+  ASSERT_EQ(r.str, "OK");
+  const uint64_t hits = c1->stats().arena_hits;
+  ASSERT_TRUE(c1->Get("k", &v).ok());
+  EXPECT_TRUE(v.zero_copy());  // no promotion needed: the same items
+  EXPECT_EQ(v.view(), "zero");
+  EXPECT_TRUE(v.Release().ok());
+  ASSERT_TRUE(c0->Get("k", &v).ok());
+  EXPECT_TRUE(v.zero_copy());
+  EXPECT_EQ(v.view(), "one");
+  EXPECT_TRUE(v.Release().ok());
+  std::vector<std::string_view> values;
+  std::vector<bool> found;
+  ASSERT_TRUE(c1->MultiGet({"k"}, &values, &found).ok());
+  EXPECT_EQ(values[0], "zero");
+  ASSERT_TRUE(c1->ReleaseMulti().ok());
+  EXPECT_EQ(c1->stats().arena_hits, hits + 2);
+  server().Kill();
+  ASSERT_TRUE(server().Start());
+  ASSERT_TRUE(GetUntilHot(c1.get(), "k", &v).ok());
+  EXPECT_EQ(v.view(), "zero");
+  EXPECT_TRUE(v.Release().ok());
+  ASSERT_TRUE(GetUntilHot(c0.get(), "k", &v).ok());
+  EXPECT_EQ(v.view(), "one");
+  EXPECT_TRUE(v.Release().ok());
+}
+
 TEST_F(LocalClientTest, ADatabaseOutOfRangeIsRefused) {
   LocalOptions o = Options();
   o.db = 256;

@@ -202,6 +202,39 @@ class Databases(DurabilityTest):
             self.assertEqual(sorted(info), ["db0", "db15", "db3", "db4"])
             self.assertEqual(info["db3"]["keys"], 299)
 
+    def test_swapdb_survives_sigkill_and_restarts(self):
+        """SWAPDBs, one pipelined between writes of the same commit, hold
+        after SIGKILLs (the log), a graceful stop (RocksDB's ember_meta) and
+        a restart without the warm arena."""
+        r = self.start(fsync="always")
+        zero, one = self.server.client(db=0), self.server.client(db=1)
+        keys0, keys1 = self.fill(zero, 0, 200), self.fill(one, 1, 50)
+        p = zero.pipeline(transaction=False)
+        p.set("before", "b").swapdb(0, 1).set("after", "a").swapdb(2, 5)
+        self.assertEqual(p.execute(), [True, True, True, True])
+        keys0["before"] = b"b"
+        keys1["after"] = b"a"
+        for c in (zero, one, r):
+            c.close()
+        # Clients number databases as swapped: 0 holds what 1 held.
+        want = {0: keys1, 1: keys0}
+        for restart in ("kill", "kill", "stop", "cold"):
+            if restart == "cold":
+                self.server.stop()
+                self.server.settings["warm_restart"] = "no"
+                self.server.start()
+            else:
+                getattr(self.server, restart)()
+                self.server.start()
+            for db, keys in want.items():
+                c = self.server.client(db=db)
+                self.assertEveryKeyReadsBack(c, keys)
+                self.assertEqual(c.dbsize(), len(keys), f"{restart} db {db}")
+                c.close()
+            info = self.server.client().info("keyspace")
+            self.assertEqual(info["db0"]["keys"], 51, restart)
+            self.assertEqual(info["db1"]["keys"], 201, restart)
+
 
 if __name__ == "__main__":
     unittest.main()

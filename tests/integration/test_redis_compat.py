@@ -16,7 +16,7 @@ import random
 import time
 import unittest
 
-from ember_fixture import EmberServer
+from ember_fixture import EmberServer, RawConnection
 from redis_fixture import CompatTestCase, RedisServer, redis_available
 
 MAX_BULK = 1 << 20
@@ -124,6 +124,49 @@ class Databases(CompatTestCase):
                           "db15:keys=1,expires=0"])
         self.assertEqual(self.keyspace_lines(self.e),
                          self.keyspace_lines(self.r))
+
+    def test_swapdb(self):
+        self.script("SET a zero", "SET t v EX 100", "SELECT 1", "SET a one",
+                    "SET b only1", "SWAPDB 0 1", "GET a", "GET b", "TTL t",
+                    "DBSIZE", "SELECT 0", "GET a", "GET b", "DBSIZE",
+                    "SWAPDB 0 0", "GET a", "SWAPDB 1 0", "GET a",
+                    "SWAPDB 0 15", "DBSIZE", "SELECT 15", "GET a", "KEYS a*",
+                    "SWAPDB 2 3", "SWAPDB 15 15", "MOVE a 0", "SELECT 0",
+                    "GET a", "COPY a a DB 15", "SWAPDB 0 15", "GET a",
+                    "EXISTS a t b", "SWAPDB 0 15")
+        self.assertEqual(self.keyspace_lines(self.e),
+                         self.keyspace_lines(self.r))
+
+    def test_swapdb_errors(self):
+        self.script("SWAPDB 0 16", "SWAPDB 16 0", "SWAPDB -1 0", "SWAPDB 0 -1",
+                    "SWAPDB x 0", "SWAPDB 0 x", "SWAPDB x y", "SWAPDB 1.5 0",
+                    "SWAPDB 2147483647 0", "SWAPDB 2147483648 0",
+                    "SWAPDB 0 -2147483649", "SWAPDB 0 99999999999999999999",
+                    "SWAPDB x 16", "SWAPDB 16 x", "SWAPDB '' 0", "SWAPDB 0",
+                    "SWAPDB 0 1 2", "SWAPDB", "swapdb 00 +1", "GET a")
+
+    def test_swapdb_is_seen_by_every_client_at_once(self):
+        """A client that stays in database 1 reads database 0's keys after
+        another client swaps them (Redis: the swap is for every client)."""
+        others = []
+        for port in (self.ember.port, self.redis.port):
+            c = RawConnection(port, timeout=30)
+            self.addCleanup(c.close)
+            c.command("SELECT", "1")
+            self.assertEqual(c.read_reply(), b"+OK")
+            others.append(c)
+        self.script("SET k in0", "SELECT 1", "SET k in1", "SET only1 v",
+                    "SELECT 0")
+        for c in others:
+            c.command("GET", "k")
+            self.assertEqual(c.read_reply(), b"in1")
+        self.script("SWAPDB 0 1")
+        for c in others:
+            c.command("GET", "k")
+            self.assertEqual(c.read_reply(), b"in0")
+            c.command("EXISTS", "only1")
+            self.assertEqual(c.read_reply(), 0)
+        self.script("GET k", "GET only1", "DBSIZE")
 
     def test_reset_goes_back_to_database_0(self):
         self.script("SET k zero", "SELECT 7", "SET k seven", "RESET", "GET k")

@@ -136,6 +136,15 @@ class Command(CompatTestCase):
         self.e.command("COMMAND", "DOCS", "get", "nosuch", "set")
         self.assertEqual(self.e.read_reply()[::2], [b"get", b"set"])
 
+    def test_docs_groups_are_redis_s(self):
+        def groups(conn, names):
+            conn.command("COMMAND", "DOCS", *names)
+            reply = conn.read_reply()
+            return {n: dict(zip(d[::2], d[1::2]))[b"group"]
+                    for n, d in zip(reply[::2], reply[1::2])}
+        names = [n for n in self.ember_commands() if b"|" not in n]
+        self.assertEqual(groups(self.e, names), groups(self.r, names))
+
     def test_redis_py_reads_command(self):
         import redis
         c = redis.Redis(port=self.ember.port)

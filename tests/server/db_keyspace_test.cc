@@ -62,6 +62,66 @@ TEST_F(DbKeyspaceTest, StoresAndRemovesUnderTheDatabaseByte) {
   EXPECT_EQ(std::next(batch.changes().begin())->first, std::string("\x03k"));
 }
 
+// SWAPDB in a batch: the databases numbered after it read and write each
+// other's stored keys; the batch says its map changed, swapping back or a
+// database with itself changes nothing of the map.
+TEST_F(DbKeyspaceTest, SwapDbRemapsTheDatabasesAfterIt) {
+  Put(0, {"a"});
+  Put(1, {"b"});
+  BatchKeyspace batch(nullptr, cold_.get());
+  batch.SwapDb(4, 4);
+  EXPECT_FALSE(batch.db_map_changed());
+  DbKeyspace(&batch, 0).Store("before", "v", 0);
+  batch.SwapDb(0, 1);
+  EXPECT_TRUE(batch.db_map_changed());
+  EXPECT_TRUE(batch.HasWork());
+  DbKeyspace db0(&batch, 0), db1(&batch, 1);
+  EXPECT_EQ(db0.db(), 1);
+  EXPECT_EQ(db1.db(), 0);
+  std::string v;
+  uint64_t e = 0;
+  EXPECT_TRUE(db0.Load("b", &v, &e).ok());
+  EXPECT_TRUE(db1.Load("a", &v, &e).ok());
+  EXPECT_TRUE(db1.Load("before", &v, &e).ok());
+  EXPECT_TRUE(db0.Load("a", &v, &e).IsNotFound());
+  db0.Store("after", "v", 0);
+  EXPECT_EQ(batch.changes().count(StoredKey(1, "after")), 1u);
+  EXPECT_EQ(batch.changes().count(StoredKey(0, "before")), 1u);
+  EXPECT_EQ(db0.CountKeys(), 1u);  // b (the batch's own are not counted)
+  batch.SwapDb(1, 0);
+  EXPECT_EQ(batch.db_map(), IdentityDbMap());
+  batch.Reset();
+  EXPECT_FALSE(batch.HasWork());
+}
+
+// The map RocksDB records is read back at open; a damaged one is refused.
+TEST_F(DbKeyspaceTest, TheStoredDbMapIsReadAtOpenAndChecked) {
+  DbMap map = IdentityDbMap();
+  std::swap(map[3], map[200]);
+  ASSERT_TRUE(cold_->Apply({}, false, ++lsn_, &map).ok());
+  EXPECT_EQ(cold_->db_map(), map);
+  cold_.reset();
+  ASSERT_TRUE(ColdStore::Open(dir_ + "/db", &cold_).ok());
+  EXPECT_EQ(cold_->db_map(), map);
+  cold_.reset();
+  {
+    rocksdb::Options o;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, {}}, {"ember_meta", {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(o, dir_ + "/db", families, &handles, &db).ok());
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), handles[1], "db_map", "short").ok());
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  const shm::Status s = ColdStore::Open(dir_ + "/db", &cold_);
+  EXPECT_EQ(s.code(), shm::Code::kCorruption);
+  EXPECT_NE(s.message().find("db_map"), std::string::npos) << s.ToString();
+}
+
 TEST_F(DbKeyspaceTest, LoadSeesOnlyItsOwnDatabase) {
   Put(0, {"a"});
   Put(3, {"b"});

@@ -55,6 +55,29 @@ TEST(DirtyTableTest, AKeyWrittenManyTimesIsAppliedOnceWithItsLastValue) {
   EXPECT_EQ(Read(t, "hot"), "<miss>");
 }
 
+// A SWAPDB's map goes to the applier with its generation, alone too (the
+// applier wakes for it); a FLUSHALL after it in the generation keeps it.
+TEST(DirtyTableTest, ADbMapTravelsWithItsGeneration) {
+  DirtyTable t({}, 0);
+  DbMap map = IdentityDbMap();
+  std::swap(map[0], map[5]);
+  DirtyTable::Changes none;
+  t.Publish(&none, false, &map, 1, [](const DirtyTable::EntryRefs&) {});
+  EXPECT_TRUE(t.WaitForWork(std::chrono::milliseconds(0)));
+  Put(&t, 2, "k", "v", /*clear=*/true);
+  DirtyTable::Batch b;
+  t.TakeBatch(&b);
+  ASSERT_TRUE(b.db_map.has_value());
+  EXPECT_EQ(*b.db_map, map);
+  EXPECT_TRUE(b.clear_first);
+  EXPECT_EQ(b.last_lsn, 2u);
+  t.FinishBatch();
+  Put(&t, 3, "k", "w");
+  t.TakeBatch(&b);
+  EXPECT_FALSE(b.db_map.has_value());  // unchanged since
+  t.FinishBatch();
+}
+
 TEST(DirtyTableTest, ReadsFindTheNewestGenerationFirst) {
   DirtyTable t({}, 0);
   Put(&t, 1, "a", "old");

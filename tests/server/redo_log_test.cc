@@ -53,6 +53,31 @@ TEST(LogRecordTest, RoundTripsEveryKind) {
             DecodeResult::kEnd);
 }
 
+// A SWAPDB's record carries the whole map; one that is not a permutation
+// of 256 databases, or that has a key, is damage.
+TEST(LogRecordTest, DbMapRecordsCarryAPermutation) {
+  DbMap map = IdentityDbMap();
+  std::swap(map[0], map[9]);
+  std::string buf;
+  AppendLogRecord(&buf, 3, 2, LogKind::kDbMap, 0, "", DbMapBytes(map));
+  LogRecord r;
+  size_t used = 0;
+  ASSERT_EQ(DecodeLogRecord(buf, &r, &used), DecodeResult::kOk);
+  EXPECT_EQ(r.kind, LogKind::kDbMap);
+  DbMap back;
+  ASSERT_TRUE(ParseDbMap(r.value, &back));
+  EXPECT_EQ(back, map);
+  map[9] = 1;  // 1 twice, 0 never
+  for (const auto& [key, value] :
+       {std::pair<std::string, std::string>{"", std::string(DbMapBytes(map))},
+        {"", std::string(DbMapBytes(map)).substr(1)},
+        {"k", std::string(DbMapBytes(IdentityDbMap()))}}) {
+    buf.clear();
+    AppendLogRecord(&buf, 3, 2, LogKind::kDbMap, 0, key, value);
+    EXPECT_EQ(DecodeLogRecord(buf, &r, &used), DecodeResult::kBad);
+  }
+}
+
 TEST(LogRecordTest, EveryFlippedBitIsCaught) {
   std::string buf;
   AppendLogRecord(&buf, 42, 41, LogKind::kPut, 0, "k", "value");
@@ -393,6 +418,36 @@ TEST_F(RedoLogTest, RecoveryBringsRocksDbUpToTheLogAndDeletesIt) {
     cold.reset();  // reopen: the replay is on disk
     ASSERT_TRUE(ColdStore::Open(dir_ + "/db", &cold).ok());
   }
+}
+
+// SWAPDB's map reaches RocksDB's ember_meta with the replay (the newest
+// record wins, a FLUSHALL after it keeps it) and stays after a reopen.
+TEST_F(RedoLogTest, RecoveryRecordsTheNewestDbMap) {
+  std::unique_ptr<ColdStore> cold;
+  ASSERT_TRUE(ColdStore::Open(dir_ + "/db", &cold).ok());
+  EXPECT_EQ(cold->db_map(), IdentityDbMap());
+  DbMap first = IdentityDbMap(), second = IdentityDbMap();
+  std::swap(first[0], first[1]);
+  second = first;
+  std::swap(second[2], second[15]);
+  OpenLog(1);
+  std::string buf;
+  AppendLogRecord(&buf, 1, 0, LogKind::kDbMap, 0, "", DbMapBytes(first));
+  AppendLogRecord(&buf, 2, 0, LogKind::kPut, 0, std::string("\x01k", 2), "v");
+  AppendLogRecord(&buf, 3, 0, LogKind::kDbMap, 0, "", DbMapBytes(second),
+                  false);
+  AppendLogRecord(&buf, 4, 0, LogKind::kClear, 0, "", "");
+  ASSERT_TRUE(log_->Append(buf, 4).ok());
+  log_.reset();
+  RecoveryReport report;
+  ASSERT_TRUE(RecoverColdStore(log_dir_, cold.get(), &report).ok());
+  EXPECT_EQ(report.log.records, 4u);
+  EXPECT_EQ(cold->db_map(), second);
+  EXPECT_EQ(cold->CountLive(), 0u);
+  cold.reset();
+  ASSERT_TRUE(ColdStore::Open(dir_ + "/db", &cold).ok());
+  EXPECT_EQ(cold->db_map(), second);
+  EXPECT_EQ(cold->applied_lsn(), 4u);
 }
 
 }  // namespace

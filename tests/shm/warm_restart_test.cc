@@ -222,6 +222,11 @@ TEST_F(WarmRestartTest, WhatCannotBeTrustedStartsCold) {
              static_cast<uint32_t>(ArenaState::kInit));
        },
        "state"},
+      {"a database map that is not a permutation",
+       [](char* b, uint64_t) {
+         reinterpret_cast<ArenaHeader*>(b)->db_map[7].store(3);
+       },
+       "database map"},
       {"a retired segment",
        [](char* b, uint64_t) {
          reinterpret_cast<ArenaHeader*>(b)->state.store(
@@ -244,6 +249,25 @@ TEST_F(WarmRestartTest, WhatCannotBeTrustedStartsCold) {
     EXPECT_EQ(ReadNow("key:3"), "<miss>");
     EXPECT_EQ(writer_->header().generation.load(), 1u);  // a fresh segment
   }
+}
+
+// SWAPDB's map lives in the header: a fresh arena has the identity, a
+// warm one keeps the map it had (the server's only copy without a cold
+// tier).
+TEST_F(WarmRestartTest, TheDatabaseMapIsKept) {
+  Restart();
+  for (int i = 0; i < 256; ++i) EXPECT_EQ(writer_->db_map(i), i);
+  Fill(5);
+  uint8_t map[256];
+  for (int i = 0; i < 256; ++i) map[i] = static_cast<uint8_t>(i);
+  std::swap(map[0], map[9]);
+  writer_->SetDbMap(map);
+  writer_.reset();
+  const Report r = Restart();
+  ASSERT_TRUE(r.warm) << r.reason;
+  EXPECT_EQ(writer_->db_map(0), 9);
+  EXPECT_EQ(writer_->db_map(9), 0);
+  EXPECT_EQ(writer_->db_map(1), 1);
 }
 
 TEST_F(WarmRestartTest, TruncatedSegmentStartsCold) {
