@@ -72,6 +72,30 @@ void CmdRenameNx(const Args& a, CommandContext& ctx, std::string* reply) {
   RenameGeneric(a, /*nx=*/true, ctx, reply);
 }
 
+namespace {
+
+// COPY's and MOVE's work: `from` of the session's database to `to_key` of
+// database `db` (as clients number it) with its expiry, unless `from` is
+// missing or `to_key` is there and not `replace` (0). `move`: `from` goes.
+// Both changes are one job of one group commit.
+void CopyAcrossDb(CommandContext& ctx, std::string_view from,
+                  std::string_view to_key, int db, bool replace, bool move,
+                  std::string* reply) {
+  DbKeyspace target(ctx.stored, static_cast<uint8_t>(db));
+  CommandContext to{&target, ctx.session, ctx.info, ctx.stored};
+  Loaded src, dst;
+  if (!LoadOrReply(ctx, from, &src, reply)) return;
+  if (!src.found) return pr::AppendInteger(reply, 0);
+  if (!LoadOrReply(to, to_key, &dst, reply)) return;
+  if (dst.found && !replace) return pr::AppendInteger(reply, 0);
+  if (ReplyIfCannotStore(to, to_key, src.value.size(), reply)) return;
+  target.Store(to_key, src.value, src.expiry_ms);
+  if (move) ctx.keys->Remove(from);
+  pr::AppendInteger(reply, 1);
+}
+
+}  // namespace
+
 // COPY source destination [DB destination-db] [REPLACE]: into the session's
 // database or another.
 void CmdCopy(const Args& a, CommandContext& ctx, std::string* reply) {
@@ -91,16 +115,7 @@ void CmdCopy(const Args& a, CommandContext& ctx, std::string* reply) {
     return pr::AppendError(reply,
                            "ERR source and destination objects are the same");
   }
-  DbKeyspace target(ctx.stored, static_cast<uint8_t>(db));
-  CommandContext to{&target, ctx.session, ctx.info, ctx.stored};
-  Loaded src, dst;
-  if (!LoadOrReply(ctx, a[1], &src, reply)) return;
-  if (!src.found) return pr::AppendInteger(reply, 0);
-  if (!LoadOrReply(to, a[2], &dst, reply)) return;
-  if (dst.found && !replace) return pr::AppendInteger(reply, 0);
-  if (ReplyIfCannotStore(to, a[2], src.value.size(), reply)) return;
-  target.Store(a[2], src.value, src.expiry_ms);
-  pr::AppendInteger(reply, 1);
+  CopyAcrossDb(ctx, a[1], a[2], db, replace, /*move=*/false, reply);
 }
 
 // MOVE key db: to another database, with its expiry, unless the key is
@@ -113,17 +128,7 @@ void CmdMove(const Args& a, CommandContext& ctx, std::string* reply) {
     return pr::AppendError(reply,
                            "ERR source and destination objects are the same");
   }
-  DbKeyspace target(ctx.stored, static_cast<uint8_t>(db));
-  CommandContext to{&target, ctx.session, ctx.info, ctx.stored};
-  Loaded src, dst;
-  if (!LoadOrReply(ctx, a[1], &src, reply)) return;
-  if (!src.found) return pr::AppendInteger(reply, 0);
-  if (!LoadOrReply(to, a[1], &dst, reply)) return;
-  if (dst.found) return pr::AppendInteger(reply, 0);
-  if (ReplyIfCannotStore(to, a[1], src.value.size(), reply)) return;
-  target.Store(a[1], src.value, src.expiry_ms);
-  ctx.keys->Remove(a[1]);
-  pr::AppendInteger(reply, 1);
+  CopyAcrossDb(ctx, a[1], a[1], db, /*replace=*/false, /*move=*/true, reply);
 }
 
 namespace {

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <string>
 
+#include "server/db_keyspace.h"
 #include "server/log_record.h"
 #include "server/log_recovery.h"
 #include "server/redo_log.h"
@@ -48,7 +49,15 @@ std::string ValidLog(uint64_t first_lsn) {
     for (int i = 0; i <= commit % 3; ++i, ++lsn) {
       const LogKind kind = (lsn % 5 == 0)   ? LogKind::kDelete
                            : (lsn % 7 == 0) ? LogKind::kClear
+                           : (lsn % 9 == 0) ? LogKind::kDbMap
                                             : LogKind::kPut;
+      if (kind == LogKind::kDbMap) {  // a SWAPDB of 0 and the LSN's db
+        DbMap map = IdentityDbMap();
+        std::swap(map[0], map[lsn % 256]);
+        AppendLogRecord(&log, lsn, synced, kind, 0, "", DbMapBytes(map),
+                        i == commit % 3);
+        continue;
+      }
       AppendLogRecord(&log, lsn, synced, kind, lsn * 10,
                       "key" + std::to_string(lsn), std::string(lsn % 40, 'v'),
                       i == commit % 3);
