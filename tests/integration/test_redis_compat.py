@@ -888,12 +888,6 @@ class DifferencesFromRedis(CompatTestCase):
         self.assertEqual(ember, 0)
         self.assertGreaterEqual(redis, 1)  # its LRU clock ticks in seconds
 
-    def test_swapdb_is_unknown(self):
-        self.script("SET a 1")
-        ember, redis = self.both("SWAPDB", "0", "1")
-        self.assertTrue(ember.startswith(b"-ERR unknown command 'SWAPDB'"))
-        self.assertEqual(redis, b"+OK\r\n")
-
     def test_wait_for_replicas_answers_0_at_once(self):
         # Redis blocks until the timeout (forever for 0): it has no replicas.
         started = time.monotonic()
