@@ -318,11 +318,14 @@ Status LocalClient::Get(std::string_view key, Value* value) {
     // Straight into the Value: a copy through a local string_view cost a
     // failed store-to-load forward (two 8-byte stores, one 16-byte load).
     // The arena holds stored keys: the database's byte (its physical
-    // number, after any SWAPDB), then the key.
+    // number, after any SWAPDB), then the key. A hit counts only if no
+    // SWAPDB was published during the lookup (else the server answers).
+    uint64_t seq = 0;
     t->key_buf.assign(1, static_cast<char>(t->reader->PhysicalDb(
-                             static_cast<uint8_t>(options_.db))));
+                             static_cast<uint8_t>(options_.db), &seq)));
     t->key_buf.append(key);
-    if (t->guard->Get(t->key_buf, &value->view_).ok()) {
+    if (t->guard->Get(t->key_buf, &value->view_).ok() &&
+        t->reader->DbMapSeq() == seq) {
       value->state_ = t;
       Bump(&t->arena_hits, 1);
       return Status::Ok();
@@ -359,14 +362,21 @@ Status LocalClient::MultiGet(std::span<const std::string_view> keys,
     t->multi_holds_guard = true;
     t->multi_keys.resize(std::max(t->multi_keys.size(), keys.size()));
     t->multi_views.resize(keys.size());
+    uint64_t seq = 0;
     const auto db = static_cast<char>(
-        t->reader->PhysicalDb(static_cast<uint8_t>(options_.db)));
+        t->reader->PhysicalDb(static_cast<uint8_t>(options_.db), &seq));
     for (size_t i = 0; i < keys.size(); ++i) {
       t->multi_keys[i].assign(1, db);
       t->multi_keys[i].append(keys[i]);
       t->multi_views[i] = t->multi_keys[i];
     }
     hits = t->guard->MultiGet(t->multi_views, values, found);
+    if (t->reader->DbMapSeq() != seq) {
+      // A SWAPDB came during the lookups: every key goes to the server.
+      hits = 0;
+      std::fill(found, found + keys.size(), false);
+      std::fill(values, values + keys.size(), std::string_view());
+    }
     Bump(&t->arena_hits, hits);
   } else {
     std::fill(found, found + keys.size(), false);

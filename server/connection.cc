@@ -320,11 +320,20 @@ void Connection::Dispatch(protocol::Command&& args) {
 
 void Connection::RunHere(const CommandSpec& spec, const protocol::Command& args,
                          std::string* reply) {
-  DbKeyspace db(&keys_, session_.db);
-  CommandContext ctx{&db, &session_, server_, &keys_};
-  {
-    CursorOwner owner(session_.id);
-    Execute(spec, args, ctx, reply);
+  const size_t start = reply->size();
+  for (;;) {
+    // The database is mapped (SWAPDB) when the keyspace is built: a read
+    // that a swap overtook might answer from the database now under
+    // another number. It runs again (reads change nothing).
+    const uint64_t seq = server_->writer().db_map_seq();
+    DbKeyspace db(&keys_, session_.db);
+    CommandContext ctx{&db, &session_, server_, &keys_};
+    {
+      CursorOwner owner(session_.id);
+      Execute(spec, args, ctx, reply);
+    }
+    if (!(spec.flags & kRead) || server_->writer().db_map_seq() == seq) break;
+    reply->resize(start);
   }
   if (session_.quit) close_after_flush_ = true;
   if (session_.authenticated) parser_.SetAuthenticated();

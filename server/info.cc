@@ -318,12 +318,11 @@ std::string Server::InfoText(std::string_view sections) {
     if (dirty_) dirty_->Sync();  // exact: RocksDB holds every commit
     // One line per database holding keys; without a cold tier the arena
     // cannot tell databases apart, and db0 shows every item.
+    const DbMap map = writer_->PublishedDbMap();  // one moment's (SWAPDB)
     for (uint32_t db = 0; db < (cold_ ? config_.databases : 1); ++db) {
       uint64_t expires = 0;
       const uint64_t keys =
-          cold_ ? cold_->CountLiveDb(
-                      writer_->PhysicalDb(static_cast<uint8_t>(db)), &expires)
-                : load(h.stats.items);
+          cold_ ? cold_->CountLiveDb(map[db], &expires) : load(h.stats.items);
       if (keys > 0) {
         o << "db" << db << ":keys=" << keys << ",expires=" << expires
           << ",avg_ttl=0\r\n";

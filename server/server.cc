@@ -123,6 +123,10 @@ shm::Status Server::Start() {
         "segments) from LSN {} in {} ms; the log goes on at LSN {}",
         recovery_.log.records, recovery_.log.bytes, recovery_.log.segments,
         recovery_.applied_lsn_before + 1, recovery_.ms, recovery_.next_lsn);
+    // The database map (SWAPDB) is RocksDB's after the replay (read before
+    // the applier runs); without a cold tier a warm arena keeps its own (a
+    // fresh one's is the identity).
+    arena_->SetDbMap(cold_->db_map().data());
     EMBER_RETURN_IF_ERROR(log_->Start(recovery_.next_lsn));
     dirty_ = std::make_unique<DirtyTable>(
         DirtyTable::Limits{config_.dirty_max_bytes, config_.applier_max_lag_ms},
@@ -142,9 +146,6 @@ shm::Status Server::Start() {
         std::chrono::milliseconds(arena_->hold_left_ms()));
     arena_->Tick();
   }
-  // The database map (SWAPDB) is RocksDB's after the replay; without a
-  // cold tier a warm arena's own (a fresh one's is the identity).
-  if (cold_) arena_->SetDbMap(cold_->db_map().data());
   arena_->Activate();
   spdlog::info(
       "arena: /dev/shm/ember.{}.data, {} bytes, {} pages, {} bytes on huge "

@@ -104,6 +104,12 @@ class Writer {
   // reads too): database `db` as clients number it is the stored keys
   // whose first byte is this. Any thread.
   uint8_t PhysicalDb(uint8_t db) const { return arena_->db_map(db); }
+  // Changes with every SWAPDB's publication: a read that mapped databases
+  // before and finds another value after ran across a swap (Connection
+  // runs it again). Any thread.
+  uint64_t db_map_seq() const { return arena_->db_map_seq(); }
+  // The published map at one moment between swaps. Any thread.
+  DbMap PublishedDbMap() const;
 
  private:
   struct Fill {
@@ -150,8 +156,6 @@ class Writer {
   void BeginWrite(std::string_view key, uint64_t seq,
                   std::vector<int64_t>* tickets) REQUIRES(commit_mu_);
   void ApplyFill(const Fill& f) REQUIRES(commit_mu_);
-  // The arena header's map, copied (the committer is its only writer).
-  DbMap PublishedDbMap() const;
   static constexpr size_t kStartedSlots = size_t{1} << 16;  // fill tokens
   size_t StartedIndex(std::string_view key) const;
   // Runs replies for `here` in place (REQUIRES: on its thread; commit_mu_

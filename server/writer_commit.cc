@@ -268,8 +268,7 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
 
 DbMap Writer::PublishedDbMap() const {
   DbMap m;
-  for (size_t i = 0; i < m.size(); ++i)
-    m[i] = arena_->db_map(static_cast<uint8_t>(i));
+  arena_->ReadDbMap(m.data());
   return m;
 }
 

@@ -2,8 +2,6 @@
 // CreateFresh, Assemble), its broker, the writer's construction and stop,
 // and removing a stopped or stale one. The takeover of a segment a previous
 // writer left is arena_warm.cc; the write protocol, arena_writer.cc.
-#include "shm/arena_writer.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +14,7 @@
 #include <filesystem>
 #include <random>
 
+#include "shm/arena_writer.h"
 #include "shm/barrier.h"
 #include "shm/clock.h"
 #include "shm/key_hash.h"
@@ -147,7 +146,10 @@ Status ArenaWriter::CreateFresh(const ArenaOptions& options, Prepared p,
   h->boot_id = BootId();
   h->store_id = store_id;
   h->geo = p.geo;
-  for (size_t i = 0; i < 256; ++i) h->db_map[i].store(static_cast<uint8_t>(i));
+  h->db_map_seq.store(0);
+  for (auto& copy : h->db_map) {
+    for (size_t i = 0; i < 256; ++i) copy[i].store(static_cast<uint8_t>(i));
+  }
   SizeClasses classes(p.geo.page_bytes);
   for (int c = 0; c < classes.count(); ++c) {
     h->classes[c].chunk_bytes = classes.chunk_bytes(c);

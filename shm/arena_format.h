@@ -140,17 +140,23 @@ struct ArenaHeader {
   alignas(64) ArenaStats stats;
   ClassInfo classes[kMaxClasses];
   // The server's database map (SWAPDB): the first key byte of database
-  // `i`'s items (as clients number databases) is db_map[i]. A permutation
-  // of 0..255, the identity at creation; written by the writer (release),
-  // read by readers per lookup (acquire), kept by a warm restart.
-  alignas(64) std::atomic<uint8_t> db_map[256];
+  // `i`'s items (as clients number databases) is db_map[db_map_seq & 1][i].
+  // Each copy a permutation of 0..255, the identity at creation; kept by a
+  // warm restart. The writer fills the other copy (release stores), then
+  // bumps db_map_seq (release): a copy is never written while it is the
+  // current one, and a reader that loads the seq, then its entry
+  // (acquire), then the seq again and finds it unchanged read a whole map's
+  // entry, at a moment between two swaps (it retries otherwise).
+  alignas(64) std::atomic<uint64_t> db_map_seq;
+  alignas(64) std::atomic<uint8_t> db_map[2][256];
 };
 static_assert(offsetof(ArenaHeader, global_epoch) == 64);
 static_assert(offsetof(ArenaHeader, heartbeat_unix_ms) == 128);
 static_assert(offsetof(ArenaHeader, geo) == 192);
 static_assert(offsetof(ArenaHeader, stats) == 256);
 static_assert(offsetof(ArenaHeader, classes) == 512);
-static_assert(offsetof(ArenaHeader, db_map) == 5632);
+static_assert(offsetof(ArenaHeader, db_map_seq) == 5632);
+static_assert(offsetof(ArenaHeader, db_map) == 5696);
 static_assert(sizeof(ArenaHeader) <= kHeaderBytes);
 static_assert(std::is_standard_layout_v<ArenaHeader>);
 
@@ -217,6 +223,7 @@ constexpr uint64_t AbiHash() {
                             alignof(uint64_t),
                             offsetof(ItemHeader, expiry_unix_ms),
                             offsetof(ArenaHeader, geo),
+                            offsetof(ArenaHeader, db_map_seq),
                             offsetof(ArenaHeader, db_map),
                             kMaxClasses,
                             kGranuleShift,

@@ -71,9 +71,16 @@ class ArenaReader {
   // The generation this reader attached to.
   uint32_t generation() const { return generation_; }
   // The first key byte of database `db`'s items (ArenaHeader::db_map, as
-  // the writer last published it).
-  uint8_t PhysicalDb(uint8_t db) const {
-    return header_->db_map[db].load(std::memory_order_acquire);
+  // the writer last published it), with the map's seq in *seq: a lookup
+  // under that byte answers for database `db` only if DbMapSeq() still
+  // returns *seq after it (else a SWAPDB came between: retry or ask the
+  // server).
+  uint8_t PhysicalDb(uint8_t db, uint64_t* seq) const {
+    *seq = header_->db_map_seq.load(std::memory_order_acquire);
+    return header_->db_map[*seq & 1][db].load(std::memory_order_acquire);
+  }
+  uint64_t DbMapSeq() const {
+    return header_->db_map_seq.load(std::memory_order_acquire);
   }
 
  private:

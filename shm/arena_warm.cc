@@ -29,11 +29,12 @@ const char* StateName(uint32_t s) {
   }
 }
 
-// True when no byte of [p, p + n) is set. `n` is a multiple of 8.
-// Each of 0..255 once: a map that is not would merge two databases.
+// Each of 0..255 once in the current copy: a map that is not would merge
+// two databases. (The other copy may be half written: a writer killed in a
+// SetDbMap.)
 bool DbMapIsPermutation(const ArenaHeader& h) {
   bool seen[256] = {};
-  for (const auto& e : h.db_map) {
+  for (const auto& e : h.db_map[h.db_map_seq.load() & 1]) {
     const uint8_t v = e.load(std::memory_order_relaxed);
     if (seen[v]) return false;
     seen[v] = true;
@@ -41,6 +42,7 @@ bool DbMapIsPermutation(const ArenaHeader& h) {
   return true;
 }
 
+// True when no byte of [p, p + n) is set. `n` is a multiple of 8.
 bool AllZero(const char* p, uint64_t n) {
   const auto* w = reinterpret_cast<const uint64_t*>(p);
   for (uint64_t i = 0; i < n / 8; ++i) {

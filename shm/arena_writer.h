@@ -64,13 +64,34 @@ class ArenaWriter {
     header_->published_lsn.store(lsn, std::memory_order_relaxed);
   }
   // The database map (ArenaHeader::db_map): `map` is 256 bytes, a
-  // permutation. Readers that start a lookup after this see it.
+  // permutation, written into the copy not in use, which then becomes the
+  // current one. Readers that start a lookup after this see it. One
+  // thread (the committer, or the server before readers attach).
   void SetDbMap(const uint8_t* map) {
+    const uint64_t seq = header_->db_map_seq.load(std::memory_order_relaxed);
+    std::atomic<uint8_t>* next = header_->db_map[(seq + 1) & 1];
     for (size_t i = 0; i < 256; ++i)
-      header_->db_map[i].store(map[i], std::memory_order_release);
+      next[i].store(map[i], std::memory_order_release);
+    header_->db_map_seq.store(seq + 1, std::memory_order_release);
   }
-  uint8_t db_map(uint8_t db) const {
-    return header_->db_map[db].load(std::memory_order_acquire);
+  // Database `db`'s entry of the current map; *seq (if given): the map's
+  // seq, for DbMapSeq() to confirm after a lookup. Any thread.
+  uint8_t db_map(uint8_t db, uint64_t* seq = nullptr) const {
+    const uint64_t s = header_->db_map_seq.load(std::memory_order_acquire);
+    if (seq != nullptr) *seq = s;
+    return header_->db_map[s & 1][db].load(std::memory_order_acquire);
+  }
+  uint64_t db_map_seq() const {
+    return header_->db_map_seq.load(std::memory_order_acquire);
+  }
+  // The whole current map, as of one moment between swaps. Any thread.
+  void ReadDbMap(uint8_t* out) const {
+    uint64_t s = 0;
+    do {
+      s = db_map_seq();
+      for (size_t i = 0; i < 256; ++i)
+        out[i] = header_->db_map[s & 1][i].load(std::memory_order_acquire);
+    } while (db_map_seq() != s);
   }
   // True while a warm restart holds back memory a reader of the previous
   // writer may still be reading: one reader_lease_ms after the takeover, at

@@ -224,7 +224,8 @@ TEST_F(WarmRestartTest, WhatCannotBeTrustedStartsCold) {
        "state"},
       {"a database map that is not a permutation",
        [](char* b, uint64_t) {
-         reinterpret_cast<ArenaHeader*>(b)->db_map[7].store(3);
+         auto* h = reinterpret_cast<ArenaHeader*>(b);
+         h->db_map[h->db_map_seq.load() & 1][7].store(3);
        },
        "database map"},
       {"a retired segment",
@@ -262,12 +263,24 @@ TEST_F(WarmRestartTest, TheDatabaseMapIsKept) {
   for (int i = 0; i < 256; ++i) map[i] = static_cast<uint8_t>(i);
   std::swap(map[0], map[9]);
   writer_->SetDbMap(map);
+  uint8_t read[256];
+  writer_->ReadDbMap(read);
+  EXPECT_EQ(std::memcmp(read, map, 256), 0);
   writer_.reset();
+  // A writer killed inside a SetDbMap leaves the other copy half written:
+  // the current one is whole, and kept.
+  uint64_t bytes = 0;
+  char* base = MapSegment(&bytes);
+  auto* h = reinterpret_cast<ArenaHeader*>(base);
+  EXPECT_EQ(h->db_map_seq.load(), 1u);
+  h->db_map[0][7].store(3);  // the copy not in use
+  munmap(base, bytes);
   const Report r = Restart();
   ASSERT_TRUE(r.warm) << r.reason;
   EXPECT_EQ(writer_->db_map(0), 9);
   EXPECT_EQ(writer_->db_map(9), 0);
   EXPECT_EQ(writer_->db_map(1), 1);
+  EXPECT_EQ(writer_->db_map(7), 7);
 }
 
 TEST_F(WarmRestartTest, TruncatedSegmentStartsCold) {
