@@ -135,14 +135,13 @@ class RemoteSession : public Session {
 class LocalSession : public Session {
  public:
   explicit LocalSession(const CliOptions& options) {
-    LocalOptions o;
-    o.name = options.local_name;
-    o.run_dir = options.run_dir;
-    o.remote = options.remote;
-    if (o.remote.unix_socket.empty())
-      o.remote.unix_socket = options.run_dir + "/ember.sock";
-    open_ = LocalClient::Open(o, &client_);
-    name_ = "local:" + o.name;
+    o_.name = options.local_name;
+    o_.run_dir = options.run_dir;
+    o_.remote = options.remote;
+    if (o_.remote.unix_socket.empty())
+      o_.remote.unix_socket = options.run_dir + "/ember.sock";
+    open_ = LocalClient::Open(o_, &client_);
+    name_ = "local:" + o_.name;
   }
   shm::Status Connect() override {
     if (!open_.ok()) return open_;
@@ -171,11 +170,35 @@ class LocalSession : public Session {
         if (s.code() != shm::Code::kRevoked || attempt == 1) return s;
       }
     }
-    return client_->Command(args, reply);
+    EMBER_RETURN_IF_ERROR(client_->Command(args, reply));
+    return FollowDatabase(args, *reply);
   }
   std::string Name() const override { return name_; }
 
  private:
+  // After a SELECT (or RESET) the server answered +OK, the arena reads go
+  // to that database too: a client of it replaces this one.
+  shm::Status FollowDatabase(const std::vector<std::string>& args,
+                             const protocol::Reply& reply) {
+    if (reply.kind != protocol::Reply::Kind::kStatus || args.empty())
+      return shm::Status::Ok();
+    int db = -1;
+    if (args.size() == 2 && strcasecmp(args[0].c_str(), "select") == 0) {
+      db = std::atoi(args[1].c_str());  // the server accepted it
+    } else if (args.size() == 1 && strcasecmp(args[0].c_str(), "reset") == 0) {
+      db = 0;
+    }
+    if (db < 0 || db == o_.db) return shm::Status::Ok();
+    LocalOptions o = o_;
+    o.db = db;
+    std::unique_ptr<LocalClient> c;
+    EMBER_RETURN_IF_ERROR(LocalClient::Open(o, &c));
+    o_ = o;
+    client_ = std::move(c);
+    return shm::Status::Ok();
+  }
+
+  LocalOptions o_;
   shm::Status open_;
   std::unique_ptr<LocalClient> client_;
   std::string name_;

@@ -251,6 +251,16 @@ class EmberCliLocal(CliTestCase):
         piped = self.local(stdin=b"set p1 v1\nget p1\n")
         self.assertEqual((piped.returncode, piped.stdout), (0, b"OK\nv1\n"))
 
+    def test_select_moves_the_arena_reads_to_that_database(self):
+        piped = self.local(stdin=b"set k zero\nselect 3\nset k three\nget k\n"
+                           b"swapdb 0 3\nget k\nselect 0\nget k\n"
+                           b"select 99\nget k\nreset\nget k\n")
+        self.assertEqual(piped.returncode, 0, piped.stderr)
+        self.assertEqual(piped.stdout.split(b"\n")[:11],
+                         [b"OK", b"OK", b"OK", b"three", b"OK", b"zero",
+                          b"OK", b"three",
+                          b"ERR DB index is out of range", b"three", b"RESET"])
+
     def test_arena_prints_header_fill_classes_and_readers(self):
         self.out("set", "ak", "x" * 100)
         done = self.run_cli("--run-dir", self.server.run_dir, "arena",
