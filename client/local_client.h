@@ -126,7 +126,9 @@ class LocalClient {
   // Looks up all `keys` under one guard: values[i] / found[i] per key, with
   // arena misses fetched from the server in one MGET. The views stay valid
   // until the next call on this thread that returns values, or until
-  // ReleaseMulti(); call ReleaseMulti() when done with them.
+  // ReleaseMulti(); call ReleaseMulti() when done with them. Not atomic as
+  // Redis's MGET is: a write (or a SWAPDB) between the arena lookups and
+  // the MGET may show in the keys the server answered only.
   shm::Status MultiGet(const std::vector<std::string_view>& keys,
                        std::vector<std::string_view>* values,
                        std::vector<bool>* found);
