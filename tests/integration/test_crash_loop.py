@@ -29,6 +29,11 @@ growing per writer (so per key), <pad> the letter 'a' + seq % 26
 repeated, <crc32> the zlib CRC-32 of what precedes the last '|' as 8 hex
 digits; counters ("n:...") hold the number INCRBY made (only growing).
 
+A fifth client swaps databases 2 and 3 (SWAPDB) in a loop; each holds one
+key, sw:tag, b"X" in the one that started as 2: after each restart the tags
+must show a number of swaps the kill allows (with fsync = always the
+acknowledged count, or one more if one was unanswered).
+
 EMBER_CRASH_ROUNDS (default 12) kills per fsync mode; the issue's long run is
 EMBER_CRASH_ROUNDS=30. The seed is printed; EMBER_SEED=<seed> replays it.
 EMBER_CRASH_READER names the reader binary (CTest sets it).
@@ -201,6 +206,53 @@ class WriterRound(threading.Thread):
                 s.ops += len(commands)
         except (redis.ConnectionError, redis.TimeoutError, OSError):
             pass  # the server was killed mid-request: pending stays
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            s.error = repr(e)
+        finally:
+            r.close()
+
+
+SWAP_DBS = (2, 3)
+
+
+class SwapperState:
+    """The SWAPDB client's counts: swaps acknowledged, and sent (one more
+    while one is unanswered), with this round's acknowledgement times."""
+
+    def __init__(self):
+        self.acked = self.sent = self.ops = 0
+        self.acked_at = []
+        self.error = None
+
+    @staticmethod
+    def tags(n):
+        """sw:tag of databases 2 and 3 after n swaps."""
+        return (b"X", b"Y") if n % 2 == 0 else (b"Y", b"X")
+
+    def allowed(self, kill_time, window_s):
+        """The numbers of swaps a restart may show."""
+        recent = sum(1 for t in self.acked_at if t > kill_time - window_s)
+        return range(self.acked - recent, self.sent + 1)
+
+
+class SwapperRound(threading.Thread):
+    def __init__(self, state, server, stop):
+        super().__init__(daemon=True, name="swapper")
+        self.s, self.server, self.stop = state, server, stop
+
+    def run(self):
+        s = self.s
+        r = redis.Redis(host="127.0.0.1", port=self.server.port,
+                        socket_timeout=10, socket_connect_timeout=5)
+        try:
+            while not self.stop.is_set():
+                s.sent = s.acked + 1
+                assert r.swapdb(*SWAP_DBS) is True
+                s.acked += 1
+                s.acked_at.append(time.monotonic())
+                s.ops += 1
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            pass  # the server was killed mid-request: sent stays
         except Exception as e:  # noqa: BLE001 - reported by the test
             s.error = repr(e)
         finally:
@@ -391,6 +443,23 @@ class CrashLoop(EmberTestCase):
             w.pending, w.pending_msets = {}, []
         return lost
 
+    def check_swaps(self, s, kill_time, window_s, ctx):
+        """Databases 2 and 3 hold their one key each, swapped a number of
+        times the kill allows; the count starts again from what is there."""
+        found = []
+        for db in SWAP_DBS:
+            c = self.server.client(db=db)
+            found.append((c.get("sw:tag"), c.dbsize()))
+            c.close()
+        tags = tuple(tag for tag, _ in found)
+        self.assertEqual([n for _, n in found], [1, 1], f"{ctx}: {found}")
+        shown = [n for n in s.allowed(kill_time, window_s)
+                 if s.tags(n) == tags]
+        self.assertTrue(shown, f"{ctx}: databases {SWAP_DBS} hold {tags} "
+                        f"after {s.acked} acknowledged swaps ({s.sent} sent)")
+        s.acked = s.sent = shown[-1]
+        s.acked_at = []
+
     def check_keyspace(self, r, universe, ctx):
         strangers = [k for k in r.scan_iter(count=1000)
                      if k.decode() not in universe]
@@ -434,6 +503,11 @@ class CrashLoop(EmberTestCase):
         hot = self.hot_values()
         self.assertTrue(r.mset(hot))
         r.close()
+        swapper = SwapperState()
+        for db, tag in zip(SWAP_DBS, SwapperState.tags(0)):
+            c = self.server.client(db=db)
+            self.assertTrue(c.set("sw:tag", tag))
+            c.close()
         writers = [WriterState(i, t, p, random.Random(rng.random()))
                    for i, (t, p) in enumerate(WRITERS)]
         universe = set(hot)
@@ -454,6 +528,7 @@ class CrashLoop(EmberTestCase):
             ctx = f"seed {seed} fsync {fsync} round {rnd}"
             stop = threading.Event()
             threads = [WriterRound(w, self.server, stop) for w in writers]
+            threads.append(SwapperRound(swapper, self.server, stop))
             ops_before = sum(w.ops for w in writers)
             for t in threads:
                 t.start()
@@ -472,6 +547,7 @@ class CrashLoop(EmberTestCase):
                              f"{ctx}: a writer hangs after the kill")
             for w in writers:
                 self.assertIsNone(w.error, f"{ctx}: writer {w.wid}")
+            self.assertIsNone(swapper.error, f"{ctx}: swapper")
             self.assertGreater(sum(w.ops for w in writers), ops_before,
                                f"{ctx}: no write was acknowledged")
 
@@ -487,6 +563,7 @@ class CrashLoop(EmberTestCase):
                 hot_failures.append(str(e).split("\n")[0])
             r = self.server.client()
             lost += self.check_writers(writers, r, kill_time, window_s, ctx)
+            self.check_swaps(swapper, kill_time, window_s, ctx)
             self.assertEqual(r.mget(list(hot)), list(hot.values()),
                              f"{ctx}: the hot keys changed")
             self.check_keyspace(r, universe, ctx)
@@ -494,7 +571,8 @@ class CrashLoop(EmberTestCase):
             stats = self.check_readers(readers, ctx)
         elapsed = time.monotonic() - t0
         print(f"fsync {fsync}: {ROUNDS} rounds in {elapsed:.1f} s, "
-              f"{sum(w.ops for w in writers)} writes acknowledged, "
+              f"{sum(w.ops for w in writers)} writes and {swapper.ops} "
+              f"SWAPDBs acknowledged, "
               f"{replayed} records replayed, {lost} acknowledged writes "
               f"lost in the window; hot keys kept per restart: min "
               f"{min(hot_fractions):.3f}, median "
@@ -503,6 +581,7 @@ class CrashLoop(EmberTestCase):
         for label, st in stats.items():
             self.assertGreater(st["hits"], 0, f"reader {label}: no hit")
         self.assertGreater(replayed, 0, f"seed {seed}: nothing replayed")
+        self.assertGreater(swapper.ops, 0, f"seed {seed}: no SWAPDB answered")
         if fsync == "always":
             self.assertEqual(lost, 0)
         if hot_failures:

@@ -92,6 +92,50 @@ TEST_P(ThreadsTest, ReadersNeverSeeTornValuesWhileTheWriterEvicts) {
   EXPECT_GT(writer_->header().stats.evictions.load(), 0u);
 }
 
+// SWAPDB's map (ArenaHeader::db_map) changing under readers: the map
+// published as seq s is the identity rotated by s, so a reader whose seq
+// did not change around its load knows the only right answer, and every
+// whole-map read must be one rotation.
+TEST_P(ThreadsTest, ReadersNeverSeeHalfADatabaseMap) {
+  options_.use_membarrier = GetParam();
+  CreateWriter();
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> checked{0}, wrong{0};
+  auto reader = [&](int seed) {
+    std::unique_ptr<ArenaReader> r;
+    Status s = ArenaReader::Attach(*writer_, &r);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    std::mt19937 rng(seed);
+    uint64_t n = 0, bad = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+      const auto db = static_cast<uint8_t>(rng());
+      uint64_t seq = 0;
+      const uint8_t physical = r->PhysicalDb(db, &seq);
+      if (r->DbMapSeq() != seq) continue;  // a swap came: not trusted
+      ++n;
+      bad += physical != static_cast<uint8_t>(db + seq);
+      uint8_t whole[256];
+      writer_->ReadDbMap(whole);  // INFO's read, from another thread
+      for (int i = 1; i < 256; ++i)
+        bad += static_cast<uint8_t>(whole[i] - whole[0]) != i;
+    }
+    checked += n;
+    wrong += bad;
+  };
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) readers.emplace_back(reader, t + 7);
+  uint8_t map[256];
+  for (uint64_t seq = 1; seq <= 20000; ++seq) {
+    for (int i = 0; i < 256; ++i) map[i] = static_cast<uint8_t>(i + seq);
+    writer_->SetDbMap(map);
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(wrong.load(), 0u);
+  EXPECT_GT(checked.load(), 0u);
+  EXPECT_EQ(writer_->db_map_seq(), 20000u);
+}
+
 INSTANTIATE_TEST_SUITE_P(AnnounceModes, ThreadsTest, ::testing::Bool(),
                          [](const auto& info) {
                            return info.param ? "Membarrier" : "Exchange";
