@@ -2,6 +2,10 @@
 // database byte added to keys going in, stripped from keys coming out.
 #include "server/db_keyspace.h"
 
+#include <cstring>
+
+#include "shm/arena_format.h"
+
 namespace ember::server {
 
 std::string StoredKey(uint8_t db, std::string_view key) {
@@ -20,14 +24,8 @@ DbMap IdentityDbMap() {
 
 bool ParseDbMap(std::string_view bytes, DbMap* map) {
   if (bytes.size() != map->size()) return false;
-  std::array<bool, kMaxDatabases> seen{};
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    const auto v = static_cast<uint8_t>(bytes[i]);
-    if (seen[v]) return false;
-    seen[v] = true;
-    (*map)[i] = v;
-  }
-  return true;
+  std::memcpy(map->data(), bytes.data(), map->size());
+  return shm::IsDbMapPermutation(map->data());
 }
 
 const std::string& DbKeyspace::Stored(std::string_view key) const {

@@ -156,6 +156,25 @@ static_assert(offsetof(ArenaHeader, geo) == 192);
 static_assert(offsetof(ArenaHeader, stats) == 256);
 static_assert(offsetof(ArenaHeader, classes) == 512);
 static_assert(offsetof(ArenaHeader, db_map_seq) == 5632);
+
+// The current copy of `h`'s database map (db_map[db_map_seq & 1]), with
+// the seq it was chosen by in *seq (load it again after reading entries:
+// unchanged means they belong to one map).
+inline const std::atomic<uint8_t>* CurrentDbMap(const ArenaHeader& h,
+                                                uint64_t* seq) {
+  *seq = h.db_map_seq.load(std::memory_order_acquire);
+  return h.db_map[*seq & 1];
+}
+// True when the 256 bytes at `map` hold each of 0..255 once: a map that
+// does not would merge two databases.
+inline bool IsDbMapPermutation(const uint8_t* map) {
+  bool seen[256] = {};
+  for (int i = 0; i < 256; ++i) {
+    if (seen[map[i]]) return false;
+    seen[map[i]] = true;
+  }
+  return true;
+}
 static_assert(offsetof(ArenaHeader, db_map) == 5696);
 static_assert(sizeof(ArenaHeader) <= kHeaderBytes);
 static_assert(std::is_standard_layout_v<ArenaHeader>);

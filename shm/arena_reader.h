@@ -76,8 +76,7 @@ class ArenaReader {
   // returns *seq after it (else a SWAPDB came between: retry or ask the
   // server).
   uint8_t PhysicalDb(uint8_t db, uint64_t* seq) const {
-    *seq = header_->db_map_seq.load(std::memory_order_acquire);
-    return header_->db_map[*seq & 1][db].load(std::memory_order_acquire);
+    return CurrentDbMap(*header_, seq)[db].load(std::memory_order_acquire);
   }
   uint64_t DbMapSeq() const {
     return header_->db_map_seq.load(std::memory_order_acquire);

@@ -29,17 +29,15 @@ const char* StateName(uint32_t s) {
   }
 }
 
-// Each of 0..255 once in the current copy: a map that is not would merge
-// two databases. (The other copy may be half written: a writer killed in a
-// SetDbMap.)
+// Whether the current copy of the database map is one. (The other copy may
+// be half written: a writer killed in a SetDbMap.)
 bool DbMapIsPermutation(const ArenaHeader& h) {
-  bool seen[256] = {};
-  for (const auto& e : h.db_map[h.db_map_seq.load() & 1]) {
-    const uint8_t v = e.load(std::memory_order_relaxed);
-    if (seen[v]) return false;
-    seen[v] = true;
-  }
-  return true;
+  uint64_t seq = 0;
+  const std::atomic<uint8_t>* current = CurrentDbMap(h, &seq);
+  uint8_t map[256];
+  for (int i = 0; i < 256; ++i)
+    map[i] = current[i].load(std::memory_order_relaxed);
+  return IsDbMapPermutation(map);
 }
 
 // True when no byte of [p, p + n) is set. `n` is a multiple of 8.

@@ -74,24 +74,22 @@ class ArenaWriter {
       next[i].store(map[i], std::memory_order_release);
     header_->db_map_seq.store(seq + 1, std::memory_order_release);
   }
-  // Database `db`'s entry of the current map; *seq (if given): the map's
-  // seq, for DbMapSeq() to confirm after a lookup. Any thread.
-  uint8_t db_map(uint8_t db, uint64_t* seq = nullptr) const {
-    const uint64_t s = header_->db_map_seq.load(std::memory_order_acquire);
-    if (seq != nullptr) *seq = s;
-    return header_->db_map[s & 1][db].load(std::memory_order_acquire);
+  // Database `db`'s entry of the current map. Any thread.
+  uint8_t db_map(uint8_t db) const {
+    uint64_t seq = 0;
+    return CurrentDbMap(*header_, &seq)[db].load(std::memory_order_acquire);
   }
   uint64_t db_map_seq() const {
     return header_->db_map_seq.load(std::memory_order_acquire);
   }
   // The whole current map, as of one moment between swaps. Any thread.
   void ReadDbMap(uint8_t* out) const {
-    uint64_t s = 0;
+    uint64_t seq = 0;
     do {
-      s = db_map_seq();
+      const std::atomic<uint8_t>* map = CurrentDbMap(*header_, &seq);
       for (size_t i = 0; i < 256; ++i)
-        out[i] = header_->db_map[s & 1][i].load(std::memory_order_acquire);
-    } while (db_map_seq() != s);
+        out[i] = map[i].load(std::memory_order_acquire);
+    } while (db_map_seq() != seq);
   }
   // True while a warm restart holds back memory a reader of the previous
   // writer may still be reading: one reader_lease_ms after the takeover, at
