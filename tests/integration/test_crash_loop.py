@@ -165,51 +165,63 @@ class WriterState:
         return commands, planned, msets
 
 
-class WriterRound(threading.Thread):
-    """One writer's connection for one round: requests until the server
-    dies under it (a connection error ends the round) or `stop` is set."""
+class Round(threading.Thread):
+    """One client's connection for one round: work(r) sends requests until
+    the server dies under it (a connection error ends the round) or `stop`
+    is set; any other failure is kept in the state's `error`."""
 
-    def __init__(self, state, server, stop):
-        super().__init__(daemon=True, name=f"writer-{state.wid}")
+    def __init__(self, state, server, stop, name):
+        super().__init__(daemon=True, name=name)
         self.s, self.server, self.stop = state, server, stop
+
+    def connect(self):
+        return redis.Redis(host="127.0.0.1", port=self.server.port,
+                           socket_timeout=10, socket_connect_timeout=5)
+
+    def run(self):
+        r = self.connect()
+        try:
+            self.work(r)
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            pass  # the server was killed mid-request: what was sent stays
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            self.s.error = repr(e)
+        finally:
+            r.close()
+
+
+class WriterRound(Round):
+    def __init__(self, state, server, stop):
+        super().__init__(state, server, stop, f"writer-{state.wid}")
 
     def connect(self):
         if self.s.transport == "unix":
             return redis.Redis(unix_socket_path=self.server.unix_socket,
                                socket_timeout=10, socket_connect_timeout=5)
-        return redis.Redis(host="127.0.0.1", port=self.server.port,
-                           socket_timeout=10, socket_connect_timeout=5)
+        return super().connect()
 
-    def run(self):
+    def work(self, r):
         s = self.s
-        r = self.connect()
-        try:
-            while not self.stop.is_set():
-                commands, planned, msets = s.plan()
-                s.pending, s.pending_msets = planned, msets
-                target = r.pipeline(transaction=False) if s.pipelined else r
-                replies = []
-                for name, *args in commands:
-                    replies.append(getattr(target, name)(*args))
-                if s.pipelined:
-                    replies = target.execute()
-                now = time.monotonic()
-                for (name, *args), reply in zip(commands, replies):
-                    if name == "incrby":
-                        assert reply == int(planned[args[0]]), \
-                            (args, reply, planned[args[0]])
-                    elif name in ("set", "mset"):
-                        assert reply is True, (name, reply)
-                for k, v in planned.items():
-                    s.acked(k, v, now)
-                s.pending, s.pending_msets = {}, []
-                s.ops += len(commands)
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
-            pass  # the server was killed mid-request: pending stays
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            s.error = repr(e)
-        finally:
-            r.close()
+        while not self.stop.is_set():
+            commands, planned, msets = s.plan()
+            s.pending, s.pending_msets = planned, msets
+            target = r.pipeline(transaction=False) if s.pipelined else r
+            replies = []
+            for name, *args in commands:
+                replies.append(getattr(target, name)(*args))
+            if s.pipelined:
+                replies = target.execute()
+            now = time.monotonic()
+            for (name, *args), reply in zip(commands, replies):
+                if name == "incrby":
+                    assert reply == int(planned[args[0]]), \
+                        (args, reply, planned[args[0]])
+                elif name in ("set", "mset"):
+                    assert reply is True, (name, reply)
+            for k, v in planned.items():
+                s.acked(k, v, now)
+            s.pending, s.pending_msets = {}, []
+            s.ops += len(commands)
 
 
 SWAP_DBS = (2, 3)
@@ -235,28 +247,18 @@ class SwapperState:
         return range(self.acked - recent, self.sent + 1)
 
 
-class SwapperRound(threading.Thread):
+class SwapperRound(Round):
     def __init__(self, state, server, stop):
-        super().__init__(daemon=True, name="swapper")
-        self.s, self.server, self.stop = state, server, stop
+        super().__init__(state, server, stop, "swapper")
 
-    def run(self):
+    def work(self, r):
         s = self.s
-        r = redis.Redis(host="127.0.0.1", port=self.server.port,
-                        socket_timeout=10, socket_connect_timeout=5)
-        try:
-            while not self.stop.is_set():
-                s.sent = s.acked + 1
-                assert r.swapdb(*SWAP_DBS) is True
-                s.acked += 1
-                s.acked_at.append(time.monotonic())
-                s.ops += 1
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
-            pass  # the server was killed mid-request: sent stays
-        except Exception as e:  # noqa: BLE001 - reported by the test
-            s.error = repr(e)
-        finally:
-            r.close()
+        while not self.stop.is_set():
+            s.sent = s.acked + 1
+            assert r.swapdb(*SWAP_DBS) is True
+            s.acked += 1
+            s.acked_at.append(time.monotonic())
+            s.ops += 1
 
 
 class Reader:
