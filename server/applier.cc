@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "shm/clock.h"
+
 namespace ember::server {
 
 void Applier::Start() {
@@ -26,30 +28,44 @@ void Applier::Stop() {
 void Applier::Run() {
   std::vector<ColdOp> ops;
   uint64_t applied = 0;
-  while (dirty_->WaitForWork(delay_)) {
+  while (dirty_->WaitForWork(delay_, kPassEvery)) {
     DirtyTable::Batch batch;
     dirty_->TakeBatch(&batch);
-    // In key order: the memtable's skiplist then inserts each key next to
-    // the one before (its splice hint), instead of searching from the top:
-    // the search was most of the applier's time.
-    std::sort(batch.entries.begin(), batch.entries.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    ops.clear();
-    ops.reserve(batch.entries.size());
-    for (const auto& [key, e] : batch.entries)
-      ops.push_back(ColdOp{key, e->value, e->expiry_ms, e->deleted});
-    const shm::Status s = cold_->Apply(ops, batch.clear_first, batch.last_lsn,
-                                       batch.db_map ? &*batch.db_map : nullptr);
+    // Read after the pass began: a SyncPass before it sees every key that
+    // had expired by its call reclaimed.
+    const uint64_t now_ms = shm::NowUnixMs();
+    if (!batch.empty()) {
+      // In key order: the memtable's skiplist then inserts each key next
+      // to the one before (its splice hint), instead of searching from the
+      // top: the search was most of the applier's time.
+      std::sort(batch.entries.begin(), batch.entries.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      ops.clear();
+      ops.reserve(batch.entries.size());
+      for (const auto& [key, e] : batch.entries)
+        ops.push_back(ColdOp{key, e->value, e->expiry_ms, e->deleted});
+      const shm::Status s =
+          cold_->Apply(ops, batch.clear_first, batch.last_lsn,
+                       batch.db_map ? &*batch.db_map : nullptr);
+      if (!s.ok()) {
+        spdlog::error(
+            "applier: RocksDB refused a batch of {} keys ({}); they stay in "
+            "the dirty table and the redo log, and commits wait for room",
+            ops.size(), s.ToString());
+        dirty_->MarkFailed(s.ToString());
+        return;
+      }
+    }
+    const shm::Status s = cold_->ReclaimExpired(now_ms);
     if (!s.ok()) {
-      spdlog::error(
-          "applier: RocksDB refused a batch of {} keys ({}); they stay in "
-          "the dirty table and the redo log, and commits wait for room",
-          ops.size(), s.ToString());
+      spdlog::error("applier: RocksDB refused to delete expired keys ({})",
+                    s.ToString());
       dirty_->MarkFailed(s.ToString());
       return;
     }
-    applied = batch.last_lsn;
     dirty_->FinishBatch();
+    if (batch.empty()) continue;
+    applied = batch.last_lsn;
     // A finished segment waits for RocksDB to hold its LSNs on disk: flush
     // once the oldest is wholly applied (not after every batch before).
     if (applied >= log_->oldest_finished_lsn()) FlushAndRelease(applied);

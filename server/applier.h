@@ -1,7 +1,9 @@
 // server/applier.h: the applier thread (DESIGN.md "Durability"). It takes
 // the dirty table's writes in batches (a key written many times is applied
 // once), writes each batch to RocksDB with the WAL off and the batch's last
-// LSN as applied_lsn, and drops it from the table. Once the redo log has a
+// LSN as applied_lsn, and drops it from the table. Each pass (with a batch,
+// or every kPassEvery without) also deletes the keys that have expired
+// (ColdStore::ReclaimExpired: Redis's active expiry). Once the redo log has a
 // finished segment, it flushes RocksDB (atomic across column families) and
 // deletes the segments whose LSNs are now on disk.
 //
@@ -38,6 +40,10 @@ class Applier {
   void Stop();
 
   uint64_t flushes() const { return flushes_.load(std::memory_order_relaxed); }
+
+  // How often a pass runs when no write is due, so expired keys leave
+  // RocksDB within about this long (Redis: 10 times a second, hz 10).
+  static constexpr std::chrono::milliseconds kPassEvery{100};
 
  private:
   void Run();

@@ -1,11 +1,11 @@
-// server/cold_store.cc: RocksDB with bloom filters, a TTL compaction
-// filter, the WAL off and applied_lsn beside the keys.
+// server/cold_store.cc: RocksDB with bloom filters, the WAL off and
+// applied_lsn beside the keys.
 #include "server/cold_store.h"
 
-#include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -14,36 +14,10 @@
 #include <cstring>
 #include <filesystem>
 
+#include "server/cold_internal.h"
 #include "shm/reclaimer.h"
 
 namespace ember::server {
-namespace {
-
-// Drops values whose expiry has passed, during compaction.
-class ExpiryFilter : public rocksdb::CompactionFilter {
- public:
-  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value,
-              std::string*, bool*) const override {
-    std::string_view v;
-    uint64_t expiry = 0;
-    if (!DecodeColdValue(std::string_view(value.data(), value.size()), &v,
-                         &expiry)) {
-      return false;  // not ours to judge
-    }
-    return expiry != 0 && expiry <= shm::NowUnixMs();
-  }
-  const char* Name() const override { return "ember.ExpiryFilter"; }
-};
-
-shm::Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  if (s.ok()) return shm::Status::Ok();
-  if (s.IsNotFound()) return shm::Status::NotFound();
-  if (s.IsCorruption())
-    return shm::Status::Corruption(what + ": " + s.ToString());
-  return shm::Status::IOError(what + ": " + s.ToString());
-}
-
-}  // namespace
 
 void EncodeColdHeader(uint64_t expiry_ms, char* out) {
   for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(expiry_ms >> (8 * i));
@@ -69,6 +43,7 @@ bool DecodeColdValue(std::string_view stored, std::string_view* value,
 
 namespace {
 constexpr char kMetaFamily[] = "ember_meta";
+constexpr char kExpiryFamily[] = "ember_expiry";
 constexpr char kAppliedLsnKey[] = "applied_lsn";
 // Present once the keys carry their database's byte (server/db_keyspace.h).
 constexpr char kKeyFormatKey[] = "key_format";
@@ -82,13 +57,13 @@ constexpr char kDbMapKey[] = "db_map";
 // arena filled from bare keys never passes for this store's (it starts
 // cold).
 constexpr uint64_t kStoreIdSeed = 13;
+}  // namespace
 
 std::string EncodeU64(uint64_t v) {
   std::string out(8, '\0');
   EncodeColdHeader(v, out.data());  // the same little-endian u64
   return out;
 }
-}  // namespace
 
 bool IsLiveColdValue(std::string_view stored, uint64_t now_ms,
                      uint64_t* expiry_ms) {
@@ -107,10 +82,8 @@ shm::Status ColdStore::Open(const std::string& dir,
   if (ec)
     return shm::Status::IOError("cannot create data_dir " + dir + ": " +
                                 ec.message());
-  static ExpiryFilter filter;
   rocksdb::Options options;
   options.create_if_missing = true;
-  options.compaction_filter = &filter;  // the keys' family only
   options.create_missing_column_families = true;
   // The WAL is off (the redo log is Ember's own), so the keys and the
   // applied_lsn beside them must reach the disk in one flush.
@@ -139,9 +112,17 @@ shm::Status ColdStore::Open(const std::string& dir,
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::ColumnFamilyOptions meta_options;
   meta_options.write_buffer_size = 1 << 20;
+  // The expiry index is a queue: ReclaimExpired deletes from its front.
+  // Table files that gather many deletions are compacted early, so that
+  // walking to the front does not step over old tombstones.
+  rocksdb::ColumnFamilyOptions expiry_options;
+  expiry_options.write_buffer_size = 4 << 20;
+  expiry_options.table_properties_collector_factories.emplace_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(16384, 4096));
   const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, options},
-      {kMetaFamily, meta_options}};
+      {kMetaFamily, meta_options},
+      {kExpiryFamily, expiry_options}};
   std::unique_ptr<ColdStore> c(new ColdStore());
   rocksdb::DB* db = nullptr;
   rocksdb::Status s =
@@ -163,6 +144,7 @@ shm::Status ColdStore::Open(const std::string& dir,
                                    ": applied_lsn is not 8 bytes");
   }
   EMBER_RETURN_IF_ERROR(c->ConvertToDatabases());
+  EMBER_RETURN_IF_ERROR(c->LoadKeyCounts());
   // RocksDB's identity (a UUID made with the database): which store an
   // arena's contents came from (a warm restart keeps only its own).
   std::string identity;
@@ -250,21 +232,11 @@ shm::Status ColdStore::Get(std::string_view key, std::string* value,
 shm::Status ColdStore::Apply(const std::vector<ColdOp>& ops, bool clear_first,
                              uint64_t applied_lsn, const DbMap* db_map) {
   rocksdb::WriteBatch batch;
-  if (clear_first) {
-    // Every key is in [first, last]: one range tombstone for [first, last)
-    // and a point delete for last.
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions()));
-    it->SeekToFirst();
-    if (it->Valid()) {
-      const std::string first = it->key().ToString();
-      it->SeekToLast();
-      const std::string last = it->key().ToString();
-      if (first != last) batch.DeleteRange(first, last);
-      batch.Delete(last);
-    }
-    if (!it->status().ok()) return FromRocks(it->status(), "RocksDB flushall");
-  }
+  if (clear_first) EMBER_RETURN_IF_ERROR(StageClear(handles_[0], &batch));
+  KeyCounts counts;
+  uint64_t expired = 0;
+  EMBER_RETURN_IF_ERROR(
+      StageCounts(ops, clear_first, &batch, &counts, &expired));
   for (const ColdOp& op : ops) {
     const rocksdb::Slice key(op.key.data(), op.key.size());
     if (op.is_delete) {
@@ -281,6 +253,7 @@ shm::Status ColdStore::Apply(const std::vector<ColdOp>& ops, bool clear_first,
     }
   }
   batch.Put(handles_[1], kAppliedLsnKey, EncodeU64(applied_lsn));
+  PutKeyCounts(counts, applied_lsn, &batch);
   if (db_map != nullptr) {
     const std::string_view m = DbMapBytes(*db_map);
     batch.Put(handles_[1], kDbMapKey, rocksdb::Slice(m.data(), m.size()));
@@ -289,6 +262,11 @@ shm::Status ColdStore::Apply(const std::vector<ColdOp>& ops, bool clear_first,
   EMBER_RETURN_IF_ERROR(WriteBatch(&batch, "RocksDB write"));
   applied_lsn_.store(applied_lsn, std::memory_order_release);
   if (db_map != nullptr) db_map_ = *db_map;
+  {
+    MutexLock lock(&count_mu_);
+    counts_ = counts;
+  }
+  expired_keys_.fetch_add(expired, std::memory_order_relaxed);
   return shm::Status::Ok();
 }
 
@@ -312,53 +290,6 @@ void ColdStore::MarkFailed(const std::string& why) {
   if (failed_.load(std::memory_order_relaxed)) return;  // the first stays
   failure_ = why;
   failed_.store(true, std::memory_order_release);
-}
-
-void ColdStore::Recount() const {
-  const uint64_t now = shm::NowUnixMs();
-  const uint64_t seq = db_->GetLatestSequenceNumber();
-  // Still exact: no write since, and no counted key has expired since.
-  if (count_.valid && count_.seq == seq && now < count_.valid_until_ms) return;
-  KeyCount c;
-  c.valid = true;
-  c.seq = seq;
-  c.valid_until_ms = UINT64_MAX;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    uint64_t e = 0;
-    if (!IsLiveColdValue(
-            std::string_view(it->value().data(), it->value().size()), now,
-            &e)) {
-      continue;
-    }
-    const bool has_db = !it->key().empty();
-    const auto db = has_db ? static_cast<unsigned char>(it->key()[0]) : 0;
-    ++c.keys;
-    if (has_db) ++c.db_keys[db];
-    if (e != 0) {
-      ++c.expires;
-      if (has_db) ++c.db_expires[db];
-      c.valid_until_ms = std::min(c.valid_until_ms, e);
-    }
-  }
-  // A write racing the scan may or may not be in it: keyed by the
-  // sequence read before it, the next call after that write recounts.
-  count_ = c;
-}
-
-uint64_t ColdStore::CountLive(uint64_t* expires) const {
-  MutexLock lock(&count_mu_);
-  Recount();
-  if (expires != nullptr) *expires = count_.expires;
-  return count_.keys;
-}
-
-uint64_t ColdStore::CountLiveDb(uint8_t db, uint64_t* expires) const {
-  MutexLock lock(&count_mu_);
-  Recount();
-  if (expires != nullptr) *expires = count_.db_expires[db];
-  return count_.db_keys[db];
 }
 
 std::string ColdStore::ScanFrom(const std::string& cursor, size_t count,

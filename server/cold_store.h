@@ -4,10 +4,13 @@
 // up to (applied_lsn, in the column family "ember_meta"), and atomic_flush
 // puts the data and that LSN on disk together, so after a crash the store
 // is exactly its state at some applied_lsn and the log replays the rest.
-// Each value carries its expiry, and a compaction filter drops expired
-// keys. rocksdb::Status stops in cold_store.cc and becomes shm::Status.
-// Thread safety: Get/Count/Scan from any thread; Apply/Flush from one
-// thread at a time.
+// Each value carries its expiry. The store keeps, in the same batches as
+// the keys, how many keys each database holds and an index of the keys by
+// expiry (the column family "ember_expiry"), by which ReclaimExpired
+// deletes expired keys (cold_counts.cc). rocksdb::Status stops in
+// cold_store.cc and cold_counts.cc and becomes shm::Status.
+// Thread safety: Get/Count/Scan from any thread; Apply, ReclaimExpired and
+// Flush from one thread at a time.
 #pragma once
 
 #include <array>
@@ -86,14 +89,36 @@ class ColdStore {
   uint64_t applied_lsn() const {
     return applied_lsn_.load(std::memory_order_acquire);
   }
-  // Number of live (unexpired) keys; with `expires`, also how many of them
-  // have an expiry. A full scan, remembered until the next write or the
-  // next expiry of a counted key: repeated calls (INFO polled by
-  // monitoring, DBSIZE) on an unchanged store cost nothing.
-  uint64_t CountLive(uint64_t* expires = nullptr) const;
+  // How many keys the store holds, kept with every batch (not a scan):
+  // expired keys count until ReclaimExpired deletes them. With `expires`,
+  // also how many of them have an expiry. Exact for the batches applied
+  // before the call.
+  uint64_t CountKeys(uint64_t* expires = nullptr) const EXCLUDES(count_mu_);
   // The same for the keys whose first byte is `db` (one database's,
-  // server/db_keyspace.h), from the same remembered scan.
-  uint64_t CountLiveDb(uint8_t db, uint64_t* expires = nullptr) const;
+  // server/db_keyspace.h; an empty key counts in database 0).
+  uint64_t CountKeysDb(uint8_t db, uint64_t* expires = nullptr) const
+      EXCLUDES(count_mu_);
+  // Deletes every key whose expiry is at or before `now_ms` (Unix ms) and
+  // its index entry, in batches of a few thousand (the counts drop with
+  // them); *reclaimed (if given) gets how many. Redis's active expiry:
+  // the applier calls it on every pass. Nothing is logged: an expired key
+  // is invisible already, and one a crash brings back is reclaimed again.
+  // An error is the write's (see Apply).
+  shm::Status ReclaimExpired(uint64_t now_ms, uint64_t* reclaimed = nullptr);
+  // No key expires before this (Unix ms; UINT64_MAX when none has an
+  // expiry): when it is in the future, nothing is left to reclaim and
+  // CountKeys counts live keys only. A lower bound, raised by
+  // ReclaimExpired, lowered by Apply. Any thread.
+  uint64_t earliest_expiry_ms() const {
+    return earliest_expiry_ms_.load(std::memory_order_acquire);
+  }
+  // Keys that left for their expiry since Open (Redis's expired_keys):
+  // deleted by ReclaimExpired, or found expired by an Apply that wrote over
+  // or deleted them. A key whose expired value never reached RocksDB (a
+  // write over it while it was dirty) is not counted.
+  uint64_t expired_keys() const {
+    return expired_keys_.load(std::memory_order_relaxed);
+  }
   // Up to `count` live keys after cursor position `cursor` (SCAN): returns
   // the next cursor key ("" when done).
   std::string ScanFrom(const std::string& cursor, size_t count,
@@ -124,24 +149,37 @@ class ColdStore {
 
   std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
-  // Column family handles: [0] default (the keys), [1] ember_meta.
+  // Column family handles: [0] default (the keys), [1] ember_meta,
+  // [2] ember_expiry (ExpiryIndexKey -> "").
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::atomic<uint64_t> applied_lsn_{0};
   uint64_t store_id_ = 0;
   DbMap db_map_ = IdentityDbMap();  // written by Open and Apply
-  // The last CountLive answer and how long it stays exact.
-  struct KeyCount {
-    bool valid = false;
-    uint64_t seq = 0;  // RocksDB sequence it counted
-    uint64_t keys = 0, expires = 0;
-    // Per first byte of the key (a database); an empty key counts in none.
-    std::array<uint64_t, 256> db_keys{}, db_expires{};
-    uint64_t valid_until_ms = 0;  // the first counted expiry
+  // Keys and keys with an expiry, per first byte of the key (a database).
+  struct KeyCounts {
+    std::array<uint64_t, 256> keys{}, expires{};
   };
+  // At Open: the counts recorded in ember_meta, or (a store written before
+  // Ember kept them) counted with the expiry index built, once.
+  shm::Status LoadKeyCounts() EXCLUDES(count_mu_);
+  shm::Status RebuildKeyCounts() EXCLUDES(count_mu_);
+  // Stages in `batch` what `ops` (after a clear when `clear_first`) do to
+  // the expiry index and the counts; *next: the counts after the batch,
+  // *expired: how many keys it writes over had expired.
+  shm::Status StageCounts(const std::vector<ColdOp>& ops, bool clear_first,
+                          rocksdb::WriteBatch* batch, KeyCounts* next,
+                          uint64_t* expired) EXCLUDES(count_mu_);
+  // Stages `counts` (as of `lsn`) into ember_meta.
+  void PutKeyCounts(const KeyCounts& counts, uint64_t lsn,
+                    rocksdb::WriteBatch* batch);
+  // Stages a removal of every key of column family `handle` (one range
+  // tombstone and one point delete).
+  shm::Status StageClear(rocksdb::ColumnFamilyHandle* handle,
+                         rocksdb::WriteBatch* batch);
   mutable Mutex count_mu_;
-  mutable KeyCount count_ GUARDED_BY(count_mu_);
-  // Recounts count_ unless it is still exact.
-  void Recount() const REQUIRES(count_mu_);
+  KeyCounts counts_ GUARDED_BY(count_mu_);
+  std::atomic<uint64_t> earliest_expiry_ms_{0};
+  std::atomic<uint64_t> expired_keys_{0};
   // Records the first failure (a write or a flush) and stops writes.
   void MarkFailed(const std::string& why) EXCLUDES(failure_mu_);
   // Set once by MarkFailed; read by WriteBatch.
@@ -159,9 +197,12 @@ std::string EncodeColdValue(std::string_view value, uint64_t expiry_ms);
 bool DecodeColdValue(std::string_view stored, std::string_view* value,
                      uint64_t* expiry_ms);
 // True when `stored` decodes and has not expired at `now_ms` (Unix ms);
-// *expiry_ms (if given) is its expiry. Expired keys wait for compaction,
-// so every walk over RocksDB's keys asks this.
+// *expiry_ms (if given) is its expiry. Expired keys wait for
+// ReclaimExpired, so every walk over RocksDB's keys asks this.
 bool IsLiveColdValue(std::string_view stored, uint64_t now_ms,
                      uint64_t* expiry_ms = nullptr);
+// A key of the expiry index: the expiry (Unix ms) big-endian, so the index
+// is in expiry order, then the stored key.
+std::string ExpiryIndexKey(uint64_t expiry_ms, std::string_view key);
 
 }  // namespace ember::server

@@ -11,6 +11,7 @@ namespace ember::server {
 DirtyTable::DirtyTable(Limits limits, uint64_t applied_lsn) : limits_(limits) {
   MutexLock lock(&mu_);
   committed_lsn_ = applied_lsn_ = applied_lsn;
+  last_pass_ms_ = shm::NowMonotonicMs();
 }
 
 bool DirtyTable::Full(uint64_t now_ms, uint64_t incoming) const {
@@ -131,37 +132,49 @@ void DirtyTable::KeysFrom(std::string_view from, uint64_t now_ms,
   std::sort(keys->begin(), keys->end());
 }
 
-bool DirtyTable::WaitForWork(std::chrono::milliseconds delay) {
-  const uint64_t delay_ms = static_cast<uint64_t>(delay.count());
+bool DirtyTable::WritesDue(uint64_t now_ms) const {
+  if (active_.empty()) return false;
+  return stop_ || waiting_ > 0 || syncs_ > 0 ||
+         active_.bytes >= limits_.max_bytes / 4 ||
+         now_ms >= active_.since_ms + delay_ms_;
+}
+
+bool DirtyTable::WaitForWork(std::chrono::milliseconds delay,
+                             std::chrono::milliseconds pass_every) {
+  const uint64_t every_ms = static_cast<uint64_t>(pass_every.count());
   MutexLock lock(&mu_);
+  delay_ms_ = static_cast<uint64_t>(delay.count());
   while (true) {
     if (!failure_.empty()) return false;
     if (stop_) return !active_.empty();
-    if (!active_.empty()) {
-      const uint64_t due_ms = active_.since_ms + delay_ms;
-      const uint64_t now_ms = shm::NowMonotonicMs();
-      if (waiting_ > 0 || syncs_ > 0 ||
-          active_.bytes >= limits_.max_bytes / 4 || now_ms >= due_ms) {
-        return true;
-      }
-      work_cv_.WaitForMs(&mu_, shm::RealWaitMs(due_ms - now_ms));
-    } else {
-      work_cv_.WaitForMs(&mu_, shm::RealWaitMs(100));
+    const uint64_t now_ms = shm::NowMonotonicMs();
+    // A clock set back (a test's ManualClock) starts the period again.
+    if (now_ms < last_pass_ms_) last_pass_ms_ = now_ms;
+    if (WritesDue(now_ms) || pass_syncs_ > 0 ||
+        (every_ms > 0 && now_ms - last_pass_ms_ >= every_ms)) {
+      return true;
     }
+    uint64_t wait_ms = every_ms > 0 ? last_pass_ms_ + every_ms - now_ms : 100;
+    if (!active_.empty())
+      wait_ms = std::min(wait_ms, active_.since_ms + delay_ms_ - now_ms);
+    work_cv_.WaitForMs(&mu_, shm::RealWaitMs(wait_ms));
   }
 }
 
 void DirtyTable::TakeBatch(Batch* out) {
   MutexLock lock(&mu_);
+  ++passes_begun_;
+  last_pass_ms_ = shm::NowMonotonicMs();
+  *out = Batch();
+  taken_ = true;
+  if (!WritesDue(last_pass_ms_)) return;  // a pass on time: no writes
   applying_ = std::move(active_);
   active_.Reset();
   // The next generation is likely as large: no rehashing as it fills.
   active_.map.reserve(applying_.map.size());
-  taken_ = true;
   out->clear_first = applying_.clear_first;
   out->last_lsn = applying_.last_lsn;
   out->db_map = applying_.db_map;
-  out->entries.clear();
   out->entries.reserve(applying_.map.size());
   for (const auto& [k, e] : applying_.map) out->entries.emplace_back(k, &e);
 }
@@ -171,7 +184,8 @@ void DirtyTable::FinishBatch() {
   {
     MutexLock lock(&mu_);
     applied_lsn_ = std::max(applied_lsn_, applying_.last_lsn);
-    ++batches_;
+    passes_done_ = passes_begun_;
+    if (!applying_.empty()) ++batches_;
     applied_keys_ += applying_.map.size();
     gone.swap(applying_.map);
     applying_.Reset();
@@ -210,6 +224,20 @@ void DirtyTable::Sync() {
   --syncs_;
 }
 
+void DirtyTable::SyncPass() {
+  MutexLock lock(&mu_);
+  // The next pass to begin: it takes every write published before now.
+  const uint64_t target = passes_begun_ + 1;
+  ++syncs_;
+  ++pass_syncs_;
+  work_cv_.Signal();
+  while (passes_done_ < target && failure_.empty() && !stop_) {
+    room_cv_.WaitForMs(&mu_, shm::RealWaitMs(100));
+  }
+  --pass_syncs_;
+  --syncs_;
+}
+
 DirtyTable::Counters DirtyTable::counters() const {
   MutexLock lock(&mu_);
   Counters c;
@@ -223,6 +251,7 @@ DirtyTable::Counters DirtyTable::counters() const {
   c.applied_lsn = applied_lsn_;
   c.waits = waits_;
   c.batches = batches_;
+  c.passes = passes_done_;
   c.applied_keys = applied_keys_;
   c.failed = !failure_.empty();
   return c;

@@ -56,11 +56,14 @@ class DirtyTable {
   // whether RocksDB must be cleared before them. `entries` point into the
   // table and stay valid until FinishBatch.
   using EntryRefs = std::vector<std::pair<std::string_view, const DirtyEntry*>>;
+  // A pass that took nothing (a pass runs on time or for SyncPass, with or
+  // without writes due) has an empty batch.
   struct Batch {
     bool clear_first = false;
     uint64_t last_lsn = 0;
     EntryRefs entries;
     std::optional<DbMap> db_map;  // the newest SWAPDB's map, if any
+    bool empty() const { return entries.empty() && !clear_first && !db_map; }
   };
 
   // `applied_lsn`: RocksDB's at start (everything up to it is there).
@@ -106,13 +109,20 @@ class DirtyTable {
                 std::vector<std::pair<std::string, bool>>* keys,
                 bool* cleared) const EXCLUDES(mu_);
 
-  // Applier side. Waits until there is work: active is non-empty and its
+  // Applier side: a loop of passes (WaitForWork, TakeBatch, FinishBatch).
+  // Waits until a pass is due: writes are (active is non-empty and its
   // oldest write is `delay` old, or it is large, or a commit waits for
-  // room, or Sync asks; false when stopping and nothing is left.
-  bool WaitForWork(std::chrono::milliseconds delay) EXCLUDES(mu_);
-  // Moves active to applying. REQUIRES: no batch taken and not finished.
+  // room, or a Sync asks), or SyncPass asks, or `pass_every` (0: never)
+  // went by since the last pass; false when stopping and nothing is left.
+  bool WaitForWork(std::chrono::milliseconds delay,
+                   std::chrono::milliseconds pass_every =
+                       std::chrono::milliseconds(0)) EXCLUDES(mu_);
+  // Begins a pass: moves active to applying when its writes are due (see
+  // WaitForWork), else takes an empty batch. REQUIRES: no batch taken and
+  // not finished.
   void TakeBatch(Batch* out) EXCLUDES(mu_);
-  // The batch is in RocksDB: drops it, wakes waiting commits and Syncs.
+  // The pass is done (its batch in RocksDB): drops the batch, wakes
+  // waiting commits and Syncs.
   void FinishBatch() EXCLUDES(mu_);
   // RocksDB refused the batch: it stays (readable, never dropped); commits
   // that find no room get an error naming `why` from now on.
@@ -121,15 +131,20 @@ class DirtyTable {
   void Stop() EXCLUDES(mu_);
 
   // Blocks until everything published before the call is in RocksDB
-  // (DBSIZE, RANDOMKEY), or the applier has failed (then returns at once).
+  // (RANDOMKEY), or the applier has failed (then returns at once).
   void Sync() EXCLUDES(mu_);
+  // The same, and until a whole pass began and ended after the call: the
+  // applier reclaims expired keys in every pass (ColdStore::ReclaimExpired),
+  // so RocksDB's key counts are exact for the moment of the call (DBSIZE).
+  void SyncPass() EXCLUDES(mu_);
 
   struct Counters {
     uint64_t keys = 0, bytes = 0;  // dirty now (both generations)
     uint64_t lag_ms = 0;           // age of the oldest unapplied write
     uint64_t committed_lsn = 0, applied_lsn = 0;
     uint64_t waits = 0;    // commits that waited for room
-    uint64_t batches = 0;  // batches applied
+    uint64_t batches = 0;  // batches applied (passes that took writes)
+    uint64_t passes = 0;   // passes, with or without writes
     uint64_t applied_keys = 0;
     bool failed = false;
   };
@@ -170,6 +185,8 @@ class DirtyTable {
  private:
   // `now_ms`: shm::NowMonotonicMs().
   bool Full(uint64_t now_ms, uint64_t incoming) const REQUIRES(mu_);
+  // Active's writes are due for the applier (see WaitForWork).
+  bool WritesDue(uint64_t now_ms) const REQUIRES(mu_);
   Hit Find(const Generation& g, std::string_view key, uint64_t now_ms,
            std::string* value, uint64_t* expiry_ms, bool* stop) const;
 
@@ -184,8 +201,14 @@ class DirtyTable {
   bool taken_ GUARDED_BY(mu_) = false;  // applying_ holds a batch
   uint64_t committed_lsn_ GUARDED_BY(mu_) = 0;
   uint64_t applied_lsn_ GUARDED_BY(mu_) = 0;
-  uint64_t waiting_ GUARDED_BY(mu_) = 0;  // commits in WaitForRoom
-  uint64_t syncs_ GUARDED_BY(mu_) = 0;    // Syncs waiting
+  uint64_t waiting_ GUARDED_BY(mu_) = 0;     // commits in WaitForRoom
+  uint64_t syncs_ GUARDED_BY(mu_) = 0;       // Syncs and SyncPasses waiting
+  uint64_t pass_syncs_ GUARDED_BY(mu_) = 0;  // SyncPasses waiting
+  // Passes begun (TakeBatch) and finished; passes run one at a time.
+  uint64_t passes_begun_ GUARDED_BY(mu_) = 0;
+  uint64_t passes_done_ GUARDED_BY(mu_) = 0;
+  uint64_t last_pass_ms_ GUARDED_BY(mu_);  // shm::NowMonotonicMs()
+  uint64_t delay_ms_ GUARDED_BY(mu_) = 0;  // WaitForWork's `delay`
   uint64_t waits_ GUARDED_BY(mu_) = 0, batches_ GUARDED_BY(mu_) = 0,
                   applied_keys_ GUARDED_BY(mu_) = 0;
   bool stop_ GUARDED_BY(mu_) = false;

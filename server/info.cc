@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "server/keyspaces.h"
 #include "server/server.h"
 #include "shm/reclaimer.h"
 
@@ -221,6 +222,7 @@ std::string Server::InfoText(std::string_view sections) {
       line("dirty_bytes", d.bytes);
       line("applier_lag_ms", d.lag_ms);
       line("applier_batches", d.batches);
+      line("applier_passes", d.passes);
       line("applier_keys", d.applied_keys);
       line("applier_flushes", applier_->flushes());
       line("applier_status", d.failed ? "err" : "ok");
@@ -257,8 +259,7 @@ std::string Server::InfoText(std::string_view sections) {
     line("instantaneous_input_kbps", Fixed(r.input_kbps, 2));
     line("instantaneous_output_kbps", Fixed(r.output_kbps, 2));
     line("rejected_connections", load(stats_.rejected_connections));
-    // The arena's: keys that expired while hot (README: differences).
-    const uint64_t expired = arena_->expired_items();
+    const uint64_t expired = ExpiredKeys();
     const uint64_t expired_base = load(expired_keys_base_);
     line("expired_keys", expired > expired_base ? expired - expired_base : 0);
     line("evicted_keys", evicted > evicted_base ? evicted - evicted_base : 0);
@@ -315,14 +316,14 @@ std::string Server::InfoText(std::string_view sections) {
     o << telemetry_.commands.LatencyStatsText();
   if (section("cluster", "Cluster")) line("cluster_enabled", 0);
   if (section("keyspace", "Keyspace")) {
-    if (dirty_) dirty_->Sync();  // exact: RocksDB holds every commit
+    SyncCounts(dirty_.get(), cold_.get());  // exact now (DBSIZE's)
     // One line per database holding keys; without a cold tier the arena
     // cannot tell databases apart, and db0 shows every item.
     const DbMap map = writer_->PublishedDbMap();  // one moment's (SWAPDB)
     for (uint32_t db = 0; db < (cold_ ? config_.databases : 1); ++db) {
       uint64_t expires = 0;
       const uint64_t keys =
-          cold_ ? cold_->CountLiveDb(map[db], &expires) : load(h.stats.items);
+          cold_ ? cold_->CountKeysDb(map[db], &expires) : load(h.stats.items);
       if (keys > 0) {
         o << "db" << db << ":keys=" << keys << ",expires=" << expires
           << ",avg_ttl=0\r\n";

@@ -125,10 +125,16 @@ shm::Status NetKeyspace::Load(std::string_view key, std::string* value,
   return s;
 }
 
+void SyncCounts(DirtyTable* dirty, const ColdStore* cold) {
+  if (dirty == nullptr || cold == nullptr) return;
+  dirty->Sync();
+  // Read after the Sync: its batches lowered the bound already.
+  if (cold->earliest_expiry_ms() <= shm::NowUnixMs()) dirty->SyncPass();
+}
+
 uint64_t NetKeyspace::CountKeys() {
-  // Exact: RocksDB counts once it holds every write committed so far.
-  if (dirty_ != nullptr) dirty_->Sync();
-  if (cold_ != nullptr) return cold_->CountLive();
+  SyncCounts(dirty_, cold_);
+  if (cold_ != nullptr) return cold_->CountKeys();
   return reader_ != nullptr ? reader_->header().stats.items.load() : 0;
 }
 
@@ -138,8 +144,8 @@ std::string NetKeyspace::Scan(const std::string& cursor, size_t count,
 }
 
 uint64_t NetKeyspace::CountDb(uint8_t db, uint64_t* expires) {
-  if (dirty_ != nullptr) dirty_->Sync();
-  if (cold_ != nullptr) return cold_->CountLiveDb(db, expires);
+  SyncCounts(dirty_, cold_);
+  if (cold_ != nullptr) return cold_->CountKeysDb(db, expires);
   if (expires != nullptr) *expires = 0;
   return reader_ != nullptr ? reader_->header().stats.items.load() : 0;
 }
@@ -216,8 +222,8 @@ void BatchKeyspace::RemoveAll() {
 uint64_t BatchKeyspace::CountKeys() {
   // Counted before this batch's changes apply (they are not yet durable).
   if (clear_all_) return 0;
-  if (dirty_ != nullptr) dirty_->Sync();
-  if (cold_ != nullptr) return cold_->CountLive();
+  SyncCounts(dirty_, cold_);
+  if (cold_ != nullptr) return cold_->CountKeys();
   return reader_ != nullptr ? reader_->header().stats.items.load() : 0;
 }
 
@@ -267,8 +273,8 @@ uint64_t BatchKeyspace::CountDb(uint8_t db, uint64_t* expires) {
   // Counted before this batch's changes apply, as CountKeys.
   if (expires != nullptr) *expires = 0;
   if (clear_all_) return 0;
-  if (dirty_ != nullptr) dirty_->Sync();
-  if (cold_ != nullptr) return cold_->CountLiveDb(db, expires);
+  SyncCounts(dirty_, cold_);
+  if (cold_ != nullptr) return cold_->CountKeysDb(db, expires);
   return reader_ != nullptr ? reader_->header().stats.items.load() : 0;
 }
 

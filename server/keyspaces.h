@@ -41,6 +41,13 @@ std::string TieredScan(ColdStore* cold, const DirtyTable* dirty,
                        const std::string& cursor, size_t count,
                        std::vector<std::string>* keys);
 
+// Makes `cold`'s key counts exact for the moment of the call (DBSIZE,
+// INFO keyspace): waits until RocksDB holds every commit and, when a key
+// may have expired since the applier last reclaimed, for a pass that
+// reclaims it. O(writes not yet applied + keys expired), never a scan.
+// Null pointers (no cold tier): nothing to wait for.
+void SyncCounts(DirtyTable* dirty, const ColdStore* cold);
+
 class NetKeyspace : public Keyspace {
  public:
   // The dirty table is the writer's (null without a cold tier).

@@ -136,6 +136,12 @@ class Server : public ServerInfo {
   std::atomic<uint64_t> used_memory_peak_{0};
   std::atomic<uint64_t> evicted_keys_base_{0};  // CONFIG RESETSTAT
   std::atomic<uint64_t> expired_keys_base_{0};  // CONFIG RESETSTAT
+  // INFO expired_keys before CONFIG RESETSTAT's base: RocksDB's count
+  // with a cold tier (every key reaches it), else the arena's (the keys
+  // that expired while hot).
+  uint64_t ExpiredKeys() const {
+    return cold_ ? cold_->expired_keys() : arena_->expired_items();
+  }
   // SCAN cursors. Declared before io_: a connection destroyed with its
   // io_context forgets its cursors here.
   struct Cursor {

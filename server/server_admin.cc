@@ -95,7 +95,7 @@ void Server::ResetStats() {
   // zero, so INFO subtracts what they were now.
   const shm::ArenaStats& h = arena_->header().stats;
   evicted_keys_base_.store(h.evictions.load() + h.index_evictions.load());
-  expired_keys_base_.store(arena_->expired_items());
+  expired_keys_base_.store(ExpiredKeys());
   used_memory_peak_.store(0);
 }
 

@@ -11,39 +11,20 @@
 
 #include "shm/clock.h"
 #include "shm/reclaimer.h"
+#include "tests/server/cold_store_fixture.h"
 #include "tests/server/faulty_env.h"
 
 namespace ember::server {
 namespace {
 
-class ColdStoreTest : public ::testing::Test {
+class ColdStoreTest : public testing::ColdStoreFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/ember-cold-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void OpenStore() {
-    shm::Status s = ColdStore::Open(dir_ + "/db", &store_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  // One applier batch, with the next LSN.
-  void Write(std::vector<ColdOp> ops, bool clear_first = false) {
-    ASSERT_TRUE(store_->Apply(ops, clear_first, ++lsn_).ok());
-  }
   std::string Get(const std::string& key) {
     std::string v;
     uint64_t e = 0;
     shm::Status s = store_->Get(key, &v, &e);
     return s.ok() ? v : (s.IsNotFound() ? "<none>" : s.ToString());
   }
-  std::string dir_;
-  std::unique_ptr<ColdStore> store_;
-  uint64_t lsn_ = 0;
 };
 
 TEST_F(ColdStoreTest, WritesSurviveReopen) {
@@ -66,7 +47,9 @@ TEST_F(ColdStoreTest, BatchAppliesPutsAndDeletesInOrder) {
   EXPECT_EQ(Get("b"), "3");
 }
 
-TEST_F(ColdStoreTest, ExpiredKeysAreInvisibleAndNotCounted) {
+// An expired key is invisible at once; it counts until ReclaimExpired
+// deletes it (cold_counts_test.cc tests the counts).
+TEST_F(ColdStoreTest, ExpiredKeysAreInvisibleAndCountedUntilReclaimed) {
   OpenStore();
   const uint64_t now = shm::NowUnixMs();
   Write({{"old", "x", now - 1, false},
@@ -74,32 +57,12 @@ TEST_F(ColdStoreTest, ExpiredKeysAreInvisibleAndNotCounted) {
          {"forever", "z", 0, false}});
   EXPECT_EQ(Get("old"), "<none>");
   EXPECT_EQ(Get("new"), "y");
-  EXPECT_EQ(store_->CountLive(), 2u);
   std::vector<std::string> keys;
   EXPECT_EQ(store_->ScanFrom("", 10, &keys), "");
   EXPECT_EQ(keys, (std::vector<std::string>{"forever", "new"}));
-}
-
-// The count is remembered, and stays exact: a write, or the expiry of a
-// counted key, makes the next call count again.
-TEST_F(ColdStoreTest, RememberedCountFollowsWritesAndExpiries) {
-  shm::ManualClock clock;
-  OpenStore();
-  const uint64_t now = shm::NowUnixMs();
-  Write({{"a", "1", 0, false}, {"soon", "2", now + 150, false}});
-  uint64_t expires = 0;
-  EXPECT_EQ(store_->CountLive(&expires), 2u);
-  EXPECT_EQ(expires, 1u);
-  EXPECT_EQ(store_->CountLive(&expires), 2u);  // remembered
-  Write({{"b", "3", 0, false}});
-  EXPECT_EQ(store_->CountLive(), 3u);
-  clock.Advance(149);
-  EXPECT_EQ(store_->CountLive(&expires), 3u);  // remembered: nothing expired
-  clock.Advance(1);
-  EXPECT_EQ(store_->CountLive(&expires), 2u);  // "soon" expired, no write
-  EXPECT_EQ(expires, 0u);
-  Write({{"a", "", 0, true}});
-  EXPECT_EQ(store_->CountLive(), 1u);
+  EXPECT_EQ(store_->CountKeys(), 3u);
+  ASSERT_TRUE(store_->ReclaimExpired(shm::NowUnixMs()).ok());
+  EXPECT_EQ(store_->CountKeys(), 2u);
 }
 
 TEST_F(ColdStoreTest, ScanPagesThroughEveryKey) {
@@ -173,7 +136,7 @@ TEST_F(ColdStoreTest, ClearRemovesEverything) {
   OpenStore();
   Write({{"a", "1", 0, false}, {"b", "2", 0, false}, {"z", "3", 0, false}});
   Write({}, /*clear_first=*/true);
-  EXPECT_EQ(store_->CountLive(), 0u);
+  EXPECT_EQ(store_->CountKeys(), 0u);
   EXPECT_EQ(Get("a"), "<none>");
   EXPECT_EQ(Get("z"), "<none>");
 }
@@ -186,7 +149,7 @@ TEST_F(ColdStoreTest, ClearFirstKeepsTheBatchsOwnWrites) {
   EXPECT_EQ(Get("a"), "<none>");
   EXPECT_EQ(Get("m"), "new");
   EXPECT_EQ(Get("q"), "4");
-  EXPECT_EQ(store_->CountLive(), 2u);
+  EXPECT_EQ(store_->CountKeys(), 2u);
 }
 
 // The WAL is off: a clean close flushes, and applied_lsn comes back with

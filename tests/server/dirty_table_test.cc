@@ -223,3 +223,64 @@ TEST(DirtyTableTest, SyncReturnsOnceEverythingPublishedIsApplied) {
 
 }  // namespace
 }  // namespace ember::server
+
+namespace ember::server {
+namespace {
+
+// A pass on time (pass_every) runs with nothing due and takes no write
+// before the applier's delay; the write goes when it is due.
+TEST(DirtyTableTest, APassOnTimeTakesNoWriteBeforeItsDelay) {
+  shm::ManualClock clock;
+  DirtyTable t({}, 0);
+  Put(&t, 1, "k", "v");
+  const std::chrono::milliseconds delay(1000), every(100);
+  clock.Advance(100);
+  ASSERT_TRUE(t.WaitForWork(delay, every));
+  DirtyTable::Batch b;
+  t.TakeBatch(&b);
+  EXPECT_TRUE(b.empty());
+  t.FinishBatch();
+  EXPECT_EQ(t.counters().passes, 1u);
+  EXPECT_EQ(t.counters().batches, 0u);
+  EXPECT_EQ(t.counters().applied_lsn, 0u);
+  EXPECT_EQ(Read(t, "k"), "v");
+  clock.Advance(900);
+  ASSERT_TRUE(t.WaitForWork(delay, every));
+  t.TakeBatch(&b);
+  EXPECT_EQ(b.entries.size(), 1u);
+  t.FinishBatch();
+  EXPECT_EQ(t.counters().batches, 1u);
+  EXPECT_EQ(t.counters().applied_lsn, 1u);
+}
+
+// SyncPass returns only after a pass that began after it: not when the
+// pass under way at its call ends, and even with nothing to apply.
+TEST(DirtyTableTest, SyncPassWaitsForAPassThatBeganAfterIt) {
+  DirtyTable t({}, 0);
+  DirtyTable::Batch b;
+  ASSERT_TRUE(t.WaitForWork(std::chrono::milliseconds(60000),
+                            std::chrono::milliseconds(1)));
+  t.TakeBatch(&b);  // a pass under way
+  std::atomic<bool> done{false};
+  std::thread sync([&] {
+    t.SyncPass();
+    done = true;
+  });
+  // Whether SyncPass begins before or after the old pass ends, that pass
+  // began before it: ending it must not end the SyncPass.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  t.FinishBatch();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(done.load());
+  // The SyncPass makes the next pass due at once, with no write waiting.
+  ASSERT_TRUE(t.WaitForWork(std::chrono::milliseconds(60000)));
+  t.TakeBatch(&b);
+  EXPECT_TRUE(b.empty());
+  t.FinishBatch();
+  sync.join();
+  EXPECT_TRUE(done.load());
+  EXPECT_EQ(t.counters().passes, 2u);
+}
+
+}  // namespace
+}  // namespace ember::server

@@ -414,7 +414,7 @@ TEST_F(RedoLogTest, RecoveryBringsRocksDbUpToTheLogAndDeletesIt) {
     EXPECT_TRUE(cold->Get("a", &v, &e).IsNotFound());
     ASSERT_TRUE(cold->Get("b", &v, &e).ok());
     EXPECT_EQ(v, "B");
-    EXPECT_EQ(cold->CountLive(), 1u);
+    EXPECT_EQ(cold->CountKeys(), 1u);
     cold.reset();  // reopen: the replay is on disk
     ASSERT_TRUE(ColdStore::Open(dir_ + "/db", &cold).ok());
   }
@@ -443,7 +443,7 @@ TEST_F(RedoLogTest, RecoveryRecordsTheNewestDbMap) {
   ASSERT_TRUE(RecoverColdStore(log_dir_, cold.get(), &report).ok());
   EXPECT_EQ(report.log.records, 4u);
   EXPECT_EQ(cold->db_map(), second);
-  EXPECT_EQ(cold->CountLive(), 0u);
+  EXPECT_EQ(cold->CountKeys(), 0u);
   cold.reset();
   ASSERT_TRUE(ColdStore::Open(dir_ + "/db", &cold).ok());
   EXPECT_EQ(cold->db_map(), second);

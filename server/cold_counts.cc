@@ -1,0 +1,342 @@
+// server/cold_counts.cc: the cold tier's key counts and expiry index
+// (ColdStore, cold_store.h). Apply stages their changes in its own batch,
+// so the counts, the index and the keys are always of one applied_lsn on
+// disk (atomic_flush); ReclaimExpired deletes expired keys by the index.
+//
+// Invariants, for every batch written: counts_.keys[d] is the number of
+// keys in the default column family whose first byte is d (an empty key:
+// d = 0), counts_.expires[d] how many of them carry an expiry, and the
+// index holds exactly one entry ExpiryIndexKey(e, k) for each key k whose
+// value carries the expiry e != 0.
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+
+#include "server/cold_internal.h"
+#include "server/cold_store.h"
+#include "shm/clock.h"
+
+namespace ember::server {
+namespace {
+
+// ember_meta's record of the counts: 8 bytes of the applied_lsn they are
+// exact for, then per database its keys and expires (8 bytes each, little
+// endian). Written with every batch; a store without it (or with another
+// LSN: written by an Ember that kept no counts) is counted at Open.
+constexpr char kKeyCountsKey[] = "key_counts";
+constexpr size_t kKeyCountsBytes = 8 + 256 * 16;
+// Index entries ReclaimExpired handles per batch.
+constexpr size_t kReclaimChunk = 4096;
+
+uint64_t DecodeU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i)
+    v |= uint64_t{static_cast<uint8_t>(p[i])} << (8 * i);
+  return v;
+}
+
+uint8_t DbOf(std::string_view key) {
+  return key.empty() ? 0 : static_cast<uint8_t>(key[0]);
+}
+
+// The expiry of a stored value, 0 when it has none or does not decode (a
+// value too short still counts as a key, without an expiry).
+uint64_t ExpiryOf(std::string_view stored) {
+  std::string_view v;
+  uint64_t e = 0;
+  return DecodeColdValue(stored, &v, &e) ? e : 0;
+}
+
+// The invariants make a count at least the keys it loses; a store damaged
+// underneath shows 0, not 2^64 - 1.
+void Decrement(uint64_t* count) {
+  if (*count > 0) --*count;
+}
+
+// The expiry of an index entry (its first 8 bytes, big-endian).
+uint64_t IndexExpiry(std::string_view entry) {
+  uint64_t e = 0;
+  for (size_t i = 0; i < 8 && i < entry.size(); ++i)
+    e = e << 8 | static_cast<uint8_t>(entry[i]);
+  return e;
+}
+
+}  // namespace
+
+std::string ExpiryIndexKey(uint64_t expiry_ms, std::string_view key) {
+  std::string out(8 + key.size(), '\0');
+  for (int i = 0; i < 8; ++i)
+    out[i] = static_cast<char>(expiry_ms >> (8 * (7 - i)));
+  key.copy(out.data() + 8, key.size());
+  return out;
+}
+
+uint64_t ColdStore::CountKeys(uint64_t* expires) const {
+  MutexLock lock(&count_mu_);
+  uint64_t keys = 0, e = 0;
+  for (int db = 0; db < 256; ++db) {
+    keys += counts_.keys[db];
+    e += counts_.expires[db];
+  }
+  if (expires != nullptr) *expires = e;
+  return keys;
+}
+
+uint64_t ColdStore::CountKeysDb(uint8_t db, uint64_t* expires) const {
+  MutexLock lock(&count_mu_);
+  if (expires != nullptr) *expires = counts_.expires[db];
+  return counts_.keys[db];
+}
+
+void ColdStore::PutKeyCounts(const KeyCounts& counts, uint64_t lsn,
+                             rocksdb::WriteBatch* batch) {
+  std::string v = EncodeU64(lsn);
+  v.reserve(kKeyCountsBytes);
+  for (int db = 0; db < 256; ++db) {
+    v += EncodeU64(counts.keys[db]);
+    v += EncodeU64(counts.expires[db]);
+  }
+  batch->Put(handles_[1], kKeyCountsKey, v);
+}
+
+shm::Status ColdStore::StageClear(rocksdb::ColumnFamilyHandle* handle,
+                                  rocksdb::WriteBatch* batch) {
+  // Every key is in [first, last]: one range tombstone for [first, last)
+  // and a point delete for last.
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handle));
+  it->SeekToFirst();
+  if (it->Valid()) {
+    const std::string first = it->key().ToString();
+    it->SeekToLast();
+    const std::string last = it->key().ToString();
+    if (first != last) batch->DeleteRange(handle, first, last);
+    batch->Delete(handle, last);
+  }
+  return FromRocks(it->status(), "RocksDB flushall");
+}
+
+shm::Status ColdStore::StageCounts(const std::vector<ColdOp>& ops,
+                                   bool clear_first, rocksdb::WriteBatch* batch,
+                                   KeyCounts* next, uint64_t* expired) {
+  *expired = 0;
+  if (clear_first) {
+    EMBER_RETURN_IF_ERROR(StageClear(handles_[2], batch));
+    *next = KeyCounts();
+  } else {
+    MutexLock lock(&count_mu_);
+    *next = counts_;
+  }
+  // Only a key's state before the batch and its last op matter. The
+  // applier's ops are sorted and distinct; recovery's may repeat a key.
+  std::vector<size_t> last;
+  last.reserve(ops.size());
+  bool distinct = true;
+  for (size_t i = 1; i < ops.size() && distinct; ++i)
+    distinct = ops[i - 1].key < ops[i].key;
+  if (distinct) {
+    for (size_t i = 0; i < ops.size(); ++i) last.push_back(i);
+  } else {
+    std::unordered_map<std::string_view, size_t> at;
+    at.reserve(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) at[ops[i].key] = i;
+    for (const auto& [key, i] : at) last.push_back(i);
+  }
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(last.size());
+  for (size_t i : last) keys.emplace_back(ops[i].key.data(), ops[i].key.size());
+  std::vector<rocksdb::PinnableSlice> before(clear_first ? 0 : keys.size());
+  std::vector<rocksdb::Status> found(before.size());
+  if (!before.empty()) {
+    db_->MultiGet(rocksdb::ReadOptions(), handles_[0], keys.size(), keys.data(),
+                  before.data(), found.data(), distinct);
+  }
+  uint64_t earliest = earliest_expiry_ms();
+  const uint64_t now_ms = shm::NowUnixMs();
+  for (size_t j = 0; j < last.size(); ++j) {
+    const ColdOp& op = ops[last[j]];
+    const uint8_t db = DbOf(op.key);
+    uint64_t old_expiry = 0;
+    if (!before.empty()) {
+      if (found[j].ok()) {
+        old_expiry =
+            ExpiryOf(std::string_view(before[j].data(), before[j].size()));
+        Decrement(&next->keys[db]);
+        if (old_expiry != 0) Decrement(&next->expires[db]);
+        if (old_expiry != 0 && old_expiry <= now_ms) ++*expired;
+      } else if (!found[j].IsNotFound()) {
+        return FromRocks(found[j], "RocksDB read before write");
+      }
+    }
+    const uint64_t new_expiry = op.is_delete ? 0 : op.expiry_ms;
+    if (!op.is_delete) {
+      ++next->keys[db];
+      if (new_expiry != 0) ++next->expires[db];
+    }
+    if (old_expiry == new_expiry) continue;  // the index entry stays
+    if (old_expiry != 0)
+      batch->Delete(handles_[2], ExpiryIndexKey(old_expiry, op.key));
+    if (new_expiry != 0) {
+      batch->Put(handles_[2], ExpiryIndexKey(new_expiry, op.key), "");
+      earliest = std::min(earliest, new_expiry);
+    }
+  }
+  // Lowered before the write: a lower bound may be too low, never too high.
+  earliest_expiry_ms_.store(earliest, std::memory_order_release);
+  return shm::Status::Ok();
+}
+
+shm::Status ColdStore::ReclaimExpired(uint64_t now_ms, uint64_t* reclaimed) {
+  if (reclaimed != nullptr) *reclaimed = 0;
+  uint64_t from = earliest_expiry_ms();
+  if (from > now_ms) return shm::Status::Ok();
+  const std::string upper = ExpiryIndexKey(now_ms + 1, {});
+  while (true) {
+    // The entries at or before now_ms, from the bound on (everything
+    // before it is gone), at most a chunk of them.
+    std::vector<std::string> entries;
+    std::string after;  // the first entry past now_ms, if any
+    {
+      std::unique_ptr<rocksdb::Iterator> it(
+          db_->NewIterator(rocksdb::ReadOptions(), handles_[2]));
+      for (it->Seek(ExpiryIndexKey(from, {}));
+           it->Valid() && entries.size() < kReclaimChunk; it->Next()) {
+        if (it->key().compare(upper) >= 0) {
+          after = it->key().ToString();
+          break;
+        }
+        entries.push_back(it->key().ToString());
+      }
+      EMBER_RETURN_IF_ERROR(FromRocks(it->status(), "RocksDB expiry index"));
+    }
+    if (entries.empty()) {
+      // Nothing left at or before now_ms: the next expiry bounds the rest.
+      const uint64_t next = after.empty() ? UINT64_MAX : IndexExpiry(after);
+      // Apply (this thread) may only have lowered the bound meanwhile.
+      earliest_expiry_ms_.store(next, std::memory_order_release);
+      return shm::Status::Ok();
+    }
+    std::vector<rocksdb::Slice> keys;
+    keys.reserve(entries.size());
+    for (const std::string& e : entries)
+      keys.emplace_back(e.data() + 8, e.size() - 8);
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> found(keys.size());
+    db_->MultiGet(rocksdb::ReadOptions(), handles_[0], keys.size(), keys.data(),
+                  values.data(), found.data());
+    KeyCounts next;
+    {
+      MutexLock lock(&count_mu_);
+      next = counts_;
+    }
+    rocksdb::WriteBatch batch;
+    uint64_t n = 0;
+    for (size_t j = 0; j < entries.size(); ++j) {
+      batch.Delete(handles_[2], entries[j]);
+      if (!found[j].ok()) {
+        if (!found[j].IsNotFound())
+          return FromRocks(found[j], "RocksDB read of an expired key");
+        continue;  // no key behind the entry: the entry alone goes
+      }
+      const uint64_t expiry = IndexExpiry(entries[j]);
+      // A key rewritten since has another entry; only its own expiry
+      // reclaims it.
+      if (ExpiryOf(std::string_view(values[j].data(), values[j].size())) !=
+          expiry) {
+        continue;
+      }
+      batch.Delete(handles_[0], keys[j]);
+      const uint8_t db = DbOf(std::string_view(keys[j].data(), keys[j].size()));
+      Decrement(&next.keys[db]);
+      Decrement(&next.expires[db]);
+      ++n;
+    }
+    PutKeyCounts(next, applied_lsn(), &batch);
+    EMBER_RETURN_IF_ERROR(WriteBatch(&batch, "RocksDB expiry"));
+    {
+      MutexLock lock(&count_mu_);
+      counts_ = next;
+    }
+    expired_keys_.fetch_add(n, std::memory_order_relaxed);
+    if (reclaimed != nullptr) *reclaimed += n;
+    // The next chunk starts at the last entry handled (now deleted).
+    from = IndexExpiry(entries.back());
+  }
+}
+
+shm::Status ColdStore::LoadKeyCounts() {
+  std::string v;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_[1], kKeyCountsKey, &v);
+  if (!s.ok() && !s.IsNotFound())
+    return FromRocks(s, "reading key_counts in " + dir_);
+  if (s.ok() && v.size() == kKeyCountsBytes &&
+      DecodeU64(v.data()) == applied_lsn()) {
+    KeyCounts c;
+    for (int db = 0; db < 256; ++db) {
+      c.keys[db] = DecodeU64(v.data() + 8 + 16 * db);
+      c.expires[db] = DecodeU64(v.data() + 16 + 16 * db);
+    }
+    {
+      MutexLock lock(&count_mu_);
+      counts_ = c;
+    }
+    // Where the index starts is found by the first ReclaimExpired.
+    earliest_expiry_ms_.store(0, std::memory_order_release);
+    return shm::Status::Ok();
+  }
+  if (s.ok() && v.size() != kKeyCountsBytes) {
+    spdlog::warn("data_dir {}: key_counts is {} bytes, not {}; counting again",
+                 dir_, v.size(), kKeyCountsBytes);
+  }
+  return RebuildKeyCounts();
+}
+
+shm::Status ColdStore::RebuildKeyCounts() {
+  const auto start = std::chrono::steady_clock::now();
+  rocksdb::WriteBatch batch;
+  EMBER_RETURN_IF_ERROR(StageClear(handles_[2], &batch));
+  KeyCounts c;
+  uint64_t total = 0;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[0]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    const uint64_t e =
+        ExpiryOf(std::string_view(it->value().data(), it->value().size()));
+    ++c.keys[DbOf(key)];
+    ++total;
+    if (e != 0) {
+      ++c.expires[DbOf(key)];
+      batch.Put(handles_[2], ExpiryIndexKey(e, key), "");
+    }
+    if (batch.GetDataSize() >= (8 << 20)) {
+      EMBER_RETURN_IF_ERROR(WriteBatch(&batch, "building the expiry index"));
+      batch.Clear();
+    }
+  }
+  EMBER_RETURN_IF_ERROR(FromRocks(it->status(), "counting keys"));
+  PutKeyCounts(c, applied_lsn(), &batch);
+  EMBER_RETURN_IF_ERROR(WriteBatch(&batch, "recording key_counts"));
+  {
+    MutexLock lock(&count_mu_);
+    counts_ = c;
+  }
+  earliest_expiry_ms_.store(0, std::memory_order_release);
+  EMBER_RETURN_IF_ERROR(Flush());
+  if (total == 0) return shm::Status::Ok();  // a new store: nothing to say
+  spdlog::info(
+      "data_dir {}: counted {} keys and indexed their expiries in {} ms "
+      "(once: the store kept no counts)",
+      dir_, total,
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - start)
+          .count());
+  return shm::Status::Ok();
+}
+
+}  // namespace ember::server
