@@ -28,6 +28,7 @@ void Applier::Stop() {
 void Applier::Run() {
   std::vector<ColdOp> ops;
   uint64_t applied = 0;
+  bool reclaim_failing = false;
   while (dirty_->WaitForWork(delay_, kPassEvery)) {
     DirtyTable::Batch batch;
     dirty_->TakeBatch(&batch);
@@ -57,12 +58,21 @@ void Applier::Run() {
       }
     }
     const shm::Status s = cold_->ReclaimExpired(now_ms);
-    if (!s.ok()) {
+    if (!s.ok() && cold_->write_failed()) {
       spdlog::error("applier: RocksDB refused to delete expired keys ({})",
                     s.ToString());
       dirty_->MarkFailed(s.ToString());
       return;
     }
+    if (!s.ok() && !reclaim_failing) {
+      // A read of the expiry index failed: the keys wait for a later
+      // pass; writes go on (one line until it works again).
+      spdlog::warn(
+          "applier: cannot read the expiry index ({}); expired "
+          "keys stay until a pass can",
+          s.ToString());
+    }
+    reclaim_failing = !s.ok();
     dirty_->FinishBatch();
     if (batch.empty()) continue;
     applied = batch.last_lsn;

@@ -5,9 +5,12 @@
 //
 // Invariants, for every batch written: counts_.keys[d] is the number of
 // keys in the default column family whose first byte is d (an empty key:
-// d = 0), counts_.expires[d] how many of them carry an expiry, and the
-// index holds exactly one entry ExpiryIndexKey(e, k) for each key k whose
-// value carries the expiry e != 0.
+// d = 0) and whose value decodes, counts_.expires[d] how many of them
+// carry an expiry, and the index holds exactly one entry ExpiryIndexKey(e,
+// k) for each key k whose value carries the expiry e != 0, and no other.
+// Only the applier's thread (or recovery's, before it starts) writes:
+// counts_ is copied, changed and stored back without holding its lock
+// across the write.
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
@@ -24,13 +27,17 @@ namespace ember::server {
 namespace {
 
 // ember_meta's record of the counts: 8 bytes of the applied_lsn they are
-// exact for, then per database its keys and expires (8 bytes each, little
-// endian). Written with every batch; a store without it (or with another
-// LSN: written by an Ember that kept no counts) is counted at Open.
+// exact for, then for each database that holds keys, in order, 17 bytes:
+// its number, its keys, its keys with an expiry (u64s little-endian).
+// Written with every batch (25 bytes for one database: the meta column
+// family's memtable fills slowly, so it forces few flushes of the others).
+// A store without it is counted at Open; one that does not decode (or of
+// another applied_lsn) is damage, counted again with a warning.
 constexpr char kKeyCountsKey[] = "key_counts";
-constexpr size_t kKeyCountsBytes = 8 + 256 * 16;
-// Index entries ReclaimExpired handles per batch.
+constexpr size_t kKeyCountsEntry = 17;
+// Index entries ReclaimExpired handles per batch, and batches per call.
 constexpr size_t kReclaimChunk = 4096;
+constexpr int kReclaimChunksPerCall = 16;
 
 uint64_t DecodeU64(const char* p) {
   uint64_t v = 0;
@@ -43,12 +50,13 @@ uint8_t DbOf(std::string_view key) {
   return key.empty() ? 0 : static_cast<uint8_t>(key[0]);
 }
 
-// The expiry of a stored value, 0 when it has none or does not decode (a
-// value too short still counts as a key, without an expiry).
-uint64_t ExpiryOf(std::string_view stored) {
+// Whether a stored value decodes, and *expiry its expiry (0: none). One
+// too short for its header (damage: Apply never writes one) is no key:
+// reads, SCAN and RANDOMKEY hide it, so the counts leave it out too.
+bool ExpiryOf(std::string_view stored, uint64_t* expiry) {
   std::string_view v;
-  uint64_t e = 0;
-  return DecodeColdValue(stored, &v, &e) ? e : 0;
+  *expiry = 0;
+  return DecodeColdValue(stored, &v, expiry);
 }
 
 // The invariants make a count at least the keys it loses; a store damaged
@@ -95,8 +103,9 @@ uint64_t ColdStore::CountKeysDb(uint8_t db, uint64_t* expires) const {
 void ColdStore::PutKeyCounts(const KeyCounts& counts, uint64_t lsn,
                              rocksdb::WriteBatch* batch) {
   std::string v = EncodeU64(lsn);
-  v.reserve(kKeyCountsBytes);
   for (int db = 0; db < 256; ++db) {
+    if (counts.keys[db] == 0 && counts.expires[db] == 0) continue;
+    v.push_back(static_cast<char>(db));
     v += EncodeU64(counts.keys[db]);
     v += EncodeU64(counts.expires[db]);
   }
@@ -162,13 +171,13 @@ shm::Status ColdStore::StageCounts(const std::vector<ColdOp>& ops,
     const uint8_t db = DbOf(op.key);
     uint64_t old_expiry = 0;
     if (!before.empty()) {
-      if (found[j].ok()) {
-        old_expiry =
-            ExpiryOf(std::string_view(before[j].data(), before[j].size()));
+      if (found[j].ok() &&
+          ExpiryOf(std::string_view(before[j].data(), before[j].size()),
+                   &old_expiry)) {
         Decrement(&next->keys[db]);
         if (old_expiry != 0) Decrement(&next->expires[db]);
         if (old_expiry != 0 && old_expiry <= now_ms) ++*expired;
-      } else if (!found[j].IsNotFound()) {
+      } else if (!found[j].ok() && !found[j].IsNotFound()) {
         return FromRocks(found[j], "RocksDB read before write");
       }
     }
@@ -192,19 +201,20 @@ shm::Status ColdStore::StageCounts(const std::vector<ColdOp>& ops,
 
 shm::Status ColdStore::ReclaimExpired(uint64_t now_ms, uint64_t* reclaimed) {
   if (reclaimed != nullptr) *reclaimed = 0;
-  uint64_t from = earliest_expiry_ms();
-  if (from > now_ms) return shm::Status::Ok();
+  if (earliest_expiry_ms() > now_ms) return shm::Status::Ok();
   const std::string upper = ExpiryIndexKey(now_ms + 1, {});
-  while (true) {
-    // The entries at or before now_ms, from the bound on (everything
-    // before it is gone), at most a chunk of them.
+  // From the bound on (everything before it is gone); each chunk after
+  // the last entry the one before deleted, so no chunk steps over the
+  // tombstones of another.
+  std::string from = ExpiryIndexKey(earliest_expiry_ms(), {});
+  for (int chunk = 0; chunk < kReclaimChunksPerCall; ++chunk) {
     std::vector<std::string> entries;
     std::string after;  // the first entry past now_ms, if any
     {
       std::unique_ptr<rocksdb::Iterator> it(
           db_->NewIterator(rocksdb::ReadOptions(), handles_[2]));
-      for (it->Seek(ExpiryIndexKey(from, {}));
-           it->Valid() && entries.size() < kReclaimChunk; it->Next()) {
+      for (it->Seek(from); it->Valid() && entries.size() < kReclaimChunk;
+           it->Next()) {
         if (it->key().compare(upper) >= 0) {
           after = it->key().ToString();
           break;
@@ -215,45 +225,26 @@ shm::Status ColdStore::ReclaimExpired(uint64_t now_ms, uint64_t* reclaimed) {
     }
     if (entries.empty()) {
       // Nothing left at or before now_ms: the next expiry bounds the rest.
-      const uint64_t next = after.empty() ? UINT64_MAX : IndexExpiry(after);
-      // Apply (this thread) may only have lowered the bound meanwhile.
-      earliest_expiry_ms_.store(next, std::memory_order_release);
+      // (Apply, on this thread, cannot have lowered the bound meanwhile.)
+      earliest_expiry_ms_.store(after.empty() ? UINT64_MAX : IndexExpiry(after),
+                                std::memory_order_release);
       return shm::Status::Ok();
     }
-    std::vector<rocksdb::Slice> keys;
-    keys.reserve(entries.size());
-    for (const std::string& e : entries)
-      keys.emplace_back(e.data() + 8, e.size() - 8);
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> found(keys.size());
-    db_->MultiGet(rocksdb::ReadOptions(), handles_[0], keys.size(), keys.data(),
-                  values.data(), found.data());
+    // The index names each key with an expiry once, under the expiry its
+    // value carries (the invariants at the top): its entry is enough, the
+    // value (up to proto_max_bulk_len) is not read.
     KeyCounts next;
     {
       MutexLock lock(&count_mu_);
       next = counts_;
     }
     rocksdb::WriteBatch batch;
-    uint64_t n = 0;
-    for (size_t j = 0; j < entries.size(); ++j) {
-      batch.Delete(handles_[2], entries[j]);
-      if (!found[j].ok()) {
-        if (!found[j].IsNotFound())
-          return FromRocks(found[j], "RocksDB read of an expired key");
-        continue;  // no key behind the entry: the entry alone goes
-      }
-      const uint64_t expiry = IndexExpiry(entries[j]);
-      // A key rewritten since has another entry; only its own expiry
-      // reclaims it.
-      if (ExpiryOf(std::string_view(values[j].data(), values[j].size())) !=
-          expiry) {
-        continue;
-      }
-      batch.Delete(handles_[0], keys[j]);
-      const uint8_t db = DbOf(std::string_view(keys[j].data(), keys[j].size()));
-      Decrement(&next.keys[db]);
-      Decrement(&next.expires[db]);
-      ++n;
+    for (const std::string& e : entries) {
+      const std::string_view key = std::string_view(e).substr(8);
+      batch.Delete(handles_[2], e);
+      batch.Delete(handles_[0], rocksdb::Slice(key.data(), key.size()));
+      Decrement(&next.keys[DbOf(key)]);
+      Decrement(&next.expires[DbOf(key)]);
     }
     PutKeyCounts(next, applied_lsn(), &batch);
     EMBER_RETURN_IF_ERROR(WriteBatch(&batch, "RocksDB expiry"));
@@ -261,11 +252,15 @@ shm::Status ColdStore::ReclaimExpired(uint64_t now_ms, uint64_t* reclaimed) {
       MutexLock lock(&count_mu_);
       counts_ = next;
     }
-    expired_keys_.fetch_add(n, std::memory_order_relaxed);
-    if (reclaimed != nullptr) *reclaimed += n;
-    // The next chunk starts at the last entry handled (now deleted).
-    from = IndexExpiry(entries.back());
+    // Still a lower bound: entries with the last one's expiry may be left.
+    earliest_expiry_ms_.store(IndexExpiry(entries.back()),
+                              std::memory_order_release);
+    expired_keys_.fetch_add(entries.size(), std::memory_order_relaxed);
+    if (reclaimed != nullptr) *reclaimed += entries.size();
+    from = entries.back();
+    from.push_back('\0');
   }
+  return shm::Status::Ok();  // more next call: a pass has bounded work
 }
 
 shm::Status ColdStore::LoadKeyCounts() {
@@ -274,13 +269,17 @@ shm::Status ColdStore::LoadKeyCounts() {
       db_->Get(rocksdb::ReadOptions(), handles_[1], kKeyCountsKey, &v);
   if (!s.ok() && !s.IsNotFound())
     return FromRocks(s, "reading key_counts in " + dir_);
-  if (s.ok() && v.size() == kKeyCountsBytes &&
-      DecodeU64(v.data()) == applied_lsn()) {
-    KeyCounts c;
-    for (int db = 0; db < 256; ++db) {
-      c.keys[db] = DecodeU64(v.data() + 8 + 16 * db);
-      c.expires[db] = DecodeU64(v.data() + 16 + 16 * db);
-    }
+  if (s.IsNotFound()) return RebuildKeyCounts();
+  KeyCounts c;
+  bool ok = v.size() >= 8 && (v.size() - 8) % kKeyCountsEntry == 0 &&
+            DecodeU64(v.data()) == applied_lsn();
+  for (size_t at = 8; ok && at < v.size(); at += kKeyCountsEntry) {
+    const auto db = static_cast<uint8_t>(v[at]);
+    ok = at == 8 || db > static_cast<uint8_t>(v[at - kKeyCountsEntry]);
+    c.keys[db] = DecodeU64(v.data() + at + 1);
+    c.expires[db] = DecodeU64(v.data() + at + 9);
+  }
+  if (ok) {
     {
       MutexLock lock(&count_mu_);
       counts_ = c;
@@ -289,10 +288,10 @@ shm::Status ColdStore::LoadKeyCounts() {
     earliest_expiry_ms_.store(0, std::memory_order_release);
     return shm::Status::Ok();
   }
-  if (s.ok() && v.size() != kKeyCountsBytes) {
-    spdlog::warn("data_dir {}: key_counts is {} bytes, not {}; counting again",
-                 dir_, v.size(), kKeyCountsBytes);
-  }
+  spdlog::warn(
+      "data_dir {}: key_counts in ember_meta is damaged ({} bytes, or not of "
+      "applied_lsn {}); counting the keys again",
+      dir_, v.size(), applied_lsn());
   return RebuildKeyCounts();
 }
 
@@ -306,8 +305,11 @@ shm::Status ColdStore::RebuildKeyCounts() {
       db_->NewIterator(rocksdb::ReadOptions(), handles_[0]));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key(it->key().data(), it->key().size());
-    const uint64_t e =
-        ExpiryOf(std::string_view(it->value().data(), it->value().size()));
+    uint64_t e = 0;
+    if (!ExpiryOf(std::string_view(it->value().data(), it->value().size()),
+                  &e)) {
+      continue;
+    }
     ++c.keys[DbOf(key)];
     ++total;
     if (e != 0) {

@@ -20,7 +20,7 @@ bool DirtyTable::Full(uint64_t now_ms, uint64_t incoming) const {
   // A failed applier never catches up: then only the bytes count, so
   // commits go on until the table is full.
   if (!failure_.empty()) return false;
-  const Generation& oldest = taken_ ? applying_ : active_;
+  const Generation& oldest = Oldest();
   return !oldest.empty() && now_ms - oldest.since_ms >= limits_.max_lag_ms;
 }
 
@@ -58,12 +58,20 @@ void DirtyTable::Publish(Changes* changes, bool clear_first,
     active_.db_map = std::move(kept);
   }
   if (db_map != nullptr) active_.db_map = *db_map;
+  uint64_t now_ms = 0;  // Unix ms, read when needed
   for (auto& [key, entry] : *changes) {
     auto it = active_.map.find(key);
     if (it == active_.map.end()) {
       it = active_.map.emplace(std::move(key), std::move(entry)).first;
     } else {
       active_.bytes -= EntryBytes(it->first, it->second);
+      // An expired value written over here never reaches RocksDB, whose
+      // expired_keys would count it: counted here instead.
+      const DirtyEntry& old = it->second;
+      if (!old.deleted && old.expiry_ms != 0) {
+        if (now_ms == 0) now_ms = shm::NowUnixMs();
+        if (old.expiry_ms <= now_ms) ++expired_overwritten_;
+      }
       it->second = std::move(entry);
     }
     active_.bytes += EntryBytes(it->first, it->second);
@@ -134,7 +142,8 @@ void DirtyTable::KeysFrom(std::string_view from, uint64_t now_ms,
 
 bool DirtyTable::WritesDue(uint64_t now_ms) const {
   if (active_.empty()) return false;
-  return stop_ || waiting_ > 0 || syncs_ > 0 ||
+  return stop_ || waiting_ > 0 || sync_lsn_ > applied_lsn_ ||
+         pass_wanted_ > passes_begun_ ||
          active_.bytes >= limits_.max_bytes / 4 ||
          now_ms >= active_.since_ms + delay_ms_;
 }
@@ -150,7 +159,7 @@ bool DirtyTable::WaitForWork(std::chrono::milliseconds delay,
     const uint64_t now_ms = shm::NowMonotonicMs();
     // A clock set back (a test's ManualClock) starts the period again.
     if (now_ms < last_pass_ms_) last_pass_ms_ = now_ms;
-    if (WritesDue(now_ms) || pass_syncs_ > 0 ||
+    if (WritesDue(now_ms) || pass_wanted_ > passes_begun_ ||
         (every_ms > 0 && now_ms - last_pass_ms_ >= every_ms)) {
       return true;
     }
@@ -216,26 +225,25 @@ void DirtyTable::Sync() {
   MutexLock lock(&mu_);
   const uint64_t target = committed_lsn_;
   if (applied_lsn_ >= target) return;
-  ++syncs_;
+  // Due until a batch reaching it is taken (not while this thread sleeps
+  // after it was applied: the applier's delay holds for later writes).
+  sync_lsn_ = std::max(sync_lsn_, target);
   work_cv_.Signal();
   while (applied_lsn_ < target && failure_.empty() && !stop_) {
     room_cv_.WaitForMs(&mu_, shm::RealWaitMs(100));
   }
-  --syncs_;
 }
 
-void DirtyTable::SyncPass() {
+bool DirtyTable::SyncPass() {
   MutexLock lock(&mu_);
   // The next pass to begin: it takes every write published before now.
   const uint64_t target = passes_begun_ + 1;
-  ++syncs_;
-  ++pass_syncs_;
+  pass_wanted_ = std::max(pass_wanted_, target);
   work_cv_.Signal();
   while (passes_done_ < target && failure_.empty() && !stop_) {
     room_cv_.WaitForMs(&mu_, shm::RealWaitMs(100));
   }
-  --pass_syncs_;
-  --syncs_;
+  return passes_done_ >= target;
 }
 
 DirtyTable::Counters DirtyTable::counters() const {
@@ -243,7 +251,7 @@ DirtyTable::Counters DirtyTable::counters() const {
   Counters c;
   c.keys = active_.map.size() + applying_.map.size();
   c.bytes = active_.bytes + applying_.bytes;
-  const Generation& oldest = taken_ ? applying_ : active_;
+  const Generation& oldest = Oldest();
   if (!oldest.empty()) {
     c.lag_ms = shm::NowMonotonicMs() - oldest.since_ms;
   }
@@ -252,6 +260,7 @@ DirtyTable::Counters DirtyTable::counters() const {
   c.waits = waits_;
   c.batches = batches_;
   c.passes = passes_done_;
+  c.expired_overwritten = expired_overwritten_;
   c.applied_keys = applied_keys_;
   c.failed = !failure_.empty();
   return c;

@@ -136,7 +136,8 @@ class DirtyTable {
   // The same, and until a whole pass began and ended after the call: the
   // applier reclaims expired keys in every pass (ColdStore::ReclaimExpired),
   // so RocksDB's key counts are exact for the moment of the call (DBSIZE).
-  void SyncPass() EXCLUDES(mu_);
+  // False when it returned without one (the applier failed or stops).
+  bool SyncPass() EXCLUDES(mu_);
 
   struct Counters {
     uint64_t keys = 0, bytes = 0;  // dirty now (both generations)
@@ -145,6 +146,9 @@ class DirtyTable {
     uint64_t waits = 0;    // commits that waited for room
     uint64_t batches = 0;  // batches applied (passes that took writes)
     uint64_t passes = 0;   // passes, with or without writes
+    // Expired values a commit wrote over before the applier took them
+    // (so RocksDB never saw them expire: INFO expired_keys adds these).
+    uint64_t expired_overwritten = 0;
     uint64_t applied_keys = 0;
     bool failed = false;
   };
@@ -187,6 +191,11 @@ class DirtyTable {
   bool Full(uint64_t now_ms, uint64_t incoming) const REQUIRES(mu_);
   // Active's writes are due for the applier (see WaitForWork).
   bool WritesDue(uint64_t now_ms) const REQUIRES(mu_);
+  // The generation holding the oldest unapplied write: the batch being
+  // applied, unless the pass took none.
+  const Generation& Oldest() const REQUIRES(mu_) {
+    return taken_ && !applying_.empty() ? applying_ : active_;
+  }
   Hit Find(const Generation& g, std::string_view key, uint64_t now_ms,
            std::string* value, uint64_t* expiry_ms, bool* stop) const;
 
@@ -201,9 +210,12 @@ class DirtyTable {
   bool taken_ GUARDED_BY(mu_) = false;  // applying_ holds a batch
   uint64_t committed_lsn_ GUARDED_BY(mu_) = 0;
   uint64_t applied_lsn_ GUARDED_BY(mu_) = 0;
-  uint64_t waiting_ GUARDED_BY(mu_) = 0;     // commits in WaitForRoom
-  uint64_t syncs_ GUARDED_BY(mu_) = 0;       // Syncs and SyncPasses waiting
-  uint64_t pass_syncs_ GUARDED_BY(mu_) = 0;  // SyncPasses waiting
+  uint64_t waiting_ GUARDED_BY(mu_) = 0;  // commits in WaitForRoom
+  // The newest LSN a Sync waits for, and the newest pass a SyncPass waits
+  // for: writes are due while either is not yet taken.
+  uint64_t sync_lsn_ GUARDED_BY(mu_) = 0;
+  uint64_t pass_wanted_ GUARDED_BY(mu_) = 0;
+  uint64_t expired_overwritten_ GUARDED_BY(mu_) = 0;
   // Passes begun (TakeBatch) and finished; passes run one at a time.
   uint64_t passes_begun_ GUARDED_BY(mu_) = 0;
   uint64_t passes_done_ GUARDED_BY(mu_) = 0;

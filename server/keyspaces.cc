@@ -127,9 +127,19 @@ shm::Status NetKeyspace::Load(std::string_view key, std::string* value,
 
 void SyncCounts(DirtyTable* dirty, const ColdStore* cold) {
   if (dirty == nullptr || cold == nullptr) return;
+  const uint64_t now_ms = shm::NowUnixMs();
   dirty->Sync();
-  // Read after the Sync: its batches lowered the bound already.
-  if (cold->earliest_expiry_ms() <= shm::NowUnixMs()) dirty->SyncPass();
+  // Read after the Sync: its batches lowered the bound already. A pass
+  // reclaims a bounded number of keys: as many passes as it takes, while
+  // they make progress (a pass that cannot read the index makes none).
+  uint64_t bound = cold->earliest_expiry_ms();
+  uint64_t expired = cold->expired_keys();
+  while (bound <= now_ms && dirty->SyncPass()) {
+    const uint64_t b = cold->earliest_expiry_ms(), e = cold->expired_keys();
+    if (b == bound && e == expired) break;
+    bound = b;
+    expired = e;
+  }
 }
 
 uint64_t NetKeyspace::CountKeys() {

@@ -136,11 +136,14 @@ class Server : public ServerInfo {
   std::atomic<uint64_t> used_memory_peak_{0};
   std::atomic<uint64_t> evicted_keys_base_{0};  // CONFIG RESETSTAT
   std::atomic<uint64_t> expired_keys_base_{0};  // CONFIG RESETSTAT
-  // INFO expired_keys before CONFIG RESETSTAT's base: RocksDB's count
-  // with a cold tier (every key reaches it), else the arena's (the keys
+  // INFO expired_keys before CONFIG RESETSTAT's base: with a cold tier
+  // RocksDB's count plus the expired values written over before they
+  // reached it (each expired key counts once), else the arena's (the keys
   // that expired while hot).
   uint64_t ExpiredKeys() const {
-    return cold_ ? cold_->expired_keys() : arena_->expired_items();
+    if (!cold_) return arena_->expired_items();
+    return cold_->expired_keys() +
+           (dirty_ ? dirty_->counters().expired_overwritten : 0);
   }
   // SCAN cursors. Declared before io_: a connection destroyed with its
   // io_context forgets its cursors here.

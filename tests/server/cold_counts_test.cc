@@ -102,19 +102,24 @@ TEST_F(ColdCountsTest, ReclaimDeletesOnlyKeysWhoseOwnExpiryPassed) {
   EXPECT_EQ(store_->earliest_expiry_ms(), UINT64_MAX);
 }
 
-// Many expiries: in chunks, all of them.
-TEST_F(ColdCountsTest, ReclaimTakesEveryExpiredKeyInChunks) {
+// Many expiries: in chunks, a bounded number per call (the applier's
+// pass), all of them over the calls.
+TEST_F(ColdCountsTest, ReclaimTakesEveryExpiredKeyInBoundedCalls) {
   shm::ManualClock clock;
   OpenStore();
   const uint64_t now = shm::NowUnixMs();
   std::vector<std::string> keys;
-  for (int i = 0; i < 10000; ++i) keys.push_back("k" + std::to_string(i));
+  for (int i = 0; i < 70000; ++i) keys.push_back("k" + std::to_string(i));
   std::vector<ColdOp> ops;
-  for (int i = 0; i < 10000; ++i)
+  for (int i = 0; i < 70000; ++i)
     ops.push_back({keys[i], "v", now + 1 + i % 3, false});
   Write(ops);
   clock.Advance(3);
-  EXPECT_EQ(Reclaim(), 10000u);
+  EXPECT_EQ(Reclaim(), 16u * 4096);
+  EXPECT_LE(store_->earliest_expiry_ms(), now + 3);  // more to do
+  EXPECT_EQ(Reclaim(), 70000u - 16 * 4096);
+  EXPECT_EQ(Reclaim(), 0u);
+  EXPECT_EQ(store_->earliest_expiry_ms(), UINT64_MAX);
   EXPECT_EQ(store_->CountKeys(), 0u);
 }
 
@@ -195,12 +200,21 @@ TEST_F(ColdCountsTest, OpenReadsTheRecordedCountsOrCountsOnce) {
   WithRawStore(db, [](rocksdb::DB* raw, auto& h) {
     std::string v;
     ASSERT_TRUE(raw->Get({}, h[1], "key_counts", &v).ok());
-    ASSERT_EQ(v.size(), 8u + 256 * 16);
-    v[8 + 16 * 'b'] = 7;  // database 'b' holds "7" keys
+    // The applied_lsn, then 17 bytes per database: 'a', then 'b'.
+    ASSERT_EQ(v.size(), 8u + 2 * 17);
+    ASSERT_EQ(v[8 + 17], 'b');
+    v[8 + 17 + 1] = 7;  // database 'b' holds "7" keys
     ASSERT_TRUE(raw->Put({}, h[1], "key_counts", v).ok());
   });
   OpenStore();
   EXPECT_EQ(Counts('b'), "7/0");
+  store_.reset();
+  // A record that does not decode is counted again.
+  WithRawStore(db, [](rocksdb::DB* raw, auto& h) {
+    ASSERT_TRUE(raw->Put({}, h[1], "key_counts", "short").ok());
+  });
+  OpenStore();
+  EXPECT_EQ(Counts('b'), "1/0");
   store_.reset();
   WithRawStore(db, [](rocksdb::DB* raw, auto& h) {
     ASSERT_TRUE(raw->Delete({}, h[1], "key_counts").ok());
