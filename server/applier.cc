@@ -27,6 +27,7 @@ void Applier::Stop() {
 
 void Applier::Run() {
   std::vector<ColdOp> ops;
+  std::vector<KeyPrior> priors;  // ops[i]'s, from the dirty table
   uint64_t applied = 0;
   bool reclaim_failing = false;
   while (dirty_->WaitForWork(delay_, kPassEvery)) {
@@ -42,12 +43,16 @@ void Applier::Run() {
       std::sort(batch.entries.begin(), batch.entries.end(),
                 [](const auto& a, const auto& b) { return a.first < b.first; });
       ops.clear();
+      priors.clear();
       ops.reserve(batch.entries.size());
-      for (const auto& [key, e] : batch.entries)
+      priors.reserve(batch.entries.size());
+      for (const auto& [key, e] : batch.entries) {
         ops.push_back(ColdOp{key, e->value, e->expiry_ms, e->deleted});
+        priors.push_back(e->prior);
+      }
       const shm::Status s =
           cold_->Apply(ops, batch.clear_first, batch.last_lsn,
-                       batch.db_map ? &*batch.db_map : nullptr);
+                       batch.db_map ? &*batch.db_map : nullptr, &priors);
       if (!s.ok()) {
         spdlog::error(
             "applier: RocksDB refused a batch of {} keys ({}); they stay in "

@@ -130,6 +130,7 @@ shm::Status ColdStore::StageClear(rocksdb::ColumnFamilyHandle* handle,
 }
 
 shm::Status ColdStore::StageCounts(const std::vector<ColdOp>& ops,
+                                   const std::vector<KeyPrior>* priors,
                                    bool clear_first, rocksdb::WriteBatch* batch,
                                    KeyCounts* next, uint64_t* expired) {
   *expired = 0;
@@ -155,31 +156,61 @@ shm::Status ColdStore::StageCounts(const std::vector<ColdOp>& ops,
     for (size_t i = 0; i < ops.size(); ++i) at[ops[i].key] = i;
     for (const auto& [key, i] : at) last.push_back(i);
   }
+  // The keys whose state before the batch the caller did not give (a
+  // repeated key's first state is never given: its last op's prior is not
+  // it), read in one MultiGet.
+  // A known prior with an expiry is read all the same: ReclaimExpired
+  // may have deleted that value since the caller looked (it deletes no
+  // other kind).
+  auto known = [&](size_t i) {
+    if (!distinct || priors == nullptr) return false;
+    const KeyPrior& p = (*priors)[i];
+    return p.state == KeyPrior::kAbsent ||
+           (p.state == KeyPrior::kPresent && p.expiry_ms == 0);
+  };
+  std::vector<size_t> read;  // indexes into `last`
   std::vector<rocksdb::Slice> keys;
-  keys.reserve(last.size());
-  for (size_t i : last) keys.emplace_back(ops[i].key.data(), ops[i].key.size());
-  std::vector<rocksdb::PinnableSlice> before(clear_first ? 0 : keys.size());
-  std::vector<rocksdb::Status> found(before.size());
-  if (!before.empty()) {
+  if (!clear_first) {
+    for (size_t j = 0; j < last.size(); ++j) {
+      if (known(last[j])) continue;
+      read.push_back(j);
+      keys.emplace_back(ops[last[j]].key.data(), ops[last[j]].key.size());
+    }
+  }
+  std::vector<rocksdb::PinnableSlice> before(keys.size());
+  std::vector<rocksdb::Status> found(keys.size());
+  if (!keys.empty()) {
     db_->MultiGet(rocksdb::ReadOptions(), handles_[0], keys.size(), keys.data(),
                   before.data(), found.data(), distinct);
   }
   uint64_t earliest = earliest_expiry_ms();
   const uint64_t now_ms = shm::NowUnixMs();
+  size_t r = 0;  // the next of `read`
   for (size_t j = 0; j < last.size(); ++j) {
     const ColdOp& op = ops[last[j]];
     const uint8_t db = DbOf(op.key);
+    // Whether the key was there (and with which expiry) before the batch.
+    bool was = false;
     uint64_t old_expiry = 0;
-    if (!before.empty()) {
-      if (found[j].ok() &&
-          ExpiryOf(std::string_view(before[j].data(), before[j].size()),
-                   &old_expiry)) {
-        Decrement(&next->keys[db]);
-        if (old_expiry != 0) Decrement(&next->expires[db]);
-        if (old_expiry != 0 && old_expiry <= now_ms) ++*expired;
-      } else if (!found[j].ok() && !found[j].IsNotFound()) {
-        return FromRocks(found[j], "RocksDB read before write");
+    if (clear_first) {
+      // Cleared first: nothing was.
+    } else if (r < read.size() && read[r] == j) {
+      if (found[r].ok()) {
+        was = ExpiryOf(std::string_view(before[r].data(), before[r].size()),
+                       &old_expiry);
+      } else if (!found[r].IsNotFound()) {
+        return FromRocks(found[r], "RocksDB read before write");
       }
+      ++r;
+    } else {
+      const KeyPrior& p = (*priors)[last[j]];
+      was = p.state == KeyPrior::kPresent;
+      old_expiry = was ? p.expiry_ms : 0;
+    }
+    if (was) {
+      Decrement(&next->keys[db]);
+      if (old_expiry != 0) Decrement(&next->expires[db]);
+      if (old_expiry != 0 && old_expiry <= now_ms) ++*expired;
     }
     const uint64_t new_expiry = op.is_delete ? 0 : op.expiry_ms;
     if (!op.is_delete) {

@@ -230,13 +230,14 @@ shm::Status ColdStore::Get(std::string_view key, std::string* value,
 }
 
 shm::Status ColdStore::Apply(const std::vector<ColdOp>& ops, bool clear_first,
-                             uint64_t applied_lsn, const DbMap* db_map) {
+                             uint64_t applied_lsn, const DbMap* db_map,
+                             const std::vector<KeyPrior>* priors) {
   rocksdb::WriteBatch batch;
   if (clear_first) EMBER_RETURN_IF_ERROR(StageClear(handles_[0], &batch));
   KeyCounts counts;
   uint64_t expired = 0;
   EMBER_RETURN_IF_ERROR(
-      StageCounts(ops, clear_first, &batch, &counts, &expired));
+      StageCounts(ops, priors, clear_first, &batch, &counts, &expired));
   for (const ColdOp& op : ops) {
     const rocksdb::Slice key(op.key.data(), op.key.size());
     if (op.is_delete) {

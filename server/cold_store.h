@@ -23,6 +23,7 @@
 
 #include "server/config.h"
 #include "server/db_keyspace.h"
+#include "server/key_prior.h"
 #include "server/thread_annotations.h"
 #include "shm/status.h"
 
@@ -76,8 +77,15 @@ class ColdStore {
   // lost by that: the redo log still holds every record after the durable
   // applied_lsn, and a restart replays them. `db_map` (null: unchanged): a
   // SWAPDB's database map, recorded in ember_meta in the same batch.
+  // `priors` (null: none known): per op, the key's state in the store
+  // before the batch when the caller knows it (kAbsent, kPresent), which
+  // spares the read; used only when `ops` are sorted and distinct, and not
+  // for a present value with an expiry (ReclaimExpired may have taken it).
+  // REQUIRES: a known prior is the store's state (the counts and the index
+  // trust it).
   shm::Status Apply(const std::vector<ColdOp>& ops, bool clear_first,
-                    uint64_t applied_lsn, const DbMap* db_map = nullptr);
+                    uint64_t applied_lsn, const DbMap* db_map = nullptr,
+                    const std::vector<KeyPrior>* priors = nullptr);
   // The database map as of applied_lsn (the identity until a SWAPDB).
   // Read it where Apply is called, or before the applier starts.
   const DbMap& db_map() const { return db_map_; }
@@ -166,7 +174,8 @@ class ColdStore {
   // Stages in `batch` what `ops` (after a clear when `clear_first`) do to
   // the expiry index and the counts; *next: the counts after the batch,
   // *expired: how many keys it writes over had expired.
-  shm::Status StageCounts(const std::vector<ColdOp>& ops, bool clear_first,
+  shm::Status StageCounts(const std::vector<ColdOp>& ops,
+                          const std::vector<KeyPrior>* priors, bool clear_first,
                           rocksdb::WriteBatch* batch, KeyCounts* next,
                           uint64_t* expired) EXCLUDES(count_mu_);
   // Stages `counts` (as of `lsn`) into ember_meta.

@@ -62,6 +62,7 @@ void DirtyTable::Publish(Changes* changes, bool clear_first,
   for (auto& [key, entry] : *changes) {
     auto it = active_.map.find(key);
     if (it == active_.map.end()) {
+      entry.prior = PriorOf(key);
       it = active_.map.emplace(std::move(key), std::move(entry)).first;
     } else {
       active_.bytes -= EntryBytes(it->first, it->second);
@@ -72,7 +73,10 @@ void DirtyTable::Publish(Changes* changes, bool clear_first,
         if (now_ms == 0) now_ms = shm::NowUnixMs();
         if (old.expiry_ms <= now_ms) ++expired_overwritten_;
       }
+      KeyPrior prior = old.prior;  // RocksDB's, still: the first one
+      if (prior.state == KeyPrior::kAskArena) prior.state = KeyPrior::kUnknown;
       it->second = std::move(entry);
+      it->second.prior = prior;
     }
     active_.bytes += EntryBytes(it->first, it->second);
     refs.emplace_back(it->first, &it->second);
@@ -140,6 +144,24 @@ void DirtyTable::KeysFrom(std::string_view from, uint64_t now_ms,
   std::sort(keys->begin(), keys->end());
 }
 
+KeyPrior DirtyTable::PriorOf(std::string_view key) const {
+  KeyPrior p;
+  p.state = KeyPrior::kAbsent;
+  if (active_.clear_first) return p;  // the batch clears RocksDB first
+  if (taken_) {
+    if (auto it = applying_.map.find(key); it != applying_.map.end()) {
+      if (!it->second.deleted) {
+        p.state = KeyPrior::kPresent;
+        p.expiry_ms = it->second.expiry_ms;
+      }
+      return p;
+    }
+    if (applying_.clear_first) return p;
+  }
+  p.state = KeyPrior::kAskArena;
+  return p;
+}
+
 bool DirtyTable::WritesDue(uint64_t now_ms) const {
   if (active_.empty()) return false;
   return stop_ || waiting_ > 0 || sync_lsn_ > applied_lsn_ ||
@@ -185,7 +207,7 @@ void DirtyTable::TakeBatch(Batch* out) {
   out->last_lsn = applying_.last_lsn;
   out->db_map = applying_.db_map;
   out->entries.reserve(applying_.map.size());
-  for (const auto& [k, e] : applying_.map) out->entries.emplace_back(k, &e);
+  for (auto& [k, e] : applying_.map) out->entries.emplace_back(k, &e);
 }
 
 void DirtyTable::FinishBatch() {

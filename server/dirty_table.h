@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "server/db_keyspace.h"
+#include "server/key_prior.h"
 #include "server/thread_annotations.h"
 #include "shm/status.h"
 
@@ -42,6 +43,10 @@ struct DirtyEntry {
   std::string value;       // empty for a delete
   uint64_t expiry_ms = 0;  // Unix ms; 0 = never
   bool deleted = false;
+  // RocksDB's state of the key before the batch that applies this entry
+  // (set by Publish; a kAskArena is for the publish callback to resolve
+  // from the arena item it replaces).
+  KeyPrior prior;
 };
 
 class DirtyTable {
@@ -55,7 +60,8 @@ class DirtyTable {
   // A generation handed to the applier: every key's final state, and
   // whether RocksDB must be cleared before them. `entries` point into the
   // table and stay valid until FinishBatch.
-  using EntryRefs = std::vector<std::pair<std::string_view, const DirtyEntry*>>;
+  // (Mutable for Publish's callback only, under the table's lock.)
+  using EntryRefs = std::vector<std::pair<std::string_view, DirtyEntry*>>;
   // A pass that took nothing (a pass runs on time or for SyncPass, with or
   // without writes due) has an empty batch.
   struct Batch {
@@ -79,7 +85,13 @@ class DirtyTable {
   // under the table's lock once the changes are in (the committer
   // publishes to the arena there, so no reader can miss both the arena and
   // the table in between, and the applier cannot drop them meanwhile); it
-  // reads the changes through `refs`, valid only during the call.
+  // reads the changes through `refs`, valid only during the call, and may
+  // resolve an entry's prior that is kAskArena (to kPresent from the item
+  // its arena write replaced, else kUnknown). Publish sets each entry's
+  // prior: a key already in active keeps its first one; else the applying
+  // batch's state of it (or kAbsent under a clear mark), else kAskArena:
+  // the key is in no dirty generation, so the arena, when it holds the
+  // key, holds RocksDB's state of it.
   // `db_map` (null: unchanged): the commit's SWAPDB left this map, which
   // the applier records in RocksDB with the batch.
   using Changes = std::vector<std::pair<std::string, DirtyEntry>>;
@@ -191,6 +203,8 @@ class DirtyTable {
   bool Full(uint64_t now_ms, uint64_t incoming) const REQUIRES(mu_);
   // Active's writes are due for the applier (see WaitForWork).
   bool WritesDue(uint64_t now_ms) const REQUIRES(mu_);
+  // The prior of `key` entering active (see Publish).
+  KeyPrior PriorOf(std::string_view key) const REQUIRES(mu_);
   // The generation holding the oldest unapplied write: the batch being
   // applied, unless the pass took none.
   const Generation& Oldest() const REQUIRES(mu_) {

@@ -79,7 +79,9 @@ shm::Status RecoverColdStore(
           pending.emplace_back(
               std::string(r.key),
               DirtyEntry{std::string(r.kind == LogKind::kPut ? r.value : ""),
-                         r.expiry_ms, r.kind == LogKind::kDelete});
+                         r.expiry_ms,
+                         r.kind == LogKind::kDelete,
+                         {}});
           pending_bytes += r.key.size() + r.value.size();
         }
         last = r.lsn;

@@ -246,12 +246,20 @@ shm::Status Writer::PublishLogged(BatchKeyspace& ks, bool* cleared) {
           }
           // Network threads and LocalClient map databases through it.
           if (new_map) arena_->SetDbMap(ks.db_map().data());
+          shm::ArenaWriter::OldItem old;
           for (const auto& [key, e] : refs) {
             if (e->deleted || e->value.size() > config_.max_value_bytes_hot) {
-              arena_->Delete(key);
+              arena_->Delete(key, &old);
             } else {
               // kBusy: the value stays dirty, then cold.
-              arena_->Put(key, e->value, e->expiry_ms);
+              arena_->Put(key, e->value, e->expiry_ms, &old);
+            }
+            // The arena item this replaced is RocksDB's state of a key in
+            // no dirty generation: the applier need not read it.
+            if (e->prior.state == KeyPrior::kAskArena) {
+              e->prior.state =
+                  old.found ? KeyPrior::kPresent : KeyPrior::kUnknown;
+              e->prior.expiry_ms = old.expiry_unix_ms;
             }
           }
           // Before the applier can see these (it takes the table's lock):

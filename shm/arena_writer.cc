@@ -61,6 +61,13 @@ void ArenaWriter::CountIfExpired(uint64_t off) {
                    std::memory_order_relaxed);
 }
 
+void ArenaWriter::NoteOld(uint64_t off, OldItem* old_item) {
+  CountIfExpired(off);
+  if (old_item == nullptr) return;
+  old_item->found = true;
+  old_item->expiry_unix_ms = ItemAt(off)->expiry_unix_ms;
+}
+
 bool ArenaWriter::Evict(uint64_t off, bool from_small) {
   const ItemHeader* it = ItemAt(off);
   const uint64_t hash = HashKey(
@@ -151,7 +158,8 @@ uint64_t ArenaWriter::AllocateChunk(int cls) {
 }
 
 Status ArenaWriter::Put(std::string_view key, std::string_view value,
-                        uint64_t expiry_unix_ms) {
+                        uint64_t expiry_unix_ms, OldItem* old_item) {
+  if (old_item != nullptr) *old_item = OldItem();
   if (key.empty() || key.size() > header_->geo.max_key_bytes) {
     return Status::InvalidArgument(
         "key of " + std::to_string(key.size()) + " bytes; keys are 1.." +
@@ -165,7 +173,7 @@ Status ArenaWriter::Put(std::string_view key, std::string_view value,
   if (off == 0) {
     // Not cached: make sure no older value stays visible either.
     if (SlotRef old = Find(hash, key); old.slot) {
-      CountIfExpired(old.off);
+      NoteOld(old.off, old_item);
       Unlink(old, true);
     }
     if (cls < 0) {
@@ -186,7 +194,7 @@ Status ArenaWriter::Put(std::string_view key, std::string_view value,
   if (old.slot != nullptr) {
     evictor_.OnPublish(off, cls, hash, old.off);
     old.slot->store(MakeSlot(tag, off), std::memory_order_seq_cst);
-    CountIfExpired(old.off);
+    NoteOld(old.off, old_item);
     Unlink(old, /*clear=*/false);
   } else {
     std::atomic<uint64_t>* slot = FreeSlot(hash);
@@ -209,10 +217,11 @@ Status ArenaWriter::Put(std::string_view key, std::string_view value,
   return Status::Ok();
 }
 
-Status ArenaWriter::Delete(std::string_view key) {
+Status ArenaWriter::Delete(std::string_view key, OldItem* old_item) {
+  if (old_item != nullptr) *old_item = OldItem();
   SlotRef ref = Find(HashKey(key, seed_), key);
   if (ref.slot == nullptr) return Status::NotFound();
-  CountIfExpired(ref.off);
+  NoteOld(ref.off, old_item);
   Unlink(ref, /*clear=*/true);
   header_->stats.deletes.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();

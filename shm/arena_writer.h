@@ -114,10 +114,18 @@ class ArenaWriter {
   // kInvalidArgument: key empty or over max_key_bytes, or item larger than
   // page_bytes (keep it in the cold tier). kBusy: no memory could be freed
   // now (readers hold old epochs); the key is then absent from the arena.
+  // The item a Put or Delete replaced or removed (`found`), with its expiry:
+  // the key's state before the call, when the arena held the key.
+  struct OldItem {
+    bool found = false;
+    uint64_t expiry_unix_ms = 0;
+  };
+  // `old` (if given): the item replaced, if one was found (an item evicted
+  // meanwhile is not).
   Status Put(std::string_view key, std::string_view value,
-             uint64_t expiry_unix_ms = 0);
+             uint64_t expiry_unix_ms = 0, OldItem* old = nullptr);
   // Removes `key`. kNotFound when it was not in the arena (a normal answer).
-  Status Delete(std::string_view key);
+  Status Delete(std::string_view key, OldItem* old = nullptr);
   // Removes every key (FLUSHALL).
   void Clear();
   // Housekeeping, about once a millisecond: epoch, reclaim, a slice of the
@@ -224,6 +232,8 @@ class ArenaWriter {
   void Unlink(const SlotRef& ref, bool clear);
   // Counts the item at `off` in expired_items() when its expiry has passed.
   void CountIfExpired(uint64_t off);
+  // CountIfExpired, and `old_item` (if given) describes the item at `off`.
+  void NoteOld(uint64_t off, OldItem* old_item);
   // Evicts the item at `off` for memory; false if it was not indexed.
   bool Evict(uint64_t off, bool from_small);
   size_t EvictBatch(int cls, size_t n);

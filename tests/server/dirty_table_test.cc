@@ -17,7 +17,7 @@ namespace {
 void Put(DirtyTable* t, uint64_t lsn, std::string key, std::string value,
          bool clear = false) {
   DirtyTable::Changes c;
-  c.push_back({std::move(key), DirtyEntry{std::move(value), 0, false}});
+  c.push_back({std::move(key), DirtyEntry{std::move(value), 0, false, {}}});
   t->Publish(&c, clear, lsn, [](const DirtyTable::EntryRefs&) {});
 }
 
@@ -88,7 +88,7 @@ TEST(DirtyTableTest, ReadsFindTheNewestGenerationFirst) {
   EXPECT_EQ(Read(t, "a"), "new");
   EXPECT_EQ(Read(t, "b"), "b1");  // still readable while applied
   DirtyTable::Changes del;
-  del.push_back({"b", DirtyEntry{"", 0, true}});
+  del.push_back({"b", DirtyEntry{"", 0, true, {}}});
   t.Publish(&del, false, 4, [](const DirtyTable::EntryRefs&) {});
   EXPECT_EQ(Read(t, "b"), "<absent>");
   EXPECT_EQ(Read(t, "c"), "<miss>");
@@ -260,7 +260,7 @@ TEST(DirtyTableTest, AnExpiredValueWrittenOverIsCountedOnce) {
   DirtyTable t({}, 0);
   auto put = [&](uint64_t lsn, const char* key, uint64_t expiry) {
     DirtyTable::Changes c;
-    c.push_back({key, DirtyEntry{"v", expiry, false}});
+    c.push_back({key, DirtyEntry{"v", expiry, false, {}}});
     t.Publish(&c, false, lsn, [](const DirtyTable::EntryRefs&) {});
   };
   const uint64_t now = shm::NowUnixMs();
@@ -271,6 +271,61 @@ TEST(DirtyTableTest, AnExpiredValueWrittenOverIsCountedOnce) {
   put(4, "live", 0);  // not yet expired
   put(5, "gone", 0);  // no expiry any more
   EXPECT_EQ(t.counters().expired_overwritten, 1u);
+}
+
+// Each entry carries RocksDB's state of its key before the batch that
+// applies it: the applying batch's, absent under a clear, or the arena's
+// to ask (kAskArena, resolved by the publish callback); a key written
+// again keeps its first prior (an unresolved ask becomes unknown).
+TEST(DirtyTableTest, EntriesCarryTheKeysStateBeforeTheirBatch) {
+  DirtyTable t({}, 0);
+  auto publish = [&](uint64_t lsn, const char* key, bool del, bool clear,
+                     KeyPrior::State resolve) {
+    DirtyTable::Changes c;
+    c.push_back({key, DirtyEntry{del ? "" : "v", del ? 0u : 99u, del, {}}});
+    t.Publish(&c, clear, lsn, [&](const DirtyTable::EntryRefs& refs) {
+      for (const auto& [k, e] : refs) {
+        if (e->prior.state == KeyPrior::kAskArena) {
+          e->prior.state = resolve;
+          e->prior.expiry_ms = 5;
+        }
+      }
+    });
+  };
+  auto prior = [&](const DirtyTable::Batch& b, std::string_view key) {
+    for (const auto& [k, e] : b.entries) {
+      if (k == key) return e->prior;
+    }
+    return KeyPrior{};
+  };
+  publish(1, "hot", false, false, KeyPrior::kPresent);   // the arena had it
+  publish(2, "cold", false, false, KeyPrior::kUnknown);  // the arena had not
+  publish(3, "hot", false, false, KeyPrior::kAbsent);    // kept: not asked
+  DirtyTable::Batch b;
+  t.TakeBatch(&b);  // "hot" and "cold" are applying now
+  EXPECT_EQ(prior(b, "hot").state, KeyPrior::kPresent);
+  EXPECT_EQ(prior(b, "hot").expiry_ms, 5u);
+  EXPECT_EQ(prior(b, "cold").state, KeyPrior::kUnknown);
+  publish(4, "hot", true, false, KeyPrior::kUnknown);
+  publish(5, "cold", false, false, KeyPrior::kUnknown);
+  DirtyTable::Batch next;
+  t.FinishBatch();
+  t.TakeBatch(&next);
+  // RocksDB will hold the applying batch's values: present, expiry 99.
+  EXPECT_EQ(prior(next, "hot").state, KeyPrior::kPresent);
+  EXPECT_EQ(prior(next, "hot").expiry_ms, 99u);
+  EXPECT_EQ(prior(next, "cold").state, KeyPrior::kPresent);
+  publish(6, "hot", false, false, KeyPrior::kUnknown);  // "hot" was deleted
+  publish(7, "new", false, true, KeyPrior::kPresent);   // after a FLUSHALL
+  t.FinishBatch();
+  t.TakeBatch(&b);
+  EXPECT_EQ(prior(b, "new").state, KeyPrior::kAbsent);
+  t.FinishBatch();
+  publish(8, "a", false, false, KeyPrior::kUnknown);  // asked, not known
+  publish(9, "a", false, false, KeyPrior::kPresent);  // kept: unknown
+  t.TakeBatch(&b);
+  EXPECT_EQ(prior(b, "a").state, KeyPrior::kUnknown);
+  t.FinishBatch();
 }
 
 // SyncPass returns only after a pass that began after it: not when the

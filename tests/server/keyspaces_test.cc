@@ -85,9 +85,9 @@ TEST_F(BatchKeyspaceTest, RandomKeyNeverNamesAKeyTheBatchRemoved) {
 TEST_F(BatchKeyspaceTest, ScanAndLoadSeeTheDirtyTableOverRocksDb) {
   DirtyTable dirty({}, 1);
   DirtyTable::Changes changes;
-  changes.push_back({"b", DirtyEntry{"dirty", 0, false}});
-  changes.push_back({"c", DirtyEntry{"", 0, true}});
-  changes.push_back({"zz", DirtyEntry{"last", 0, false}});
+  changes.push_back({"b", DirtyEntry{"dirty", 0, false, {}}});
+  changes.push_back({"c", DirtyEntry{"", 0, true, {}}});
+  changes.push_back({"zz", DirtyEntry{"last", 0, false, {}}});
   dirty.Publish(&changes, false, 4, [](const DirtyTable::EntryRefs&) {});
   BatchKeyspace ks(nullptr, cold_.get(), nullptr, &dirty);
   for (size_t page : {1, 2, 3, 100}) {
@@ -109,9 +109,9 @@ TEST_F(BatchKeyspaceTest, ScanAndLoadSeeTheDirtyTableOverRocksDb) {
 TEST_F(BatchKeyspaceTest, APendingFlushAllHidesRocksDbsKeys) {
   DirtyTable dirty({}, 1);
   DirtyTable::Changes changes;
-  changes.push_back({"x", DirtyEntry{"after", 0, false}});
-  changes.push_back({"y", DirtyEntry{"after", 0, false}});
-  changes.push_back({"z", DirtyEntry{"after", 0, false}});
+  changes.push_back({"x", DirtyEntry{"after", 0, false, {}}});
+  changes.push_back({"y", DirtyEntry{"after", 0, false, {}}});
+  changes.push_back({"z", DirtyEntry{"after", 0, false, {}}});
   dirty.Publish(&changes, true, 3, [](const DirtyTable::EntryRefs&) {});
   BatchKeyspace ks(nullptr, cold_.get(), nullptr, &dirty);
   EXPECT_EQ(AllKeys(ks, 1), (std::vector<std::string>{"x", "y", "z"}));

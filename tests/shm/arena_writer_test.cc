@@ -58,6 +58,31 @@ TEST_F(ArenaWriterTest, OverwriteReplacesAndDeleteRemoves) {
   EXPECT_EQ(writer_->header().stats.items.load(), 0u);
 }
 
+// Put and Delete say what they replaced (the cold tier's key counts use
+// it): nothing, or the old item with its expiry.
+TEST_F(ArenaWriterTest, PutAndDeleteReportTheItemTheyReplace) {
+  CreateWriter();
+  ArenaWriter::OldItem old;
+  ASSERT_TRUE(writer_->Put("k", "v1", 12345, &old).ok());
+  EXPECT_FALSE(old.found);
+  ASSERT_TRUE(writer_->Put("k", "v2", 0, &old).ok());
+  EXPECT_TRUE(old.found);
+  EXPECT_EQ(old.expiry_unix_ms, 12345u);
+  ASSERT_TRUE(writer_->Put("k", "v3", 777, &old).ok());
+  EXPECT_TRUE(old.found);
+  EXPECT_EQ(old.expiry_unix_ms, 0u);
+  EXPECT_TRUE(writer_->Delete("k", &old).ok());
+  EXPECT_TRUE(old.found);
+  EXPECT_EQ(old.expiry_unix_ms, 777u);
+  EXPECT_TRUE(writer_->Delete("k", &old).IsNotFound());
+  EXPECT_FALSE(old.found);
+  // Too large for a page: not cached, and the old item still reported.
+  ASSERT_TRUE(writer_->Put("big", "v", 0, &old).ok());
+  const std::string huge(options_.page_bytes * 2, 'x');
+  EXPECT_FALSE(writer_->Put("big", huge, 0, &old).ok());
+  EXPECT_TRUE(old.found);
+}
+
 TEST_F(ArenaWriterTest, ValuesAreBinarySafe) {
   CreateWriter();
   auto r = OpenReader();
