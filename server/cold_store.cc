@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -130,6 +131,7 @@ shm::Status ColdStore::Open(const std::string& dir,
   if (!s.ok()) return FromRocks(s, "cannot open RocksDB in data_dir " + dir);
   c->dir_ = dir;
   c->db_.reset(db);
+  c->verify_priors_ = getenv("EMBER_VERIFY_PRIORS") != nullptr;
   std::string lsn;
   s = db->Get(rocksdb::ReadOptions(), c->handles_[1], kAppliedLsnKey, &lsn);
   if (s.ok() && lsn.size() == 8) {

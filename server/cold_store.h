@@ -187,6 +187,10 @@ class ColdStore {
                          rocksdb::WriteBatch* batch);
   mutable Mutex count_mu_;
   KeyCounts counts_ GUARDED_BY(count_mu_);
+  // EMBER_VERIFY_PRIORS set in the environment (the tests that kill and
+  // restart servers): Apply reads the keys whose prior it would trust, and
+  // aborts the server, logging why, when one differs.
+  bool verify_priors_ = false;
   std::atomic<uint64_t> earliest_expiry_ms_{0};
   std::atomic<uint64_t> expired_keys_{0};
   // Records the first failure (a write or a flush) and stops writes.

@@ -6,6 +6,8 @@
 #include <rocksdb/db.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -109,7 +111,11 @@ TEST_F(ColdCountsTest, ReclaimTakesEveryExpiredKeyInBoundedCalls) {
   OpenStore();
   const uint64_t now = shm::NowUnixMs();
   std::vector<std::string> keys;
-  for (int i = 0; i < 70000; ++i) keys.push_back("k" + std::to_string(i));
+  for (int i = 0; i < 70000; ++i) {
+    std::string k(1, 'k');  // (not "k" + ...: GCC 12's -Wrestrict at -O3)
+    k += std::to_string(i);
+    keys.push_back(std::move(k));
+  }
   std::vector<ColdOp> ops;
   for (int i = 0; i < 70000; ++i)
     ops.push_back({keys[i], "v", now + 1 + i % 3, false});
@@ -227,6 +233,25 @@ TEST_F(ColdCountsTest, OpenReadsTheRecordedCountsOrCountsOnce) {
   clock.Advance(100);
   EXPECT_EQ(Reclaim(), 1u);  // the rebuilt index found "a"
   EXPECT_EQ(store_->CountKeys(), 1u);
+}
+
+// The tests' check (EMBER_VERIFY_PRIORS): a prior that RocksDB
+// contradicts stops the server at once.
+TEST_F(ColdCountsTest, AWrongPriorAbortsUnderTheTestsCheck) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  setenv("EMBER_VERIFY_PRIORS", "1", 1);
+  OpenStore();
+  unsetenv("EMBER_VERIFY_PRIORS");
+  Write({{"a", "v", 0, false}});
+  const std::vector<KeyPrior> right = {{KeyPrior::kPresent, 0}};
+  ASSERT_TRUE(
+      store_->Apply({{"a", "w", 0, false}}, false, ++lsn_, nullptr, &right)
+          .ok());
+  const std::vector<KeyPrior> wrong = {{KeyPrior::kAbsent, 0}};
+  // (The reason goes to the log, spdlog's stdout.)
+  EXPECT_EXIT(
+      store_->Apply({{"a", "x", 0, false}}, false, ++lsn_, nullptr, &wrong),
+      ::testing::KilledBySignal(SIGABRT), "");
 }
 
 // A random history of puts (with and without expiries), deletes, clears,
