@@ -34,10 +34,7 @@ std::string EncodeColdValue(std::string_view value, uint64_t expiry_ms) {
 bool DecodeColdValue(std::string_view stored, std::string_view* value,
                      uint64_t* expiry_ms) {
   if (stored.size() < 8) return false;
-  uint64_t e = 0;
-  for (int i = 0; i < 8; ++i)
-    e |= uint64_t{static_cast<uint8_t>(stored[i])} << (8 * i);
-  *expiry_ms = e;
+  *expiry_ms = DecodeU64(stored.data());
   *value = stored.substr(8);
   return true;
 }
@@ -135,10 +132,7 @@ shm::Status ColdStore::Open(const std::string& dir,
   std::string lsn;
   s = db->Get(rocksdb::ReadOptions(), c->handles_[1], kAppliedLsnKey, &lsn);
   if (s.ok() && lsn.size() == 8) {
-    uint64_t v = 0;
-    std::string_view rest;
-    DecodeColdValue(lsn, &rest, &v);
-    c->applied_lsn_.store(v);
+    c->applied_lsn_.store(DecodeU64(lsn.data()));
   } else if (!s.ok() && !s.IsNotFound()) {
     return FromRocks(s, "reading applied_lsn in data_dir " + dir);
   } else if (s.ok()) {

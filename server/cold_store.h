@@ -106,12 +106,14 @@ class ColdStore {
   // server/db_keyspace.h; an empty key counts in database 0).
   uint64_t CountKeysDb(uint8_t db, uint64_t* expires = nullptr) const
       EXCLUDES(count_mu_);
-  // Deletes every key whose expiry is at or before `now_ms` (Unix ms) and
-  // its index entry, in batches of a few thousand (the counts drop with
-  // them); *reclaimed (if given) gets how many. Redis's active expiry:
-  // the applier calls it on every pass. Nothing is logged: an expired key
-  // is invisible already, and one a crash brings back is reclaimed again.
-  // An error is the write's (see Apply).
+  // Deletes keys whose expiry is at or before `now_ms` (Unix ms) with
+  // their index entries, in batches of 4096 (the counts drop with them),
+  // at most 16 batches a call: when more are left, earliest_expiry_ms()
+  // stays at or before `now_ms` and the next call goes on. *reclaimed (if
+  // given) gets how many. Redis's active expiry: the applier calls it on
+  // every pass. Nothing is logged: an expired key is invisible already,
+  // and one a crash brings back is reclaimed again. An error is a read of
+  // the index (nothing changed) or the write's (see Apply).
   shm::Status ReclaimExpired(uint64_t now_ms, uint64_t* reclaimed = nullptr);
   // No key expires before this (Unix ms; UINT64_MAX when none has an
   // expiry): when it is in the future, nothing is left to reclaim and

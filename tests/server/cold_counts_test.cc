@@ -176,23 +176,6 @@ TEST_F(ColdCountsTest, CountsAndIndexSurviveAReopen) {
   EXPECT_EQ(store_->CountKeys(), 1u);
 }
 
-// Opens the store's RocksDB itself and runs `f` on it (the key_counts
-// record: a store an older Ember wrote has none).
-template <typename F>
-void WithRawStore(const std::string& dir, F f) {
-  rocksdb::Options o;
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, {}},
-      {"ember_meta", {}},
-      {"ember_expiry", {}}};
-  std::vector<rocksdb::ColumnFamilyHandle*> h;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(o, dir, families, &h, &raw).ok());
-  f(raw, h);
-  for (auto* c : h) raw->DestroyColumnFamilyHandle(c);
-  delete raw;
-}
-
 // The counts are read, not counted, at Open: a record that says 7 keys
 // is believed. Without the record (or of another applied_lsn) the store is
 // counted once and its expiry index built.
@@ -203,7 +186,7 @@ TEST_F(ColdCountsTest, OpenReadsTheRecordedCountsOrCountsOnce) {
   Write({{"a", "v", now + 100, false}, {"b", "v", 0, false}});
   store_.reset();
   const std::string db = dir_ + "/db";
-  WithRawStore(db, [](rocksdb::DB* raw, auto& h) {
+  testing::WithRawStore(db, [](rocksdb::DB* raw, auto& h) {
     std::string v;
     ASSERT_TRUE(raw->Get({}, h[1], "key_counts", &v).ok());
     // The applied_lsn, then 17 bytes per database: 'a', then 'b'.
@@ -216,13 +199,13 @@ TEST_F(ColdCountsTest, OpenReadsTheRecordedCountsOrCountsOnce) {
   EXPECT_EQ(Counts('b'), "7/0");
   store_.reset();
   // A record that does not decode is counted again.
-  WithRawStore(db, [](rocksdb::DB* raw, auto& h) {
+  testing::WithRawStore(db, [](rocksdb::DB* raw, auto& h) {
     ASSERT_TRUE(raw->Put({}, h[1], "key_counts", "short").ok());
   });
   OpenStore();
   EXPECT_EQ(Counts('b'), "1/0");
   store_.reset();
-  WithRawStore(db, [](rocksdb::DB* raw, auto& h) {
+  testing::WithRawStore(db, [](rocksdb::DB* raw, auto& h) {
     ASSERT_TRUE(raw->Delete({}, h[1], "key_counts").ok());
     // An index entry with no key behind it, as an older store's could be.
     ASSERT_TRUE(raw->Put({}, h[2], ExpiryIndexKey(1, "zz"), "").ok());

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -41,5 +42,23 @@ class ColdStoreFixture : public ::testing::Test {
   std::unique_ptr<ColdStore> store_;
   uint64_t lsn_ = 0;
 };
+
+// Opens the store's RocksDB in `dir` itself, with its three column families
+// (the keys, ember_meta, ember_expiry), and runs f(db, handles) on it: for
+// tests that write what only damage or an older Ember would.
+template <typename F>
+void WithRawStore(const std::string& dir, F f) {
+  rocksdb::Options o;
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, {}},
+      {"ember_meta", {}},
+      {"ember_expiry", {}}};
+  std::vector<rocksdb::ColumnFamilyHandle*> h;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(o, dir, families, &h, &raw).ok());
+  f(raw, h);
+  for (auto* c : h) raw->DestroyColumnFamilyHandle(c);
+  delete raw;
+}
 
 }  // namespace ember::server::testing

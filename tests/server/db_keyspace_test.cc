@@ -14,6 +14,7 @@
 #include "server/cold_store.h"
 #include "server/keyspaces.h"
 #include "shm/clock.h"
+#include "tests/server/cold_store_fixture.h"
 
 namespace ember::server {
 namespace {
@@ -105,21 +106,10 @@ TEST_F(DbKeyspaceTest, TheStoredDbMapIsReadAtOpenAndChecked) {
   ASSERT_TRUE(ColdStore::Open(dir_ + "/db", &cold_).ok());
   EXPECT_EQ(cold_->db_map(), map);
   cold_.reset();
-  {
-    rocksdb::Options o;
-    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-        {rocksdb::kDefaultColumnFamilyName, {}},
-        {"ember_meta", {}},
-        {"ember_expiry", {}}};
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(
-        rocksdb::DB::Open(o, dir_ + "/db", families, &handles, &db).ok());
+  testing::WithRawStore(dir_ + "/db", [](rocksdb::DB* db, auto& handles) {
     ASSERT_TRUE(
         db->Put(rocksdb::WriteOptions(), handles[1], "db_map", "short").ok());
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    delete db;
-  }
+  });
   const shm::Status s = ColdStore::Open(dir_ + "/db", &cold_);
   EXPECT_EQ(s.code(), shm::Code::kCorruption);
   EXPECT_NE(s.message().find("db_map"), std::string::npos) << s.ToString();
